@@ -52,4 +52,4 @@ endif()
 # --- warnings for our own code -------------------------------------------------
 add_library(igtb_warnings INTERFACE)
 add_library(igtb::warnings ALIAS igtb_warnings)
-target_compile_options(igtb_warnings INTERFACE -Wall -Wextra -Wpedantic -Wno-unused-parameter)
+target_compile_options(igtb_warnings INTERFACE -Wall -Wextra -Wpedantic -Wno-unused-parameter -Wno-missing-field-initializers)

@@ -1,0 +1,153 @@
+#include "transport/image_codec.hpp"
+
+#include <igtl_image.h>
+
+#include <cmath>
+#include <cstring>
+
+namespace igtb {
+namespace {
+
+bool host_is_big_endian() {
+  const std::uint16_t one = 1;
+  std::uint8_t first;
+  std::memcpy(&first, &one, 1);
+  return first == 0;
+}
+
+void swap_in_place(std::uint8_t* p, std::size_t bytes, std::size_t width) {
+  for (std::size_t i = 0; i + width <= bytes; i += width)
+    for (std::size_t a = 0, b = width - 1; a < b; ++a, --b) std::swap(p[i + a], p[i + b]);
+}
+
+std::string dims_text(const std::array<std::uint16_t, 3>& d) {
+  return std::to_string(d[0]) + "x" + std::to_string(d[1]) + "x" + std::to_string(d[2]);
+}
+
+}  // namespace
+
+std::size_t ImageInfo::pixel_bytes() const {
+  return std::size_t(subvolume_size[0]) * subvolume_size[1] * subvolume_size[2] * components *
+         scalar_size(scalar);
+}
+
+ImageLayout decode_image_layout(const std::uint8_t* content, std::size_t size) {
+  if (size < kImageHeaderSize)
+    throw ProtocolError("IMAGE content of " + std::to_string(size) + " bytes is shorter than its 72-byte header");
+  igtl_image_header h;
+  std::memcpy(&h, content, sizeof h);
+  igtl_image_convert_byte_order(&h);  // network order -> host order (header fields only)
+
+  ImageLayout l;
+  auto& info = l.info;
+  const auto scalar = scalar_type_from_code(h.scalar_type);
+  if (!scalar) throw ProtocolError("IMAGE scalar type " + std::to_string(h.scalar_type) + " is unknown");
+  info.scalar = *scalar;
+  if (h.num_components == 0) throw ProtocolError("IMAGE has 0 components");
+  info.components = h.num_components;
+  if (h.endian != IGTL_IMAGE_ENDIAN_BIG && h.endian != IGTL_IMAGE_ENDIAN_LITTLE && scalar_size(info.scalar) > 1)
+    throw ProtocolError("IMAGE endian field " + std::to_string(h.endian) + " is neither 1 (big) nor 2 (little)");
+  l.big_endian = h.endian == IGTL_IMAGE_ENDIAN_BIG;
+  info.coordinate = h.coord;
+  for (int i = 0; i < 3; ++i) {
+    info.dims[i] = h.size[i];
+    info.subvolume_offset[i] = h.subvol_offset[i];
+    info.subvolume_size[i] = h.subvol_size[i];
+  }
+  for (int i = 0; i < 12; ++i) info.matrix[i] = h.matrix[i];
+  for (int i = 0; i < 3; ++i) {
+    if (info.dims[i] == 0 || info.subvolume_size[i] == 0)
+      throw ProtocolError("IMAGE dims " + dims_text(info.dims) + " / subvolume " +
+                          dims_text(info.subvolume_size) + " contain 0");
+    if (std::uint32_t(info.subvolume_offset[i]) + info.subvolume_size[i] > info.dims[i])
+      throw ProtocolError("IMAGE subvolume offset " + dims_text(info.subvolume_offset) + " size " +
+                          dims_text(info.subvolume_size) + " lies outside dims " + dims_text(info.dims));
+  }
+  const std::size_t need = info.pixel_bytes();
+  if (size - kImageHeaderSize != need)
+    throw ProtocolError("IMAGE " + dims_text(info.subvolume_size) + " x" + std::to_string(info.components) +
+                        " " + std::string(scalar_name(info.scalar)) + " needs " + std::to_string(need) +
+                        " pixel bytes, the message has " + std::to_string(size - kImageHeaderSize));
+  return l;
+}
+
+Image decode_image(const std::uint8_t* content, std::size_t size) {
+  const ImageLayout l = decode_image_layout(content, size);
+  Image img;
+  static_cast<ImageInfo&>(img) = l.info;
+  img.pixels.assign(content + l.pixel_offset, content + l.pixel_offset + l.info.pixel_bytes());
+  const std::size_t width = scalar_size(img.scalar);
+  if (width > 1 && l.big_endian != host_is_big_endian()) swap_in_place(img.pixels.data(), img.pixels.size(), width);
+  return img;
+}
+
+Image decode_image(const Message& msg) {
+  if (msg.type() != "IMAGE") throw ProtocolError("expected IMAGE, got " + msg.type());
+  try {
+    return decode_image(msg.content(), msg.content_size);
+  } catch (const ProtocolError& e) {
+    throw ProtocolError("'" + msg.device() + "': " + e.what());
+  }
+}
+
+void append_image_content(const Image& img, Bytes& out) {
+  if (img.pixels.size() != img.pixel_bytes())
+    throw ProtocolError("IMAGE to write has " + std::to_string(img.pixels.size()) + " pixel bytes, " +
+                        dims_text(img.subvolume_size) + " needs " + std::to_string(img.pixel_bytes()));
+  igtl_image_header h{};
+  h.version = IGTL_IMAGE_HEADER_VERSION;
+  h.num_components = img.components;
+  h.scalar_type = static_cast<std::uint8_t>(img.scalar);
+  h.endian = host_is_big_endian() ? IGTL_IMAGE_ENDIAN_BIG : IGTL_IMAGE_ENDIAN_LITTLE;
+  h.coord = img.coordinate;
+  for (int i = 0; i < 3; ++i) {
+    h.size[i] = img.dims[i];
+    h.subvol_offset[i] = img.subvolume_offset[i];
+    h.subvol_size[i] = img.subvolume_size[i];
+  }
+  for (int i = 0; i < 12; ++i) h.matrix[i] = img.matrix[i];
+  igtl_image_convert_byte_order(&h);  // host -> network order
+  const std::size_t at = out.size();
+  out.resize(at + kImageHeaderSize + img.pixels.size());
+  std::memcpy(&out[at], &h, kImageHeaderSize);
+  if (!img.pixels.empty()) std::memcpy(&out[at + kImageHeaderSize], img.pixels.data(), img.pixels.size());
+}
+
+Bytes encode_image(const Envelope& env, const Image& img) {
+  MessageBuilder b(env, kImageHeaderSize + img.pixels.size());
+  append_image_content(img, b.content());
+  return std::move(b).finish();
+}
+
+std::array<float, 12> wire_matrix_from_ijk_to_ras(const Matrix4d& m, const std::array<std::uint16_t, 3>& dims) {
+  std::array<float, 12> w{};
+  double half[3];
+  for (int c = 0; c < 3; ++c) half[c] = (double(dims[c]) - 1.0) / 2.0;
+  for (int c = 0; c < 3; ++c)
+    for (int r = 0; r < 3; ++r) w[3 * c + r] = static_cast<float>(m[4 * r + c]);
+  for (int r = 0; r < 3; ++r)
+    w[9 + r] = static_cast<float>(m[4 * r + 3] + m[4 * r] * half[0] + m[4 * r + 1] * half[1] + m[4 * r + 2] * half[2]);
+  return w;
+}
+
+Matrix4d ijk_to_ras_from_wire(const std::array<float, 12>& w, const std::array<std::uint16_t, 3>& dims) {
+  Matrix4d m{};
+  double half[3];
+  for (int c = 0; c < 3; ++c) half[c] = (double(dims[c]) - 1.0) / 2.0;
+  for (int c = 0; c < 3; ++c)
+    for (int r = 0; r < 3; ++r) m[4 * r + c] = w[3 * c + r];
+  for (int r = 0; r < 3; ++r)
+    m[4 * r + 3] = double(w[9 + r]) - (m[4 * r] * half[0] + m[4 * r + 1] * half[1] + m[4 * r + 2] * half[2]);
+  m[15] = 1.0;
+  return m;
+}
+
+std::array<double, 3> image_spacing(const ImageInfo& info) {
+  std::array<double, 3> s{};
+  for (int c = 0; c < 3; ++c)
+    s[c] = std::sqrt(double(info.matrix[3 * c]) * info.matrix[3 * c] + double(info.matrix[3 * c + 1]) * info.matrix[3 * c + 1] +
+                     double(info.matrix[3 * c + 2]) * info.matrix[3 * c + 2]);
+  return s;
+}
+
+}  // namespace igtb
