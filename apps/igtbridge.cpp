@@ -1,0 +1,86 @@
+// igtbridge: the daemon. Wiring only: config -> relay (-> pipeline, later).
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "bridge/options.hpp"
+#include "common.hpp"
+#include "config/config.hpp"
+#include "models/torch_info.hpp"
+
+#ifndef IGTB_VERSION
+#define IGTB_VERSION "unknown"
+#endif
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  std::vector<std::string> overrides;
+  bool check_only = false, print_config = false, version = false;
+  CLI::App cli{"igtbridge: OpenIGTLink bridge between a PlusServer and 3D Slicer"};
+  cli.add_option("--config", config_path, "YAML configuration (see config/igtbridge.yaml); defaults if omitted");
+  cli.add_option("--set", overrides, "override a key: --set output.port=18950 (repeatable)");
+  cli.add_flag("--check-config", check_only, "validate the configuration and exit");
+  cli.add_flag("--print-config", print_config, "print the effective configuration as YAML and exit");
+  cli.add_flag("--version", version, "print version and LibTorch build, and exit");
+  CLI11_PARSE(cli, argc, argv);
+
+  if (version) {
+    std::printf("igtbridge %s (LibTorch %s, %s)\n", IGTB_VERSION, igtb::torch_version().c_str(),
+                igtb::torch_devices().c_str());
+    return 0;
+  }
+  igtb::app::setup_logging("info", "igtbridge");
+  igtb::config::BridgeConfig cfg;
+  try {
+    cfg = config_path.empty() ? igtb::config::default_config(overrides)
+                              : igtb::config::load_config(config_path, overrides);
+  } catch (const std::exception& e) {
+    spdlog::error("configuration: {}", e.what());
+    return 2;
+  }
+  if (print_config) {
+    std::printf("%s", igtb::config::to_yaml(cfg).c_str());
+    return 0;
+  }
+  if (check_only) {
+    std::printf("configuration OK\n");
+    return 0;
+  }
+  spdlog::set_level(spdlog::level::from_str(cfg.log.level));
+  if (cfg.pipeline.enabled) {
+    spdlog::error("pipeline.enabled: true, but this build has no inference pipeline yet; "
+                  "set pipeline.enabled: false to relay");
+    return 2;
+  }
+  spdlog::info("igtbridge {} (LibTorch {}, {}), relay mode", IGTB_VERSION, igtb::torch_version(),
+               igtb::torch_devices());
+  if (cfg.output.bind != "127.0.0.1")
+    spdlog::warn("output.bind {}: reachable from other machines; OpenIGTLink has no authentication", cfg.output.bind);
+
+  igtb::app::install_signal_handlers();
+  try {
+    igtb::Relay relay(igtb::relay_options(cfg));
+    relay.start();
+    using clock = std::chrono::steady_clock;
+    auto last = clock::now();
+    igtb::RelayStats before = relay.stats();
+    while (!igtb::app::stop_requested()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      const double dt = std::chrono::duration<double>(clock::now() - last).count();
+      if (dt >= cfg.log.summary_interval_s) {
+        const igtb::RelayStats now = relay.stats();
+        spdlog::info("{}", igtb::relay_summary(now, before, dt));
+        before = now;
+        last = clock::now();
+      }
+    }
+    spdlog::info("stopping");
+    relay.stop();
+    return 0;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 3;
+  }
+}

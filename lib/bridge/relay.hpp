@@ -1,0 +1,62 @@
+// Relay mode (pipeline.enabled: false): upstream IMAGE and TRANSFORM messages
+// go to every downstream client exactly as they arrived (same bytes, header
+// version, metadata and CRC). The connectivity check, and the base that the
+// inference pipeline replaces the IMAGE path of.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "transport/downstream_server.hpp"
+#include "transport/upstream.hpp"
+
+namespace igtb {
+
+struct RelayOptions {
+  std::string input_mode = "connect";  ///< "connect" (client of PlusServer) or "listen"
+  UpstreamOptions upstream;
+  ServerOptions downstream;
+  std::vector<std::string> image_devices;      ///< empty: every IMAGE
+  std::vector<std::string> transform_devices;  ///< empty: every TRANSFORM
+};
+
+struct RelayStats {
+  std::uint64_t images = 0;
+  std::uint64_t transforms = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t dropped = 0;  ///< from client queues
+  std::size_t clients = 0;
+  bool upstream_connected = false;
+  std::uint64_t upstream_connections = 0;
+};
+
+/// Whether a header passes the relay's type and device filters.
+bool relay_accepts(const RelayOptions& options, const Header& h);
+
+class Relay {
+ public:
+  explicit Relay(RelayOptions options);
+  ~Relay();
+  /// Opens the output server, then the upstream side. Throws SocketError.
+  void start();
+  void stop();
+  std::uint16_t output_port() const;
+  /// Local port of the upstream listener (listen mode), else 0.
+  std::uint16_t input_port() const;
+  RelayStats stats() const;
+  std::string upstream_name() const;
+
+ private:
+  void on_upstream(Message&& m);
+
+  RelayOptions opt_;
+  DownstreamServer server_;
+  std::unique_ptr<Upstream> upstream_;
+  std::atomic<std::uint64_t> images_{0}, transforms_{0}, bytes_{0};
+};
+
+/// One line for the periodic log: rates over `seconds` since `before`.
+std::string relay_summary(const RelayStats& now, const RelayStats& before, double seconds);
+
+}  // namespace igtb

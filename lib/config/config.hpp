@@ -1,0 +1,89 @@
+#pragma once
+// igtbridge configuration: a YAML file, then `--set dotted.key=value` overrides.
+//
+// Every key is declared once, in the schema table at the top of config.cpp
+// (key, member, type/range, doc). Parsing, unknown-key detection with a
+// did-you-mean, --set, validation, to_yaml() and operator== all come from that
+// table. To add a key: a member here, one line in the table, and the key with
+// its comment in config/igtbridge.yaml (a test checks the file lists every key
+// with its default value).
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace igtb::config {
+
+struct InputConfig {
+  std::string mode = "connect";                // "connect" (client of PlusServer) | "listen" (a sender connects to us)
+  std::string host = "127.0.0.1";              // connect mode: host name or IPv4 address
+  std::uint16_t port = 18944;                  // connect: remote port; listen: local port
+  std::string bind = "127.0.0.1";              // listen mode bind address (IPv4)
+  std::vector<std::string> image_devices;      // device-name filter for IMAGE (empty = all)
+  std::vector<std::string> transform_devices;  // device-name filter for TRANSFORM (empty = all)
+  double reconnect_initial_s = 0.1;            // backoff start (> 0)
+  double reconnect_max_s = 5.0;                // backoff cap (>= initial)
+  bool request_v2_headers = true;              // send a v2 STATUS with metadata on connect so PlusServer answers in v2/v3
+  bool check_crc = true;
+  std::uint64_t max_message_bytes = 64ull << 20;  // 1 KiB .. 4 GiB
+};
+
+struct OutputConfig {
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 18945;
+  int max_clients = 8;     // 1..1024
+  int queue_frames = 4;    // per-client send queue bound, in messages, 1..1024
+  int header_version = 2;  // 1 or 2: header version of messages the bridge itself writes
+  bool check_crc = true;   // check CRC of what clients send us
+};
+
+struct PipelineConfig {
+  bool enabled = false;
+};
+
+struct LogConfig {
+  std::string level = "info";       // trace|debug|info|warn|error|off
+  double summary_interval_s = 5.0;  // > 0
+};
+
+struct BridgeConfig {
+  InputConfig input;
+  OutputConfig output;
+  PipelineConfig pipeline;
+  LogConfig log;
+};
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Load a YAML file, then apply overrides "dotted.key=value" (from --set), then validate.
+BridgeConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// Same from YAML text (source_name is used in messages instead of a path); for tests.
+BridgeConfig parse_config(const std::string& yaml_text, const std::string& source_name,
+                          const std::vector<std::string>& overrides = {});
+
+// Defaults only + overrides (no file).
+BridgeConfig default_config(const std::vector<std::string>& overrides = {});
+
+// The effective config as YAML text (all keys, schema order), for --print-config.
+// parse_config(to_yaml(c), ...) == c for every valid c.
+std::string to_yaml(const BridgeConfig& config);
+
+// Field-by-field comparison over every key of the schema.
+bool operator==(const BridgeConfig& a, const BridgeConfig& b);
+bool operator!=(const BridgeConfig& a, const BridgeConfig& b);
+
+// One entry per key of the schema, in table order (e.g. for --help-config).
+struct KeyInfo {
+  std::string key;            // "output.port"
+  std::string type;           // "an integer 1..65535"
+  std::string doc;            // one-line description
+  std::string default_value;  // YAML text of the default, e.g. "18945"
+};
+std::vector<KeyInfo> config_keys();
+
+}  // namespace igtb::config

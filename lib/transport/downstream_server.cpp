@@ -1,0 +1,207 @@
+#include "transport/downstream_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace igtb {
+
+struct DownstreamServer::Client {
+  Socket socket;
+  std::string peer;
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::deque<SharedBytes> queue;
+  std::uint64_t sent = 0;
+  std::uint64_t dropped = 0;
+  std::atomic<bool> closing{false};
+  std::atomic<std::uint16_t> header_version{1};
+  bool sending = false;  // guarded by mutex
+  std::atomic<int> finished{0};  // writer and reader threads that ended
+  std::thread writer, reader;
+
+  void close() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      closing = true;
+    }
+    cv.notify_all();
+    socket.shutdown();
+  }
+};
+
+DownstreamServer::DownstreamServer(ServerOptions options, MessageHandler on_inbound)
+    : opt_(std::move(options)), on_inbound_(std::move(on_inbound)) {}
+
+DownstreamServer::~DownstreamServer() { stop(); }
+
+void DownstreamServer::start() {
+  listen_ = Socket::listen_tcp(opt_.bind, opt_.port);
+  port_ = listen_.local_port();
+  stop_ = false;
+  thread_ = std::thread([this] { accept_loop(); });
+}
+
+void DownstreamServer::stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  reap(true);
+  listen_.close();
+}
+
+void DownstreamServer::broadcast(const SharedBytes& message) { broadcast(message, message); }
+
+void DownstreamServer::broadcast(const SharedBytes& v1, const SharedBytes& v2) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& c : clients_) {
+    if (c->closing) continue;
+    {
+      std::unique_lock<std::mutex> cl(c->mutex);
+      const std::size_t cap = std::size_t(opt_.queue_messages);
+      // Lossless mode waits for room; the slices let stop() get through.
+      while (!opt_.drop_when_full && !c->closing && !stop_ && c->queue.size() >= cap)
+        c->cv.wait_for(cl, std::chrono::milliseconds(100));
+      if (c->closing) continue;
+      if (c->queue.size() >= cap) {
+        c->queue.pop_front();
+        ++c->dropped;
+        ++dropped_;
+      }
+      c->queue.push_back(c->header_version >= 2 ? v2 : v1);
+    }
+    c->cv.notify_all();
+  }
+}
+
+bool DownstreamServer::drain(int timeout_ms) const {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    bool idle = true;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const auto& c : clients_) {
+        std::lock_guard<std::mutex> cl(c->mutex);
+        if (!c->closing && (c->sending || !c->queue.empty())) idle = false;
+      }
+    }
+    if (idle) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+bool DownstreamServer::wait_for_clients(std::size_t n, int timeout_ms, const std::atomic<bool>* cancel) const {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    std::size_t live = 0;
+    for (const auto& c : clients_) live += c->closing ? 0 : 1;
+    if (live >= n) return true;
+    if ((cancel && cancel->load()) || std::chrono::steady_clock::now() >= until) return false;
+    clients_cv_.wait_for(lock, std::chrono::milliseconds(100));
+  }
+}
+
+std::size_t DownstreamServer::client_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::size_t n = 0;
+  for (const auto& c : clients_) n += c->closing ? 0 : 1;
+  return n;
+}
+
+std::vector<ClientInfo> DownstreamServer::clients() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<ClientInfo> out;
+  for (const auto& c : clients_) {
+    std::lock_guard<std::mutex> cl(c->mutex);
+    out.push_back({c->peer, c->sent, c->dropped, c->queue.size(), c->header_version.load()});
+  }
+  return out;
+}
+
+void DownstreamServer::reap(bool all) {
+  std::list<std::shared_ptr<Client>> gone;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto it = clients_.begin(); it != clients_.end();) {
+      if (all) (*it)->close();
+      if (all || (*it)->finished.load() == 2) {
+        gone.push_back(*it);
+        it = clients_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& c : gone) {
+    c->close();
+    if (c->writer.joinable()) c->writer.join();
+    if (c->reader.joinable()) c->reader.join();
+  }
+}
+
+void DownstreamServer::accept_loop() {
+  while (!stop_) {
+    reap(false);
+    std::string peer;
+    std::optional<Socket> s;
+    try {
+      s = listen_.accept(200, &peer);
+    } catch (const std::exception& e) {
+      if (!stop_) spdlog::error("{} {}:{}: {}", opt_.name, opt_.bind, port_, e.what());
+      break;
+    }
+    if (!s) continue;
+    if (client_count() >= std::size_t(opt_.max_clients)) {
+      spdlog::warn("{}: refused client {}: {} clients connected (max_clients)", opt_.name, peer, opt_.max_clients);
+      continue;
+    }
+    auto c = std::make_shared<Client>();
+    c->socket = std::move(*s);
+    c->peer = peer;
+    c->header_version = opt_.initial_header_version;
+    spdlog::info("{}: client {} connected", opt_.name, peer);
+    Client* raw = c.get();
+    raw->writer = std::thread([this, raw] {
+      std::string why;
+      for (;;) {
+        SharedBytes next;
+        {
+          std::unique_lock<std::mutex> lock(raw->mutex);
+          raw->cv.wait(lock, [raw] { return raw->closing || !raw->queue.empty(); });
+          if (raw->closing) break;
+          next = std::move(raw->queue.front());
+          raw->queue.pop_front();
+          raw->sending = true;
+        }
+        raw->cv.notify_all();  // room for a broadcast() waiting on a full queue
+        try {
+          raw->socket.send_all(next->data(), next->size());
+        } catch (const std::exception& e) {
+          why = e.what();
+          break;
+        }
+        std::lock_guard<std::mutex> lock(raw->mutex);
+        ++raw->sent;
+        raw->sending = false;
+      }
+      if (!stop_ && !why.empty()) spdlog::info("{}: client {} gone ({})", opt_.name, raw->peer, why);
+      raw->close();
+      ++raw->finished;
+    });
+    raw->reader = std::thread([this, raw] {
+      MessageReader reader(raw->socket, opt_.reader, "client " + raw->peer);
+      std::atomic<bool>& closing = raw->closing;
+      const std::string why = pump_messages(reader, closing, [this, raw](Message&& m) {
+        if (m.header.version >= 2 && raw->header_version < 2) raw->header_version = 2;
+        if (on_inbound_) on_inbound_(std::move(m));
+      });
+      if (!stop_ && !raw->closing) spdlog::info("{}: client {} closed ({})", opt_.name, raw->peer, why);
+      raw->close();
+      ++raw->finished;
+    });
+    std::lock_guard<std::mutex> lock(mutex_);
+    clients_.push_back(std::move(c));
+    clients_cv_.notify_all();
+  }
+}
+
+}  // namespace igtb

@@ -1,0 +1,88 @@
+// The server Slicer connects to: any number of clients up to max_clients,
+// each with its own bounded send queue and writer thread. A client that does
+// not read loses its oldest messages; it never slows the others or the caller
+// of broadcast().
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "transport/message_reader.hpp"
+
+namespace igtb {
+
+struct ServerOptions {
+  std::string name = "output";  ///< prefix of log lines
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 18945;  ///< 0 = ephemeral
+  int max_clients = 8;
+  int queue_messages = 4;      ///< per client; the oldest is dropped beyond
+  /// false: a full queue waits for room instead of dropping (a lossless
+  /// file replay); a client that stops reading then holds up broadcast().
+  bool drop_when_full = true;
+  /// Header version each client starts at; like PlusServer, a client moves
+  /// to version 2 once it has sent us a message with a version 2 header.
+  std::uint16_t initial_header_version = 2;
+  ReaderOptions reader;        ///< for what clients send us (Slicer's STATUS, queries)
+};
+
+struct ClientInfo {
+  std::string peer;
+  std::uint64_t sent = 0;
+  std::uint64_t dropped = 0;
+  std::size_t queued = 0;
+  std::uint16_t header_version = 1;
+};
+
+class DownstreamServer {
+ public:
+  /// on_inbound receives messages that clients send (may be empty).
+  explicit DownstreamServer(ServerOptions options, MessageHandler on_inbound = {});
+  ~DownstreamServer();
+
+  /// Binds (throws SocketError) and starts accepting.
+  void start();
+  void stop();
+  std::uint16_t port() const { return port_; }
+
+  /// Queues one encoded message for every connected client (no copy).
+  void broadcast(const SharedBytes& message);
+  /// The same message encoded with header version 1 and 2: each client gets
+  /// the one its negotiated version asks for.
+  void broadcast(const SharedBytes& v1, const SharedBytes& v2);
+  /// Waits until every client's queue is sent (or the client is gone); true if so.
+  bool drain(int timeout_ms) const;
+  /// Waits until at least n clients are connected or timeout; true if so.
+  bool wait_for_clients(std::size_t n, int timeout_ms, const std::atomic<bool>* cancel = nullptr) const;
+
+  std::size_t client_count() const;
+  std::vector<ClientInfo> clients() const;
+  /// Messages dropped from client queues since start, all clients.
+  std::uint64_t dropped() const { return dropped_.load(); }
+
+ private:
+  struct Client;
+  void accept_loop();
+  void reap(bool all);
+
+  ServerOptions opt_;
+  MessageHandler on_inbound_;
+  Socket listen_;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> dropped_{0};
+  mutable std::mutex mutex_;
+  mutable std::condition_variable clients_cv_;
+  std::list<std::shared_ptr<Client>> clients_;
+  std::thread thread_;
+};
+
+}  // namespace igtb

@@ -1,0 +1,58 @@
+// Reads framed messages from a socket: limits checked before allocation,
+// unwanted messages skipped without storing them, CRC mismatches dropped
+// with a warning while the connection stays up.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "transport/message.hpp"
+#include "transport/socket.hpp"
+
+namespace igtb {
+
+struct ReaderOptions {
+  std::uint64_t max_message_bytes = 64ULL << 20;  ///< body size over this closes the connection
+  bool check_crc = true;
+  int stall_ms = 10000;  ///< silence in the middle of a message that closes the connection
+  /// Which messages to keep (type/device filter); others are read and discarded.
+  std::function<bool(const Header&)> accept;
+};
+
+struct ReaderStats {
+  std::uint64_t messages = 0;    ///< kept and handed on
+  std::uint64_t bytes = 0;       ///< all bytes read
+  std::uint64_t discarded = 0;   ///< not accepted by the filter
+  std::uint64_t crc_errors = 0;  ///< dropped for a CRC mismatch
+  std::uint64_t malformed = 0;   ///< dropped for a malformed v3 layout
+  std::uint16_t max_header_version = 0;
+};
+
+class MessageReader {
+ public:
+  MessageReader(Socket& socket, ReaderOptions options, std::string peer);
+
+  /// The next accepted message; nothing once stop is set. Throws
+  /// ConnectionClosed on EOF, SocketError on I/O failure and ProtocolError
+  /// when the stream can no longer be trusted (garbage or oversize header):
+  /// each of those ends the connection.
+  std::optional<Message> next(const std::atomic<bool>& stop);
+
+  const ReaderStats& stats() const { return stats_; }
+
+ private:
+  Socket& socket_;
+  ReaderOptions opt_;
+  std::string peer_;
+  ReaderStats stats_;
+};
+
+using MessageHandler = std::function<void(Message&&)>;
+
+/// Reads until stop is set or the connection ends, handing each message to
+/// handler. Never throws: returns why it ended ("" when stopped).
+std::string pump_messages(MessageReader& reader, const std::atomic<bool>& stop, const MessageHandler& handler);
+
+}  // namespace igtb

@@ -1,0 +1,186 @@
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <thread>
+
+#include "transport/backoff.hpp"
+#include "transport/downstream_server.hpp"
+#include "transport/string_codec.hpp"
+#include "transport/upstream.hpp"
+
+using namespace igtb;
+using namespace std::chrono_literals;
+
+namespace {
+
+template <class F>
+bool eventually(F f, std::chrono::milliseconds limit = 5000ms) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (f()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return f();
+}
+
+SharedBytes text(const std::string& s, std::uint16_t v = 1) {
+  return std::make_shared<const Bytes>(encode_string(Envelope{"STRING", "t", 0, v}, Text{3, s}));
+}
+
+std::atomic<bool> never{false};
+
+}  // namespace
+
+TEST_CASE("backoff doubles from the initial delay up to the cap, and resets") {
+  Backoff b(0.1, 0.5);
+  CHECK(b.next() == Approx(0.1));
+  CHECK(b.next() == Approx(0.2));
+  CHECK(b.next() == Approx(0.4));
+  CHECK(b.next() == Approx(0.5));
+  CHECK(b.next() == Approx(0.5));
+  b.reset();
+  CHECK(b.next() == Approx(0.1));
+}
+
+TEST_CASE("upstream client: retries until the server appears, says hello in v2, reconnects after a loss") {
+  // Find a free port, then close it so the first attempts are refused.
+  std::uint16_t port;
+  {
+    Socket probe = Socket::listen_tcp("127.0.0.1", 0);
+    port = probe.local_port();
+  }
+  std::atomic<int> received{0};
+  UpstreamOptions o;
+  o.port = port;
+  o.backoff_initial_s = 0.05;
+  o.backoff_max_s = 0.2;
+  UpstreamClient client(o, [&](Message&&) { ++received; });
+  client.start();
+  std::this_thread::sleep_for(300ms);  // several refused attempts
+  CHECK_FALSE(client.connected());
+
+  for (int round = 0; round < 3; ++round) {
+    INFO("round " << round);
+    Socket listener = Socket::listen_tcp("127.0.0.1", port);
+    std::optional<Socket> conn;
+    REQUIRE(eventually([&] { return bool(conn = listener.accept(100)); }));
+    // The first thing the client sends is a STATUS with a v2 header and metadata.
+    MessageReader r(*conn, {}, "server");
+    auto hello = r.next(never);
+    REQUIRE(hello);
+    CHECK(hello->type() == "STATUS");
+    CHECK(hello->header.version == 2);
+    CHECK_FALSE(hello->metadata.empty());
+    const Bytes m = encode_string(Envelope{"STRING", "x"}, Text{3, "hi"});
+    conn->send_all(m.data(), m.size());
+    REQUIRE(eventually([&] { return received.load() == round + 1; }));
+    CHECK(client.connected());
+    conn->close();  // upstream lost
+    listener.close();
+    REQUIRE(eventually([&] { return !client.connected(); }));
+  }
+  CHECK(client.connections() == 3);
+  client.stop();
+}
+
+TEST_CASE("upstream listener accepts a sender and reads its messages") {
+  std::atomic<int> received{0};
+  UpstreamOptions o;
+  o.port = 0;
+  UpstreamListener l(o, [&](Message&&) { ++received; });
+  l.start();
+  Socket s = Socket::connect_tcp("127.0.0.1", l.port(), 1000);
+  const Bytes m = encode_string(Envelope{"STRING", "x"}, Text{3, "hi"});
+  s.send_all(m.data(), m.size());
+  s.send_all(m.data(), m.size());
+  CHECK(eventually([&] { return received.load() == 2; }));
+  CHECK(l.connected());
+  l.stop();
+}
+
+TEST_CASE("downstream server: a client that does not read loses its oldest messages and never slows the other") {
+  ServerOptions o;
+  o.port = 0;
+  o.queue_messages = 4;
+  DownstreamServer server(o);
+  server.start();
+  Socket reader = Socket::connect_tcp("127.0.0.1", server.port(), 1000);
+  Socket stalled = Socket::connect_tcp("127.0.0.1", server.port(), 1000);
+  REQUIRE(server.wait_for_clients(2, 2000));
+
+  // 200 messages of 256 KiB: far more than the stalled client's socket buffers.
+  const std::string payload(60000, 'x');
+  const int n = 200;
+  std::atomic<int> got{0};
+  std::thread consumer([&] {
+    MessageReader r(reader, {}, "reader");
+    try {
+      while (got < n && r.next(never)) ++got;
+    } catch (...) {
+    }
+  });
+  for (int i = 0; i < n; ++i) {
+    server.broadcast(text(std::to_string(i) + payload));
+    std::this_thread::sleep_for(1ms);  // a frame rate the reader keeps up with
+  }
+  const bool all = eventually([&] { return got.load() == n; }, 10000ms);
+  CHECK(all);
+  const auto clients = server.clients();
+  REQUIRE(clients.size() == 2);
+  std::uint64_t dropped_stalled = 0, dropped_reader = 0;
+  for (const auto& c : clients) {
+    if (c.sent == std::uint64_t(n)) dropped_reader += c.dropped;
+    else dropped_stalled += c.dropped;
+  }
+  CHECK(dropped_reader == 0);
+  CHECK(dropped_stalled > 0);
+  CHECK(server.dropped() == dropped_stalled);
+  server.stop();  // must not hang on the stalled client
+  consumer.join();
+}
+
+TEST_CASE("downstream server refuses clients beyond max_clients") {
+  ServerOptions o;
+  o.port = 0;
+  o.max_clients = 1;
+  DownstreamServer server(o);
+  server.start();
+  Socket a = Socket::connect_tcp("127.0.0.1", server.port(), 1000);
+  REQUIRE(server.wait_for_clients(1, 2000));
+  Socket b = Socket::connect_tcp("127.0.0.1", server.port(), 1000);
+  // The refused connection is closed by the server.
+  std::uint8_t byte;
+  CHECK(eventually([&] {
+    try {
+      return b.wait_readable(50) && b.recv_some(&byte, 1) == 0 && false;
+    } catch (const ConnectionClosed&) {
+      return true;
+    }
+  }));
+  CHECK(server.client_count() == 1);
+  server.stop();
+}
+
+TEST_CASE("downstream server: per-client header version follows what the client sends") {
+  ServerOptions o;
+  o.port = 0;
+  o.initial_header_version = 1;
+  DownstreamServer server(o);
+  server.start();
+  Socket c = Socket::connect_tcp("127.0.0.1", server.port(), 1000);
+  REQUIRE(server.wait_for_clients(1, 2000));
+  server.broadcast(text("v1", 1), text("v2", 2));
+  MessageReader r(c, {}, "c");
+  auto first = r.next(never);
+  REQUIRE(first);
+  CHECK(first->header.version == 1);
+  const Bytes hello = make_hello_status("test");
+  c.send_all(hello.data(), hello.size());
+  REQUIRE(eventually([&] { return server.clients().at(0).header_version == 2; }));
+  server.broadcast(text("v1", 1), text("v2", 2));
+  auto second = r.next(never);
+  REQUIRE(second);
+  CHECK(second->header.version == 2);
+  CHECK(decode_string(*second).text == "v2");
+  server.stop();
+}
