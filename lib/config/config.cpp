@@ -1,0 +1,327 @@
+#include "config/config.hpp"
+
+#include "config/schema.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace igtb::config {
+
+namespace schema {
+
+// ---------------------------------------------------------------------------
+// THE SCHEMA. One row per key: dotted key, member, type/range, doc.
+// Rows of a section must be adjacent; the order here is the order of to_yaml().
+// Adding a key: a member in config.hpp, a row here, the key in config/igtbridge.yaml.
+// ---------------------------------------------------------------------------
+namespace {
+
+using rule::Bool;
+using rule::Int;
+using rule::OneOf;
+using rule::Real;
+using rule::Text;
+using rule::TextList;
+using B = BridgeConfig;
+using I = InputConfig;
+using O = OutputConfig;
+using P = PipelineConfig;
+using L = LogConfig;
+
+constexpr std::size_t kDeviceNameMax = 20;  // OpenIGTLink header device-name field
+
+std::vector<Field> fields() {
+  const TextList devices{kDeviceNameMax, "device name"};
+  const Real positive{0.0, true};
+  return {
+      field("input.mode", at(&B::input, &I::mode), OneOf{{"connect", "listen"}},
+            "connect: we are a client of PlusServer; listen: a sender connects to us"),
+      field("input.host", at(&B::input, &I::host), Text{Text::Kind::Host}, "PlusServer host (connect mode)"),
+      field("input.port", at(&B::input, &I::port), Int<std::uint16_t>{1, 65535},
+            "connect mode: PlusServer's port; listen mode: our local port"),
+      field("input.bind", at(&B::input, &I::bind), Text{Text::Kind::Ipv4}, "local address to listen on (listen mode)"),
+      field("input.image_devices", at(&B::input, &I::image_devices), devices,
+            "IMAGE device names to forward; empty = all"),
+      field("input.transform_devices", at(&B::input, &I::transform_devices), devices,
+            "TRANSFORM device names to forward; empty = all"),
+      field("input.reconnect_initial_s", at(&B::input, &I::reconnect_initial_s), positive,
+            "first reconnect delay in seconds; doubles per failed attempt"),
+      field("input.reconnect_max_s", at(&B::input, &I::reconnect_max_s), positive,
+            "reconnect delay cap in seconds (>= input.reconnect_initial_s)"),
+      field("input.request_v2_headers", at(&B::input, &I::request_v2_headers), Bool{},
+            "on connect, send a v2 STATUS with metadata so PlusServer answers with v2/v3 headers"),
+      field("input.check_crc", at(&B::input, &I::check_crc), Bool{}, "verify the CRC64 of every received message"),
+      field("input.max_message_bytes", at(&B::input, &I::max_message_bytes),
+            Int<std::uint64_t>{1024, std::uint64_t{4} << 30}, "largest accepted message body in bytes (1 KiB .. 4 GiB)"),
+
+      field("output.bind", at(&B::output, &O::bind), Text{Text::Kind::Ipv4}, "address Slicer connects to"),
+      field("output.port", at(&B::output, &O::port), Int<std::uint16_t>{1, 65535}, "port Slicer connects to"),
+      field("output.max_clients", at(&B::output, &O::max_clients), Int<int>{1, 1024}, "most simultaneous clients"),
+      field("output.queue_frames", at(&B::output, &O::queue_frames), Int<int>{1, 1024},
+            "per-client send queue bound in messages; a slow client drops the oldest"),
+      field("output.header_version", at(&B::output, &O::header_version), Int<int>{1, 2},
+            "header version of messages the bridge itself writes"),
+      field("output.check_crc", at(&B::output, &O::check_crc), Bool{}, "verify the CRC64 of what clients send us"),
+
+      field("pipeline.enabled", at(&B::pipeline, &P::enabled), Bool{}, "run the processing pipeline"),
+
+      field("log.level", at(&B::log, &L::level), OneOf{{"trace", "debug", "info", "warn", "error", "off"}},
+            "log verbosity"),
+      field("log.summary_interval_s", at(&B::log, &L::summary_interval_s), positive,
+            "seconds between throughput summary lines"),
+  };
+}
+
+bool is_loopback_of(const std::string& host, const std::string& bind) {
+  const std::string h = host == "localhost" ? "127.0.0.1" : host;
+  return h == bind || (bind == "0.0.0.0" && h.rfind("127.", 0) == 0);
+}
+
+std::vector<Check> checks() {
+  return {
+      {{"input.reconnect_initial_s", "input.reconnect_max_s"},
+       [](const B& c) -> std::string {
+         if (c.input.reconnect_max_s >= c.input.reconnect_initial_s) return {};
+         return "input.reconnect_max_s (" + format_double(c.input.reconnect_max_s) +
+                ") must be >= input.reconnect_initial_s (" + format_double(c.input.reconnect_initial_s) + ")";
+       }},
+      {{"input.mode", "input.bind", "input.port", "output.bind", "output.port"},
+       [](const B& c) -> std::string {
+         const bool overlap = c.input.bind == c.output.bind || c.input.bind == "0.0.0.0" || c.output.bind == "0.0.0.0";
+         if (c.input.mode != "listen" || c.input.port != c.output.port || !overlap) return {};
+         return "input.port and output.port are both " + std::to_string(c.input.port) +
+                "; in listen mode the bridge listens on both, so they must differ";
+       }},
+      {{"input.mode", "input.host", "input.port", "output.bind", "output.port"},
+       [](const B& c) -> std::string {
+         if (c.input.mode != "connect" || c.input.port != c.output.port || !is_loopback_of(c.input.host, c.output.bind))
+           return {};
+         return "input.host:input.port (" + c.input.host + ":" + std::to_string(c.input.port) +
+                ") is the bridge's own output (output.bind:output.port); it would connect to itself";
+       }},
+  };
+}
+
+}  // namespace
+
+const Schema& schema() {
+  static const Schema s(fields(), checks());
+  return s;
+}
+
+}  // namespace schema
+
+// ---------------------------------------------------------------------------
+// Engine: everything below is generic over the table.
+// ---------------------------------------------------------------------------
+namespace {
+
+using schema::Field;
+using schema::ValueError;
+
+[[noreturn]] void fail(const std::string& where, const std::string& message) {
+  throw ConfigError(where + ": " + message);
+}
+
+std::string at_line(const std::string& source, int line0) { return source + ":" + std::to_string(line0 + 1); }
+
+class Builder {
+ public:
+  BridgeConfig config;
+
+  void apply_document(const std::string& text, const std::string& source) {
+    std::vector<YAML::Node> docs;
+    try {
+      docs = YAML::LoadAll(text);
+    } catch (const YAML::ParserException& e) {
+      if (e.mark.is_null()) fail(source, "invalid YAML: " + e.msg);
+      fail(at_line(source, e.mark.line) + ":" + std::to_string(e.mark.column + 1), "invalid YAML: " + e.msg);
+    } catch (const YAML::Exception& e) {
+      fail(source, std::string("invalid YAML: ") + e.what());
+    }
+    if (docs.empty()) return;
+    if (docs.size() > 1) {
+      fail(at_line(source, std::max(0, docs[1].Mark().line)),
+           "expected one YAML document, found " + std::to_string(docs.size()) + " (remove the '---' separators)");
+    }
+    const YAML::Node& root = docs[0];
+    if (root.IsNull()) return;
+    if (!root.IsMap()) {
+      fail(at_line(source, std::max(0, root.Mark().line)),
+           "expected a map of sections (" + join_children("") + ") at the top level, got " + schema::describe_node(root));
+    }
+    walk(root, "", source);
+  }
+
+  void apply_override(const std::string& item) {
+    const std::string where = "--set " + item;
+    const auto eq = item.find('=');
+    const std::string key = eq == std::string::npos ? std::string() : trim(item.substr(0, eq));
+    if (key.empty()) fail(where, "expected key=value, e.g. --set output.port=18946");
+    const Field* f = schema::schema().leaf(key);
+    if (!f) {
+      if (schema::schema().is_section(key)) {
+        fail(where, "'" + key + "' is a section, not a key; set one of its keys: " + join_children(key, key + "."));
+      }
+      fail(where, "unknown key '" + key + "'" + schema::schema().unknown_key_hint(key));
+    }
+    YAML::Node value;
+    try {
+      value = YAML::Load(item.substr(eq + 1));
+    } catch (const YAML::Exception& e) {
+      fail(where, key + ": cannot parse the value as YAML: " + e.msg);
+    }
+    assign(*f, value, true, where, -1, "");
+  }
+
+  void validate() const {
+    for (const auto& c : schema::schema().checks()) {
+      const std::string message = c.check(config);
+      if (message.empty()) continue;
+      // Report at the origin of the involved key that was set last.
+      const Origin* latest = nullptr;
+      for (const auto& k : c.keys) {
+        const auto it = origins_.find(k);
+        if (it != origins_.end() && (!latest || it->second.seq > latest->seq)) latest = &it->second;
+      }
+      fail(latest ? latest->where : std::string("default configuration"), message);
+    }
+  }
+
+ private:
+  struct Origin {
+    std::string where;  // "file.yaml:12" or "--set k=v"
+    std::size_t seq;
+  };
+  std::map<std::string, Origin> origins_;
+  std::map<std::string, int> file_lines_;  // key -> 0-based line where a file set it (duplicate detection)
+  std::size_t seq_ = 0;
+
+  static std::string trim(const std::string& s) {
+    const auto b = s.find_first_not_of(" \t");
+    if (b == std::string::npos) return {};
+    return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+  }
+
+  static std::string join_children(const std::string& section, const std::string& prefix = "") {
+    std::string out;
+    for (const auto& c : schema::schema().children(section)) out += (out.empty() ? "" : ", ") + prefix + c;
+    return out;
+  }
+
+  void walk(const YAML::Node& map, const std::string& prefix, const std::string& source) {
+    for (const auto& kv : map) {
+      const YAML::Node& k = kv.first;
+      const YAML::Node& v = kv.second;
+      const int line = std::max(0, k.Mark().line);
+      if (!k.IsScalar()) fail(at_line(source, line), "expected a key name, got " + schema::describe_node(k));
+      const std::string key = prefix.empty() ? k.Scalar() : prefix + "." + k.Scalar();
+      const auto [seen, inserted] = file_lines_.emplace(key, line);
+      if (!inserted) {
+        fail(at_line(source, line), "duplicate key '" + key + "' (first set on line " + std::to_string(seen->second + 1) + ")");
+      }
+      if (const Field* f = schema::schema().leaf(key)) {
+        assign(*f, v, false, at_line(source, line), line, source);
+      } else if (schema::schema().is_section(key)) {
+        if (v.IsNull()) continue;  // "pipeline:" with nothing under it
+        if (!v.IsMap()) {
+          fail(at_line(source, line), key + ": expected a section with keys " + join_children(key) + ", got " +
+                                          schema::describe_node(v));
+        }
+        walk(v, key, source);
+      } else {
+        fail(at_line(source, line), "unknown key '" + key + "'" + schema::schema().unknown_key_hint(key));
+      }
+    }
+  }
+
+  // where: location prefix; from a file, source is set and a rule's own line (a list element) wins.
+  void assign(const Field& f, const YAML::Node& value, bool from_set, const std::string& where, int line,
+              const std::string& source) {
+    try {
+      f.assign(config, value, from_set);
+    } catch (const ValueError& e) {
+      const std::string loc = (!from_set && e.line >= 0 && e.line != line) ? at_line(source, e.line) : where;
+      fail(loc, f.key + e.subkey + ": " + e.message);
+    }
+    origins_[f.key] = Origin{where, ++seq_};
+  }
+};
+
+BridgeConfig finish(Builder& b, const std::vector<std::string>& overrides) {
+  for (const auto& o : overrides) b.apply_override(o);
+  b.validate();
+  return b.config;
+}
+
+}  // namespace
+
+BridgeConfig parse_config(const std::string& yaml_text, const std::string& source_name,
+                          const std::vector<std::string>& overrides) {
+  Builder b;
+  b.apply_document(yaml_text, source_name);
+  return finish(b, overrides);
+}
+
+BridgeConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw ConfigError("cannot open config file '" + path + "': it is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError("cannot open config file '" + path + "': " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ConfigError("cannot read config file '" + path + "'");
+  return parse_config(text.str(), path, overrides);
+}
+
+BridgeConfig default_config(const std::vector<std::string>& overrides) {
+  Builder b;
+  return finish(b, overrides);
+}
+
+std::string to_yaml(const BridgeConfig& config) {
+  std::string out;
+  std::vector<std::string> open;  // section path components currently open
+  for (const auto& f : schema::schema().fields()) {
+    std::vector<std::string> parts;
+    for (std::size_t start = 0;;) {
+      const auto dot = f.key.find('.', start);
+      parts.push_back(f.key.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    const std::size_t depth = parts.size() - 1;  // number of sections
+    std::size_t common = 0;
+    while (common < open.size() && common < depth && open[common] == parts[common]) ++common;
+    open.resize(common);
+    for (std::size_t i = common; i < depth; ++i) {
+      out += std::string(2 * i, ' ') + parts[i] + ":\n";
+      open.push_back(parts[i]);
+    }
+    out += std::string(2 * depth, ' ') + parts.back() + ": " + f.encode(config) + "\n";
+  }
+  return out;
+}
+
+bool operator==(const BridgeConfig& a, const BridgeConfig& b) {
+  for (const auto& f : schema::schema().fields())
+    if (!f.equal(a, b)) return false;
+  return true;
+}
+
+bool operator!=(const BridgeConfig& a, const BridgeConfig& b) { return !(a == b); }
+
+std::vector<KeyInfo> config_keys() {
+  const BridgeConfig defaults;
+  std::vector<KeyInfo> out;
+  for (const auto& f : schema::schema().fields()) out.push_back(KeyInfo{f.key, f.type, f.doc, f.encode(defaults)});
+  return out;
+}
+
+}  // namespace igtb::config
