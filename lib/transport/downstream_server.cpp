@@ -162,26 +162,28 @@ void DownstreamServer::accept_loop() {
     Client* raw = c.get();
     raw->writer = std::thread([this, raw] {
       std::string why;
+      std::vector<SharedBytes> batch;
       for (;;) {
-        SharedBytes next;
         {
           std::unique_lock<std::mutex> lock(raw->mutex);
           raw->cv.wait(lock, [raw] { return raw->closing || !raw->queue.empty(); });
           if (raw->closing) break;
-          next = std::move(raw->queue.front());
-          raw->queue.pop_front();
+          // Everything queued goes out in one gathered send.
+          batch.assign(std::make_move_iterator(raw->queue.begin()), std::make_move_iterator(raw->queue.end()));
+          raw->queue.clear();
           raw->sending = true;
         }
-        raw->cv.notify_all();  // room for a broadcast() waiting on a full queue
+        if (!opt_.drop_when_full) raw->cv.notify_all();  // room for a waiting broadcast()
         try {
-          raw->socket.send_all(next->data(), next->size());
+          raw->socket.send_all(batch.data(), batch.size());
         } catch (const std::exception& e) {
           why = e.what();
           break;
         }
         std::lock_guard<std::mutex> lock(raw->mutex);
-        ++raw->sent;
+        raw->sent += batch.size();
         raw->sending = false;
+        batch.clear();
       }
       if (!stop_ && !why.empty()) spdlog::info("{}: client {} gone ({})", opt_.name, raw->peer, why);
       raw->close();

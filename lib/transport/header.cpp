@@ -117,7 +117,7 @@ std::size_t metadata_data_size(const Metadata& md) {
   return n;
 }
 
-void append_metadata(const Metadata& md, std::vector<std::uint8_t>& out) {
+void append_metadata(const Metadata& md, Bytes& out) {
   if (md.empty()) return;
   if (md.size() > 0xffff) throw ProtocolError("more than 65535 metadata entries");
   std::size_t at = out.size();

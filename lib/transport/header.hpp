@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "transport/bytes.hpp"
+
 namespace igtb {
 
 /// A message or stream that breaks the protocol. What it costs (the message
@@ -64,7 +66,7 @@ Metadata parse_metadata(const std::uint8_t* body, const BodyLayout& layout);
 /// Bytes that encode_metadata appends: header (count + entries) and data.
 std::size_t metadata_header_size(const Metadata& md);
 std::size_t metadata_data_size(const Metadata& md);
-void append_metadata(const Metadata& md, std::vector<std::uint8_t>& out);
+void append_metadata(const Metadata& md, Bytes& out);
 
 /// Timestamp conversions (seconds since the epoch, as a double).
 std::uint64_t timestamp_from_seconds(double seconds);

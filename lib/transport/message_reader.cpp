@@ -2,19 +2,58 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
+#include <cstring>
 
 namespace igtb {
 
+namespace {
+constexpr std::size_t kReadBuffer = 64 * 1024;
+constexpr int kPollMs = 200;  // how often a waiting reader looks at its stop flag
+}  // namespace
+
 MessageReader::MessageReader(Socket& socket, ReaderOptions options, std::string peer)
-    : socket_(socket), opt_(std::move(options)), peer_(std::move(peer)) {}
+    : socket_(socket), opt_(std::move(options)), peer_(std::move(peer)), buf_(kReadBuffer) {}
+
+bool MessageReader::read(std::uint8_t* dst, std::size_t n, const std::atomic<bool>& stop, bool in_message) {
+  std::size_t got = std::min(n, tail_ - head_);
+  std::memcpy(dst, buf_.data() + head_, got);
+  head_ += got;
+  auto last = std::chrono::steady_clock::now();
+  while (got < n) {
+    if (stop.load(std::memory_order_relaxed)) return false;
+    std::size_t r;
+    const std::size_t want = n - got;
+    if (want >= buf_.size()) {
+      r = socket_.recv_upto(dst + got, want, kPollMs);
+      got += r;
+    } else {
+      head_ = 0;
+      tail_ = socket_.recv_upto(buf_.data(), buf_.size(), kPollMs);
+      r = std::min(want, tail_);
+      std::memcpy(dst + got, buf_.data(), r);
+      head_ = r;
+      got += r;
+    }
+    if (r > 0) {
+      last = std::chrono::steady_clock::now();
+    } else if ((in_message || got > 0) &&
+               std::chrono::steady_clock::now() - last > std::chrono::milliseconds(opt_.stall_ms)) {
+      throw SocketError("stalled: " + std::to_string(got) + " of " + std::to_string(n) + " bytes after " +
+                        std::to_string(opt_.stall_ms) + " ms of silence");
+    }
+  }
+  stats_.bytes += n;
+  return true;
+}
 
 std::optional<Message> MessageReader::next(const std::atomic<bool>& stop) {
   for (;;) {
     std::array<std::uint8_t, kHeaderSize> hb;
     // Between messages silence is normal (a frozen probe): no stall limit there.
-    if (!socket_.recv_exact(hb.data(), hb.size(), stop, opt_.stall_ms)) return std::nullopt;
-    stats_.bytes += hb.size();
+    if (!read(hb.data(), hb.size(), stop, false)) return std::nullopt;
     const Header h = parse_header(hb.data());  // garbage -> ProtocolError -> connection closed
     if (h.body_size > opt_.max_message_bytes)
       throw ProtocolError(h.type + " '" + h.device + "' announces a body of " + std::to_string(h.body_size) +
@@ -26,19 +65,16 @@ std::optional<Message> MessageReader::next(const std::atomic<bool>& stop) {
       std::uint64_t left = h.body_size;
       while (left > 0) {
         const std::size_t n = std::size_t(std::min<std::uint64_t>(left, scratch.size()));
-        if (!socket_.recv_exact(scratch.data(), n, stop, opt_.stall_ms)) return std::nullopt;
+        if (!read(scratch.data(), n, stop, true)) return std::nullopt;
         left -= n;
       }
-      stats_.bytes += h.body_size;
       ++stats_.discarded;
       continue;
     }
 
     auto wire = std::make_shared<Bytes>(kHeaderSize + std::size_t(h.body_size));
     std::copy(hb.begin(), hb.end(), wire->begin());
-    if (h.body_size > 0 && !socket_.recv_exact(wire->data() + kHeaderSize, h.body_size, stop, opt_.stall_ms))
-      return std::nullopt;
-    stats_.bytes += h.body_size;
+    if (h.body_size > 0 && !read(wire->data() + kHeaderSize, h.body_size, stop, true)) return std::nullopt;
     try {
       Message m = decode_message(std::move(wire), opt_.check_crc);
       ++stats_.messages;

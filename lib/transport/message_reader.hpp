@@ -43,10 +43,18 @@ class MessageReader {
   const ReaderStats& stats() const { return stats_; }
 
  private:
+  /// Fills dst with n bytes from the buffer and the socket; false if stopped.
+  /// in_message: a silence of stall_ms is an error (else only once a byte came).
+  bool read(std::uint8_t* dst, std::size_t n, const std::atomic<bool>& stop, bool in_message);
+
   Socket& socket_;
   ReaderOptions opt_;
   std::string peer_;
   ReaderStats stats_;
+  // Small messages and headers come through this buffer (one recv for many);
+  // large bodies go straight from the socket into their own buffer.
+  std::vector<std::uint8_t> buf_;
+  std::size_t head_ = 0, tail_ = 0;
 };
 
 using MessageHandler = std::function<void(Message&&)>;

@@ -7,9 +7,13 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <vector>
 #include <chrono>
 #include <cstring>
 
@@ -115,44 +119,43 @@ std::optional<Socket> Socket::accept(int timeout_ms, std::string* peer) {
   return s;
 }
 
-bool Socket::wait_readable(int timeout_ms) const { return poll_one(fd_, POLLIN, timeout_ms) != 0; }
-
-bool Socket::recv_exact(void* p, std::size_t n, const std::atomic<bool>& stop, int stall_ms, int poll_ms) {
-  auto* out = static_cast<std::uint8_t*>(p);
-  std::size_t got = 0;
-  auto last = std::chrono::steady_clock::now();
-  while (got < n) {
-    if (stop.load(std::memory_order_relaxed)) return false;
-    const int ev = poll_one(fd_, POLLIN, poll_ms);
-    if (ev == 0) {
-      if (got > 0 && std::chrono::steady_clock::now() - last > std::chrono::milliseconds(stall_ms))
-        throw SocketError("stalled: " + std::to_string(got) + " of " + std::to_string(n) + " bytes after " +
-                          std::to_string(stall_ms) + " ms of silence");
-      continue;
-    }
-    const ssize_t r = ::recv(fd_, out + got, n - got, 0);
-    if (r == 0) {
-      if (got == 0) throw ConnectionClosed("connection closed by peer");
-      throw ConnectionClosed("connection closed after " + std::to_string(got) + " of " + std::to_string(n) + " bytes");
-    }
-    if (r < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      throw SocketError("recv: " + errno_text(errno));
-    }
-    got += std::size_t(r);
-    last = std::chrono::steady_clock::now();
+std::size_t Socket::recv_upto(void* p, std::size_t max, int wait_ms) {
+  for (;;) {
+    // Read what is there first; wait only when nothing is.
+    const ssize_t r = ::recv(fd_, p, max, MSG_DONTWAIT);
+    if (r > 0) return std::size_t(r);
+    if (r == 0) throw ConnectionClosed("connection closed by peer");
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) throw SocketError("recv: " + errno_text(errno));
+    if (poll_one(fd_, POLLIN, wait_ms) == 0) return 0;
   }
-  return true;
 }
 
-std::size_t Socket::recv_some(void* p, std::size_t n) {
-  const ssize_t r = ::recv(fd_, p, n, MSG_DONTWAIT);
-  if (r == 0) throw ConnectionClosed("connection closed by peer");
-  if (r < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
-    throw SocketError("recv: " + errno_text(errno));
+void Socket::send_all(const SharedBytes* messages, std::size_t count) {
+  std::vector<iovec> iov;
+  iov.reserve(count);
+  for (std::size_t i = 0; i < count; ++i)
+    if (!messages[i]->empty())
+      iov.push_back({const_cast<std::uint8_t*>(messages[i]->data()), messages[i]->size()});
+  std::size_t first = 0;
+  while (first < iov.size()) {
+    msghdr msg{};
+    msg.msg_iov = &iov[first];
+    msg.msg_iovlen = std::min<std::size_t>(iov.size() - first, IOV_MAX);
+    const ssize_t r = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EPIPE || errno == ECONNRESET) throw ConnectionClosed("connection closed by peer");
+      throw SocketError("send: " + errno_text(errno));
+    }
+    // Skip what was sent, possibly ending inside one buffer.
+    std::size_t sent = std::size_t(r);
+    while (first < iov.size() && sent >= iov[first].iov_len) sent -= iov[first++].iov_len;
+    if (first < iov.size()) {
+      iov[first].iov_base = static_cast<std::uint8_t*>(iov[first].iov_base) + sent;
+      iov[first].iov_len -= sent;
+    }
   }
-  return std::size_t(r);
 }
 
 void Socket::send_all(const void* p, std::size_t n) {

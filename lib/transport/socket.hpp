@@ -1,7 +1,7 @@
 // A TCP socket (POSIX, blocking, IPv4) with what the bridge needs and
-// OpenIGTLink 1.11's igtl::Socket lacks: waits that a stop flag can cut short,
-// a deadline for a message that stalls half-way, MSG_NOSIGNAL sends, and
-// shutdown() to wake a thread blocked in send/recv/accept from another thread.
+// OpenIGTLink 1.11's igtl::Socket lacks: bounded waits (so readers can watch a
+// stop flag and a stall deadline), gathered MSG_NOSIGNAL sends, and shutdown()
+// to wake a thread blocked in send/recv from another thread.
 #pragma once
 
 #include <atomic>
@@ -10,6 +10,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+
+#include "transport/bytes.hpp"
 
 namespace igtb {
 
@@ -43,19 +45,13 @@ class Socket {
   /// nothing on timeout. peer receives "a.b.c.d:port".
   std::optional<Socket> accept(int timeout_ms, std::string* peer = nullptr);
 
-  /// Waits until readable; false on timeout. Throws on error.
-  bool wait_readable(int timeout_ms) const;
-
-  /// Reads exactly n bytes. Waits in slices of poll_ms, checking stop
-  /// between them; stop -> returns false. Gives up with SocketError when no
-  /// byte arrives for stall_ms while part of the n bytes has arrived (a
-  /// sender dead mid-message), and throws ConnectionClosed on EOF.
-  bool recv_exact(void* p, std::size_t n, const std::atomic<bool>& stop, int stall_ms, int poll_ms = 200);
-  /// Receives what is there (at most n) without waiting; 0 if nothing. Throws ConnectionClosed on EOF.
-  std::size_t recv_some(void* p, std::size_t n);
-
+  /// Receives up to max bytes: what is there at once, else waits up to
+  /// wait_ms for some; 0 when nothing came. Throws ConnectionClosed on EOF.
+  std::size_t recv_upto(void* p, std::size_t max, int wait_ms);
   /// Sends everything (blocking). Throws SocketError / ConnectionClosed.
   void send_all(const void* p, std::size_t n);
+  /// Sends several messages with as few system calls as possible (sendmsg).
+  void send_all(const SharedBytes* messages, std::size_t count);
 
   void set_send_buffer(int bytes);
   void set_nodelay(bool on);

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Configures and builds igtbridge into ${BUILD_DIR:-build} (Release, Ninja when present).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+gen=()
+command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
+if [ ! -f "$build/CMakeCache.txt" ]; then
+  cmake -S "$root" -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" ${CMAKE_ARGS:-}
+fi
+cmake --build "$build" --parallel "${JOBS:-$(nproc)}"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs igtbridge's build and run dependencies from Debian 12 packages.
+# Idempotent and non-interactive; runs `apt-get update` only when a package
+# is missing and cannot be installed from the package lists already present.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libopenigtlink-dev libtorch-dev libspdlog-dev libfmt-dev libcli11-dev catch2
+  libyaml-cpp-dev zlib1g-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: missing packages: ${missing[*]}; run this script as root (or install them)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+echo "setup: installing ${missing[*]}"
+if ! apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+  echo "setup: refreshing the package lists"
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
