@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <sstream>
+#include <string_view>
 
 #include "io/sequence.hpp"
 #include "test_util.hpp"
@@ -77,7 +78,7 @@ void check_formula(const Sequence& s) {
   CHECK(mismatches == 0);
 }
 
-const TrackedTransform& transform(const SequenceFrame& f, const std::string& name) {
+const TrackedTransform& transform(const SequenceFrame& f, std::string_view name) {
   for (const auto& t : f.transforms)
     if (t.name == name) return t;
   FAIL("no transform " << name);
