@@ -16,17 +16,10 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "write_nrrd writes host
 #endif
 
 std::string nrrd_type_name(ScalarType t) {
-  switch (t) {
-    case ScalarType::Int8: return "int8";
-    case ScalarType::UInt8: return "uint8";
-    case ScalarType::Int16: return "int16";
-    case ScalarType::UInt16: return "uint16";
-    case ScalarType::Int32: return "int32";
-    case ScalarType::UInt32: return "uint32";
-    case ScalarType::Float32: return "float";
-    case ScalarType::Float64: return "double";
-  }
-  return "";
+  // NRRD spells the floating-point types "float" and "double"; the rest as we do.
+  if (t == ScalarType::Float32) return "float";
+  if (t == ScalarType::Float64) return "double";
+  return std::string(scalar_name(t));
 }
 
 std::string vec3(const std::array<double, 3>& v) { return fmt::format("({},{},{})", v[0], v[1], v[2]); }

@@ -151,7 +151,7 @@ void DownstreamServer::accept_loop() {
     }
     if (!s) continue;
     if (client_count() >= std::size_t(opt_.max_clients)) {
-      spdlog::warn("{}: refused client {}: {} clients connected (max_clients)", opt_.name, peer, opt_.max_clients);
+      spdlog::warn("{}: refused client {}: the limit of {} connected clients is reached", opt_.name, peer, opt_.max_clients);
       continue;
     }
     auto c = std::make_shared<Client>();
@@ -159,6 +159,7 @@ void DownstreamServer::accept_loop() {
     c->peer = peer;
     c->header_version = opt_.initial_header_version;
     spdlog::info("{}: client {} connected", opt_.name, peer);
+    ++connections_;
     Client* raw = c.get();
     raw->writer = std::thread([this, raw] {
       std::string why;

@@ -64,6 +64,8 @@ class DownstreamServer {
   bool wait_for_clients(std::size_t n, int timeout_ms, const std::atomic<bool>* cancel = nullptr) const;
 
   std::size_t client_count() const;
+  /// Clients accepted since start.
+  std::uint64_t connections() const { return connections_.load(); }
   std::vector<ClientInfo> clients() const;
   /// Messages dropped from client queues since start, all clients.
   std::uint64_t dropped() const { return dropped_.load(); }
@@ -79,6 +81,7 @@ class DownstreamServer {
   std::uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<std::uint64_t> connections_{0};
   mutable std::mutex mutex_;
   mutable std::condition_variable clients_cv_;
   std::list<std::shared_ptr<Client>> clients_;

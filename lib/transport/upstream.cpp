@@ -95,77 +95,34 @@ void UpstreamClient::run() {
 
 // --- listener ----------------------------------------------------------------
 
+namespace {
+
+ServerOptions listener_options(const UpstreamOptions& o) {
+  ServerOptions s;
+  s.name = "upstream listener";
+  s.bind = o.bind;
+  s.port = o.port;
+  s.max_clients = o.max_senders;
+  s.reader = o.reader;
+  return s;
+}
+
+}  // namespace
+
 UpstreamListener::UpstreamListener(UpstreamOptions options, MessageHandler handler)
-    : opt_(std::move(options)), handler_(std::move(handler)) {}
+    : opt_(std::move(options)), server_(listener_options(opt_), std::move(handler)) {}
 
 UpstreamListener::~UpstreamListener() { stop(); }
 
-std::string UpstreamListener::describe() const { return "upstream listener " + opt_.bind + ":" + std::to_string(port_); }
+std::string UpstreamListener::describe() const {
+  return "upstream listener " + opt_.bind + ":" + std::to_string(server_.port());
+}
 
 void UpstreamListener::start() {
-  listen_ = Socket::listen_tcp(opt_.bind, opt_.port);
-  port_ = listen_.local_port();
-  stop_ = false;
+  server_.start();
   spdlog::info("{}: waiting for senders", describe());
-  thread_ = std::thread([this] { accept_loop(); });
 }
 
-void UpstreamListener::stop() {
-  stop_ = true;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& s : list_) s->socket.shutdown();
-  }
-  if (thread_.joinable()) thread_.join();
-  reap(true);
-  listen_.close();
-}
-
-void UpstreamListener::reap(bool all) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (auto it = list_.begin(); it != list_.end();) {
-    if (all || (*it)->done) {
-      if ((*it)->thread.joinable()) (*it)->thread.join();
-      it = list_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
-
-void UpstreamListener::accept_loop() {
-  while (!stop_) {
-    reap(false);
-    std::string peer;
-    std::optional<Socket> s;
-    try {
-      s = listen_.accept(200, &peer);
-    } catch (const std::exception& e) {
-      if (!stop_) spdlog::error("{}: {}", describe(), e.what());
-      break;
-    }
-    if (!s) continue;
-    if (senders_.load() >= opt_.max_senders) {
-      spdlog::warn("{}: refused sender {}: already {} connected (max_senders)", describe(), peer, senders_.load());
-      continue;
-    }
-    auto sender = std::make_unique<Sender>();
-    sender->socket = std::move(*s);
-    sender->peer = peer;
-    Sender* raw = sender.get();
-    ++senders_;
-    ++connections_;
-    spdlog::info("{}: sender {} connected", describe(), peer);
-    raw->thread = std::thread([this, raw] {
-      MessageReader reader(raw->socket, opt_.reader, "sender " + raw->peer);
-      const std::string why = pump_messages(reader, stop_, handler_);
-      if (!stop_) spdlog::info("{}: sender {} gone ({})", describe(), raw->peer, why);
-      --senders_;
-      raw->done = true;
-    });
-    std::lock_guard<std::mutex> lock(mutex_);
-    list_.push_back(std::move(sender));
-  }
-}
+void UpstreamListener::stop() { server_.stop(); }
 
 }  // namespace igtb

@@ -4,12 +4,12 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
+#include "transport/downstream_server.hpp"
 #include "transport/message_reader.hpp"
 
 namespace igtb {
@@ -36,10 +36,7 @@ class Upstream {
   virtual bool connected() const = 0;
   virtual std::string describe() const = 0;
   /// Times a connection was established.
-  std::uint64_t connections() const { return connections_.load(); }
-
- protected:
-  std::atomic<std::uint64_t> connections_{0};
+  virtual std::uint64_t connections() const = 0;
 };
 
 /// The handshake message: a STATUS with header v2 and metadata.
@@ -52,6 +49,7 @@ class UpstreamClient : public Upstream {
   void start() override;
   void stop() override;
   bool connected() const override { return connected_.load(); }
+  std::uint64_t connections() const override { return connections_.load(); }
   std::string describe() const override;
 
  private:
@@ -62,12 +60,15 @@ class UpstreamClient : public Upstream {
   MessageHandler handler_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> connected_{false};
+  std::atomic<std::uint64_t> connections_{0};
   std::mutex mutex_;
   std::condition_variable cv_;
   Socket* active_ = nullptr;  ///< guarded by mutex_: to wake a blocked read on stop
   std::thread thread_;
 };
 
+/// Senders connect to us and push messages: the same server as the output
+/// side (bounded clients, a reader thread each), with nothing sent back.
 class UpstreamListener : public Upstream {
  public:
   UpstreamListener(UpstreamOptions options, MessageHandler handler);
@@ -75,29 +76,14 @@ class UpstreamListener : public Upstream {
   /// Binds (throws SocketError) and starts accepting.
   void start() override;
   void stop() override;
-  bool connected() const override { return senders_.load() > 0; }
+  bool connected() const override { return server_.client_count() > 0; }
+  std::uint64_t connections() const override { return server_.connections(); }
   std::string describe() const override;
-  std::uint16_t port() const { return port_; }
+  std::uint16_t port() const { return server_.port(); }
 
  private:
-  struct Sender {
-    Socket socket;
-    std::string peer;
-    std::thread thread;
-    std::atomic<bool> done{false};
-  };
-  void accept_loop();
-  void reap(bool all);
-
   UpstreamOptions opt_;
-  MessageHandler handler_;
-  Socket listen_;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> senders_{0};
-  std::mutex mutex_;
-  std::list<std::unique_ptr<Sender>> list_;
-  std::thread thread_;
+  DownstreamServer server_;
 };
 
 }  // namespace igtb
