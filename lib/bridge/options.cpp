@@ -18,7 +18,7 @@ RelayOptions relay_options(const config::BridgeConfig& cfg) {
   r.downstream.bind = cfg.output.bind;
   r.downstream.port = cfg.output.port;
   r.downstream.max_clients = cfg.output.max_clients;
-  r.downstream.queue_messages = cfg.output.queue_frames;
+  r.downstream.queue_messages = cfg.output.queue_messages;
   r.downstream.initial_header_version = static_cast<std::uint16_t>(cfg.output.header_version);
   r.downstream.reader.check_crc = cfg.output.check_crc;
   return r;

@@ -63,10 +63,10 @@ std::vector<Field> fields() {
       field("output.bind", at(&B::output, &O::bind), Text{Text::Kind::Ipv4}, "address Slicer connects to"),
       field("output.port", at(&B::output, &O::port), Int<std::uint16_t>{1, 65535}, "port Slicer connects to"),
       field("output.max_clients", at(&B::output, &O::max_clients), Int<int>{1, 1024}, "most simultaneous clients"),
-      field("output.queue_frames", at(&B::output, &O::queue_frames), Int<int>{1, 1024},
+      field("output.queue_messages", at(&B::output, &O::queue_messages), Int<int>{1, 1024},
             "per-client send queue bound in messages; a slow client drops the oldest"),
       field("output.header_version", at(&B::output, &O::header_version), Int<int>{1, 2},
-            "header version of messages the bridge itself writes"),
+            "header version a client starts at (2 unless it speaks v2); relayed messages keep theirs"),
       field("output.check_crc", at(&B::output, &O::check_crc), Bool{}, "verify the CRC64 of what clients send us"),
 
       field("pipeline.enabled", at(&B::pipeline, &P::enabled), Bool{}, "run the processing pipeline"),

@@ -33,8 +33,8 @@ struct OutputConfig {
   std::string bind = "127.0.0.1";
   std::uint16_t port = 18945;
   int max_clients = 8;     // 1..1024
-  int queue_frames = 4;    // per-client send queue bound, in messages, 1..1024
-  int header_version = 2;  // 1 or 2: header version of messages the bridge itself writes
+  int queue_messages = 16; // per-client send queue bound, in messages, 1..1024
+  int header_version = 2;  // 1 or 2: header version a client starts at; relayed messages keep theirs
   bool check_crc = true;   // check CRC of what clients send us
 };
 

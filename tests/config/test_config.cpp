@@ -113,7 +113,7 @@ output:
   bind: 10.0.0.1
   port: 1
   max_clients: 1024
-  queue_frames: 1
+  queue_messages: 1
   header_version: 1
   check_crc: FALSE
 pipeline:
@@ -137,7 +137,7 @@ log:
   CHECK(c.output.bind == "10.0.0.1");
   CHECK(c.output.port == 1);
   CHECK(c.output.max_clients == 1024);
-  CHECK(c.output.queue_frames == 1);
+  CHECK(c.output.queue_messages == 1);
   CHECK(c.output.header_version == 1);
   CHECK_FALSE(c.output.check_crc);
   CHECK(c.pipeline.enabled);
