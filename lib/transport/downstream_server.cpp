@@ -193,11 +193,16 @@ void DownstreamServer::accept_loop() {
     raw->reader = std::thread([this, raw] {
       MessageReader reader(raw->socket, opt_.reader, "client " + raw->peer);
       std::atomic<bool>& closing = raw->closing;
-      const std::string why = pump_messages(reader, closing, [this, raw](Message&& m) {
+      const PumpEnd end = pump_messages(reader, closing, [this, raw](Message&& m) {
         if (m.header.version >= 2 && raw->header_version < 2) raw->header_version = 2;
         if (on_inbound_) on_inbound_(std::move(m));
       });
-      if (!stop_ && !raw->closing) spdlog::info("{}: client {} closed ({})", opt_.name, raw->peer, why);
+      if (!stop_ && !raw->closing) {
+        if (end.fault)
+          spdlog::error("{}: closing client {}: {}", opt_.name, raw->peer, end.why);
+        else
+          spdlog::info("{}: client {} closed ({})", opt_.name, raw->peer, end.why);
+      }
       raw->close();
       ++raw->finished;
     });

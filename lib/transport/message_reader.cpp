@@ -90,14 +90,14 @@ std::optional<Message> MessageReader::next(const std::atomic<bool>& stop) {
   }
 }
 
-std::string pump_messages(MessageReader& reader, const std::atomic<bool>& stop, const MessageHandler& handler) {
+PumpEnd pump_messages(MessageReader& reader, const std::atomic<bool>& stop, const MessageHandler& handler) {
   try {
     while (auto m = reader.next(stop)) handler(std::move(*m));
-    return "";
+    return {};
   } catch (const ConnectionClosed& e) {
-    return e.what();
+    return {e.what(), false};
   } catch (const std::exception& e) {
-    return e.what();
+    return {e.what(), true};
   }
 }
 

@@ -59,8 +59,14 @@ class MessageReader {
 
 using MessageHandler = std::function<void(Message&&)>;
 
+/// Why a connection's reading ended.
+struct PumpEnd {
+  std::string why;     ///< "" when stopped
+  bool fault = false;  ///< the peer broke the protocol or the socket failed (not a plain close)
+};
+
 /// Reads until stop is set or the connection ends, handing each message to
-/// handler. Never throws: returns why it ended ("" when stopped).
-std::string pump_messages(MessageReader& reader, const std::atomic<bool>& stop, const MessageHandler& handler);
+/// handler. Never throws.
+PumpEnd pump_messages(MessageReader& reader, const std::atomic<bool>& stop, const MessageHandler& handler);
 
 }  // namespace igtb

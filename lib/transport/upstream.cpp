@@ -80,14 +80,17 @@ void UpstreamClient::run() {
       if (stop_) s.shutdown();
     }
     MessageReader reader(s, opt_.reader, name);
-    const std::string why = pump_messages(reader, stop_, handler_);
+    const PumpEnd end = pump_messages(reader, stop_, handler_);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       active_ = nullptr;
     }
     connected_ = false;
     if (stop_) break;
-    spdlog::warn("{}: connection lost ({}); reconnecting", name, why);
+    if (end.fault)
+      spdlog::error("{}: closing the connection: {}; reconnecting", name, end.why);
+    else
+      spdlog::warn("{}: connection lost ({}); reconnecting", name, end.why);
     if (!sleep_for(backoff.next())) break;
   }
   connected_ = false;
