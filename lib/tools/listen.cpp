@@ -67,6 +67,7 @@ std::string save_message(const Message& m, const std::string& dir, std::uint64_t
   char idx[16];
   std::snprintf(idx, sizeof idx, "%06llu", static_cast<unsigned long long>(n));
   const std::string base = dir + "/" + safe_name(m.device()) + "_" + idx;
+  if (m.type() == "IMAGE" || m.type() == "POLYDATA") std::filesystem::create_directories(dir);
   if (m.type() == "IMAGE") {
     const Image img = decode_image(m);
     const Matrix4d ijk = ijk_to_ras_from_wire(img.matrix, img.dims);
@@ -100,7 +101,6 @@ ListenResult listen(const ListenOptions& o, const std::atomic<bool>& stop,
                                                              std::chrono::duration<double>(o.timeout_s))
                                         : clock::time_point::max();
   ListenResult r;
-  if (!o.save_dir.empty()) std::filesystem::create_directories(o.save_dir);
   const std::string name = o.host + ":" + std::to_string(o.port);
 
   Socket s;
