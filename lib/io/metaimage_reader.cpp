@@ -113,10 +113,7 @@ Sequence read_metaimage(const std::string& path) {
   block.size_field = "DimSize";
   block.encoding_field = "CompressedData";
   block.stored_size_field = "CompressedDataSize";
-  detail::read_pixels(seq, block, detail::block_bytes(seq, frame_count, "DimSize"));
-
-  seq.frames = h.build_frames(frame_count, "DimSize");
-  seq.fields = h.global();
+  detail::finish_sequence(seq, h, block, frame_count, "DimSize");
   return seq;
 }
 

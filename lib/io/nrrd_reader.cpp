@@ -200,10 +200,7 @@ Sequence read_nrrd(const std::string& path) {
   block.swap = (endian && *endian == "big") != detail::host_is_big_endian();
   block.size_field = "sizes";
   block.encoding_field = "encoding";
-  detail::read_pixels(seq, block, detail::block_bytes(seq, frame_count, "sizes"));
-
-  seq.frames = h.build_frames(frame_count, "sizes");
-  seq.fields = h.global();
+  detail::finish_sequence(seq, h, block, frame_count, "sizes");
   return seq;
 }
 

@@ -87,4 +87,11 @@ void read_pixels(Sequence& seq, const PixelBlock& block, std::uint64_t bytes) {
   if (block.swap) swap_bytes(seq.pixels.data(), seq.pixels.size(), scalar_size(seq.scalar));
 }
 
+void finish_sequence(Sequence& seq, const HeaderFields& h, const PixelBlock& block, std::uint32_t frame_count,
+                     const std::string& size_field) {
+  read_pixels(seq, block, block_bytes(seq, frame_count, size_field));
+  seq.frames = h.build_frames(frame_count, size_field);
+  seq.fields = h.global();
+}
+
 }  // namespace igtb::io::detail

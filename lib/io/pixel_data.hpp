@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "io/sequence.hpp"
+#include "io/text_fields.hpp"
 
 namespace igtb::io::detail {
 
@@ -33,6 +34,11 @@ std::uint64_t block_bytes(const Sequence& seq, std::uint64_t frame_count, const 
 /// Reads `bytes` pixel bytes described by `block` from the file at seq.path
 /// into seq.pixels (host byte order). Checks sizes before allocating.
 void read_pixels(Sequence& seq, const PixelBlock& block, std::uint64_t bytes);
+
+/// What both readers do once the header is understood: read frame_count
+/// frames of pixels, then the per-frame and global fields.
+void finish_sequence(Sequence& seq, const HeaderFields& h, const PixelBlock& block, std::uint32_t frame_count,
+                     const std::string& size_field);
 
 /// Reverses every `width`-byte word in place.
 void swap_bytes(std::uint8_t* data, std::size_t size, std::size_t width);
