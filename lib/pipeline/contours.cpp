@@ -1,0 +1,101 @@
+#include "pipeline/contours.hpp"
+
+#include <map>
+#include <stdexcept>
+#include <vector>
+
+namespace igtb {
+namespace {
+
+// Pixel-corner lattice: corner (x, y) for x in [0, w], y in [0, h].
+struct Corner {
+  int x, y;
+  bool operator<(const Corner& o) const { return y != o.y ? y < o.y : x < o.x; }
+  bool operator==(const Corner& o) const { return x == o.x && y == o.y; }
+};
+
+// Directions: 0 +x, 1 +y, 2 -x, 3 -y.
+constexpr int kDx[4] = {1, 0, -1, 0};
+constexpr int kDy[4] = {0, 1, 0, -1};
+
+struct Edge {
+  Corner from;
+  int dir;
+};
+
+}  // namespace
+
+PolyData label_contours(const std::uint8_t* labels, const ImageInfo& g) {
+  if (g.dims[2] != 1) throw std::invalid_argument("label_contours: a 2D label map is needed, got " +
+                                                  std::to_string(g.dims[2]) + " slices");
+  const int w = g.dims[0], h = g.dims[1];
+  auto at = [&](int x, int y) -> int { return (x < 0 || y < 0 || x >= w || y >= h) ? -1 : labels[y * w + x]; };
+  const Matrix4d m = ijk_to_ras_from_wire(g.matrix, g.dims);
+
+  PolyData pd;
+  PolyData::Attribute label_attr{"label", true, 1, {}};
+  // Boundary edges of every label, oriented with the label on the walker's
+  // left (x right, y down), keyed by start corner.
+  std::map<int, std::multimap<Corner, int>> edges;  // label -> (start corner -> direction)
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const int l = at(x, y);
+      if (l == 0) continue;
+      auto& e = edges[l];
+      if (at(x, y - 1) != l) e.emplace(Corner{x + 1, y}, 2);      // top side, walking -x
+      if (at(x, y + 1) != l) e.emplace(Corner{x, y + 1}, 0);      // bottom side, walking +x
+      if (at(x - 1, y) != l) e.emplace(Corner{x, y}, 1);          // left side, walking +y
+      if (at(x + 1, y) != l) e.emplace(Corner{x + 1, y + 1}, 3);  // right side, walking -y
+    }
+
+  for (auto& [label, open] : edges) {
+    while (!open.empty()) {
+      // Start at the first open edge and follow until back at its corner.
+      auto it = open.begin();
+      const Corner start = it->first;
+      int dir = it->second;
+      open.erase(it);
+      std::vector<Corner> loop{start};
+      Corner at_corner{start.x + kDx[dir], start.y + kDy[dir]};
+      while (!(at_corner == start)) {
+        // At a corner touched by two diagonal pixels two edges start: turn
+        // towards the label first (dir + 3 with y pointing down), then
+        // straight, then away, so diagonal neighbours get loops of their own
+        // (4-connected regions) and every loop stays simple.
+        auto range = open.equal_range(at_corner);
+        auto pick = open.end();
+        for (int turn : {3, 0, 1}) {
+          const int want = (dir + turn) % 4;
+          for (auto e = range.first; e != range.second; ++e)
+            if (e->second == want) {
+              pick = e;
+              break;
+            }
+          if (pick != open.end()) break;
+        }
+        if (pick == open.end()) throw std::logic_error("label_contours: open boundary (internal error)");
+        const int next = pick->second;
+        if (next != dir) loop.push_back(at_corner);  // keep corners only where the direction changes
+        dir = next;
+        open.erase(pick);
+        at_corner = Corner{at_corner.x + kDx[dir], at_corner.y + kDy[dir]};
+      }
+      std::vector<std::uint32_t> cell;
+      const auto first = static_cast<std::uint32_t>(pd.points.size());
+      for (const Corner& c : loop) {
+        const double i = c.x - 0.5, j = c.y - 0.5;  // corner in voxel-index coordinates
+        std::array<float, 3> p{};
+        for (int r = 0; r < 3; ++r) p[r] = static_cast<float>(m[4 * r] * i + m[4 * r + 1] * j + m[4 * r + 3]);
+        cell.push_back(static_cast<std::uint32_t>(pd.points.size()));
+        pd.points.push_back(p);
+      }
+      cell.push_back(first);  // closed
+      pd.lines.push_back(std::move(cell));
+      label_attr.values.push_back(static_cast<float>(label));
+    }
+  }
+  if (!pd.lines.empty()) pd.attributes.push_back(std::move(label_attr));
+  return pd;
+}
+
+}  // namespace igtb
