@@ -1,0 +1,81 @@
+#include "pipeline/preprocess.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace igtb {
+namespace {
+
+torch::ScalarType torch_type(ScalarType t) {
+  switch (t) {
+    case ScalarType::Int8: return torch::kInt8;
+    case ScalarType::UInt8: return torch::kUInt8;
+    case ScalarType::Int16: return torch::kInt16;
+    case ScalarType::Int32: return torch::kInt32;
+    case ScalarType::Float32: return torch::kFloat32;
+    case ScalarType::Float64: return torch::kFloat64;
+    case ScalarType::UInt16:  // LibTorch 1.13 has no unsigned 16/32-bit tensors
+    case ScalarType::UInt32: break;
+  }
+  throw std::invalid_argument("IMAGE scalar type " + std::string(scalar_name(t)) + " is not supported by the pipeline");
+}
+
+}  // namespace
+
+torch::Tensor upload_image(const Image& img, const torch::Device& device) {
+  if (img.dims[2] != 1) throw std::invalid_argument("the pipeline takes 2D images, got " + std::to_string(img.dims[2]) + " slices");
+  if (img.subvolume_size != img.dims) throw std::invalid_argument("the pipeline takes whole images, not subvolumes");
+  if (img.components != 1 && img.components != 3 && img.components != 4)
+    throw std::invalid_argument("the pipeline takes 1, 3 or 4 components, got " + std::to_string(img.components));
+  const auto host = torch::from_blob(const_cast<std::uint8_t*>(img.pixels.data()),
+                                     {img.dims[1], img.dims[0], img.components},
+                                     torch::TensorOptions().dtype(torch_type(img.scalar)));
+  return device.is_cpu() ? host.clone() : host.to(device);
+}
+
+torch::Tensor to_unit_rgb(const torch::Tensor& hwc) {
+  if (hwc.dim() != 3) throw std::invalid_argument("to_unit_rgb expects [H, W, C]");
+  torch::Tensor x = hwc.to(torch::kFloat32);
+  switch (hwc.scalar_type()) {
+    case torch::kUInt8: x = x / 255.0; break;
+    case torch::kInt8: x = (x + 128.0) / 255.0; break;
+    case torch::kInt16: x = (x + 32768.0) / 65535.0; break;
+    case torch::kInt32: x = (x + 2147483648.0) / 4294967295.0; break;
+    default: x = x.clamp(0.0, 1.0); break;
+  }
+  const auto c = x.size(2);
+  if (c == 1) x = x.expand({x.size(0), x.size(1), 3});
+  else if (c == 4) x = x.slice(2, 0, 3);
+  else if (c != 3) throw std::invalid_argument("to_unit_rgb expects 1, 3 or 4 components");
+  return x.permute({2, 0, 1}).unsqueeze(0).contiguous();
+}
+
+torch::Tensor detector_input(const torch::Tensor& rgb01, std::int64_t size) {
+  namespace F = torch::nn::functional;
+  return F::interpolate(rgb01, F::InterpolateFuncOptions()
+                                   .size(std::vector<std::int64_t>{size, size})
+                                   .mode(torch::kBilinear)
+                                   .align_corners(false));
+}
+
+torch::Tensor segmenter_input(const torch::Tensor& rgb01, SamFrame* frame, std::int64_t size) {
+  namespace F = torch::nn::functional;
+  const auto h = rgb01.size(2), w = rgb01.size(3);
+  SamFrame f;
+  f.scale = double(size) / double(std::max(h, w));
+  f.height = std::min<std::int64_t>(size, std::llround(double(h) * f.scale));
+  f.width = std::min<std::int64_t>(size, std::llround(double(w) * f.scale));
+  torch::Tensor x = F::interpolate(rgb01, F::InterpolateFuncOptions()
+                                              .size(std::vector<std::int64_t>{f.height, f.width})
+                                              .mode(torch::kBilinear)
+                                              .align_corners(false));
+  const auto opts = x.options();
+  const auto mean = torch::tensor({123.675f, 116.28f, 103.53f}, opts).view({1, 3, 1, 1});
+  const auto std = torch::tensor({58.395f, 57.12f, 57.375f}, opts).view({1, 3, 1, 1});
+  x = (x * 255.0 - mean) / std;
+  x = F::pad(x, F::PadFuncOptions({0, size - f.width, 0, size - f.height}));
+  if (frame) *frame = f;
+  return x;
+}
+
+}  // namespace igtb

@@ -1,0 +1,37 @@
+// The upload and preprocess stages: frame bytes -> a tensor on the configured
+// device -> the detector's and the segmenter's inputs. Everything after the
+// upload stays on that device.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "transport/image_codec.hpp"
+
+namespace igtb {
+
+/// The IMAGE's pixels as a [H, W, C] tensor of their own scalar type on
+/// `device` (one host-to-device copy for CUDA; an owned copy on CPU). 2D only.
+torch::Tensor upload_image(const Image& img, const torch::Device& device);
+
+/// [H, W, C] of any supported type -> [1, 3, H, W] float in [0, 1]:
+/// integers are scaled by their type's range (uint8 / 255, uint16 / 65535,
+/// int8 and int16 shifted to start at 0), floats are clamped to [0, 1];
+/// one component is repeated to three, a fourth (alpha) is dropped.
+torch::Tensor to_unit_rgb(const torch::Tensor& hwc);
+
+/// D-FINE style: plain (bilinear) resize of [1, 3, H, W] to [1, 3, size, size].
+torch::Tensor detector_input(const torch::Tensor& rgb01, std::int64_t size = 640);
+
+/// Where the SAM-style input lies in its padded square.
+struct SamFrame {
+  double scale = 1;          ///< input pixels -> SAM pixels
+  std::int64_t height = 0;   ///< of the resized image inside the square
+  std::int64_t width = 0;
+};
+
+/// SAM style: resize the longest side to `size` (keeping the aspect),
+/// normalise with ImageNet mean/std (on the 0-255 scale), pad bottom/right
+/// with zeros to [1, 3, size, size].
+torch::Tensor segmenter_input(const torch::Tensor& rgb01, SamFrame* frame, std::int64_t size = 1024);
+
+}  // namespace igtb
