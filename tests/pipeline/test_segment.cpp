@@ -1,0 +1,49 @@
+#include "pipeline/segment.hpp"
+
+// LibTorch's c10 defines its own CHECK; these tests mean Catch's.
+#undef CHECK
+#include <catch2/catch.hpp>
+
+using namespace igtb;
+
+TEST_CASE("mask logits come back to input pixels: up to 1024, un-padded, down to H x W, thresholded at 0") {
+  // An 820x616 frame: in the SAM square it is 1024 wide, 769 high (scale 1024/820).
+  SamFrame f;
+  segmenter_input(torch::zeros({1, 3, 616, 820}), &f);
+  // Logit +10 on the 256-grid cells [64, 128) x [64, 128), i.e. SAM pixels [256, 512).
+  auto logits = torch::full({1, 1, 256, 256}, -10.0f);
+  logits.slice(2, 64, 128).slice(3, 64, 128).fill_(10.0f);
+  const auto m = masks_from_logits(logits, f, 616, 820);
+  CHECK(m.sizes() == torch::IntArrayRef({1, 616, 820}));
+  CHECK(m.scalar_type() == torch::kBool);
+  // SAM [256, 512) / 1.2488 = input [205, 410): inside set, outside not.
+  CHECK(m[0][300][300].item<bool>());
+  CHECK(m[0][210][400].item<bool>());
+  CHECK_FALSE(m[0][195][300].item<bool>());
+  CHECK_FALSE(m[0][300][420].item<bool>());
+  CHECK_FALSE(m[0][600][800].item<bool>());
+  const double side = 256.0 / f.scale;
+  CHECK(m.sum().item<double>() == Approx(side * side).epsilon(0.03));
+}
+
+TEST_CASE("boxes scale into the SAM frame") {
+  SamFrame f;
+  f.scale = 2.0;
+  const auto b = boxes_to_sam(torch::tensor({1.0f, 2.0f, 3.0f, 4.0f}).view({1, 4}), f);
+  CHECK(b[0][3].item<float>() == 8.0f);
+}
+
+TEST_CASE("compose_labels writes each track's id where its mask is; overlaps go to the larger id") {
+  auto masks = torch::zeros({2, 3, 4}, torch::kBool);
+  masks[0].slice(1, 0, 2).fill_(true);  // columns 0-1
+  masks[1].slice(1, 1, 3).fill_(true);  // columns 1-2
+  const auto labels = compose_labels(masks, torch::tensor({4, 9}, torch::kUInt8), 3, 4);
+  CHECK(labels.scalar_type() == torch::kUInt8);
+  CHECK(labels[0][0].item<int>() == 4);
+  CHECK(labels[0][1].item<int>() == 9);  // overlap
+  CHECK(labels[2][2].item<int>() == 9);
+  CHECK(labels[1][3].item<int>() == 0);
+  const auto none = compose_labels(torch::zeros({0, 3, 4}, torch::kBool), torch::zeros({0}, torch::kUInt8), 3, 4);
+  CHECK(none.sizes() == torch::IntArrayRef({3, 4}));
+  CHECK(none.sum().item<int>() == 0);
+}
