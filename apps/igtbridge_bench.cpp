@@ -1,48 +1,95 @@
-// igtbridge-bench: throughput figures, printed with their baseline.
+// igtbridge-bench: measured figures, printed with their baseline or goal.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 
+#include "bridge/options.hpp"
 #include "common.hpp"
+#include "config/config.hpp"
+#include "tools/pipeline_bench.hpp"
 #include "tools/transport_bench.hpp"
 
 #ifndef IGTB_DEFAULT_BENCH_FILE
 #define IGTB_DEFAULT_BENCH_FILE ""
 #endif
 
+namespace {
+
+int transport_bench(const igtb::TransportBenchOptions& o, double min_ratio) {
+  const auto r = igtb::run_transport_bench(o);
+  std::printf("transport benchmark: %s per frame, %llu frames (%llu warm-up) per run, %d runs each, loopback 127.0.0.1\n",
+              r.frame.c_str(), static_cast<unsigned long long>(o.frames), static_cast<unsigned long long>(o.warmup),
+              int(r.bridge_runs.size()));
+  for (std::size_t i = 0; i < r.bridge_runs.size(); ++i)
+    std::printf("  run %zu: bridge %7.1f frames/s, raw %7.1f frames/s\n", i + 1, r.bridge_runs[i].fps(),
+                r.raw_runs[i].fps());
+  std::printf("  %-46s %8.1f frames/s %8.1f MB/s  (%llu dropped by the relay)\n",
+              "median replay -> igtbridge relay -> listen:", r.bridge().fps(), r.bridge().mb_per_s(),
+              static_cast<unsigned long long>(r.dropped));
+  std::printf("  %-46s %8.1f frames/s %8.1f MB/s\n", "median raw copy (sender -> pump -> receiver):", r.raw().fps(),
+              r.raw().mb_per_s());
+  std::printf("  ratio bridge/raw: %.2f\n", r.ratio());
+  return r.ratio() < min_ratio ? 1 : 0;
+}
+
+int pipeline_bench(const igtb::PipelineBenchOptions& o, double min_fps) {
+  const auto r = igtb::run_pipeline_bench(o);
+  std::printf("pipeline benchmark: %s frames of %s, %llu timed (%llu warm-up), device %s, %s, detector %s, segmenter %s + %s\n",
+              r.frame.c_str(), o.file.c_str(), static_cast<unsigned long long>(r.frames),
+              static_cast<unsigned long long>(o.warmup), r.device.c_str(), o.pipeline.precision.c_str(),
+              o.pipeline.detector.c_str(), o.pipeline.encoder.c_str(), o.pipeline.decoder.c_str());
+  std::printf("  %-12s %9s %9s %9s\n", "stage", "p50 ms", "p99 ms", "mean ms");
+  for (const auto& s : r.stages) std::printf("  %-12s %9.2f %9.2f %9.2f\n", s.name.c_str(), s.p50, s.p99, s.mean);
+  std::printf("  sustained: %.1f frames/s (one thread, back to back); %.2f live tracks, %.2f visible per frame\n",
+              r.fps(), r.mean_tracks, r.mean_visible);
+  if (min_fps > 0) std::printf("  goal >= %.1f frames/s: %s\n", min_fps, r.fps() >= min_fps ? "met" : "NOT met");
+  return r.fps() < min_fps ? 1 : 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  igtb::TransportBenchOptions o;
-  o.file = IGTB_DEFAULT_BENCH_FILE;
-  bool transport = false;
-  double min_ratio = 0;
-  CLI::App cli{"igtbridge-bench: measured throughput, each figure beside its baseline from the same run"};
+  igtb::TransportBenchOptions t;
+  igtb::PipelineBenchOptions p;
+  t.file = p.file = IGTB_DEFAULT_BENCH_FILE;
+  bool transport = false, pipeline = false, sync = false;
+  double min_ratio = 0, min_fps = 0;
+  std::string config_path;
+  std::vector<std::string> overrides;
+  std::uint64_t frames = 0, warmup = 0;
+  CLI::App cli{"igtbridge-bench: measured figures, each beside its baseline or goal from the same run"};
   cli.add_flag("--transport", transport, "IMAGE frames through replay -> relay -> listen vs a raw socket copy");
-  cli.add_option("--file", o.file, "PLUS sequence to send")->capture_default_str();
-  cli.add_option("--frames", o.frames, "frames per measurement")->capture_default_str();
-  cli.add_option("--warmup", o.warmup, "frames not timed")->capture_default_str();
-  cli.add_option("--repeat", o.repeat, "alternating runs of each path (medians reported)")->capture_default_str();
-  cli.add_option("--min-ratio", min_ratio, "exit 1 if bridge/raw frames per second is below this");
+  cli.add_flag("--pipeline", pipeline, "the inference pipeline alone: per-stage and e2e p50/p99, frames/s");
+  cli.add_option("--file", t.file, "PLUS sequence to use")->capture_default_str();
+  cli.add_option("--frames", frames, "timed frames per measurement (transport 2000, pipeline 300)");
+  cli.add_option("--warmup", warmup, "frames not timed (transport 100, pipeline 20)");
+  cli.add_option("--repeat", t.repeat, "transport: alternating runs of each path (medians reported)")->capture_default_str();
+  cli.add_option("--min-ratio", min_ratio, "transport: exit 1 if bridge/raw frames per second is below this");
+  cli.add_option("--config", config_path, "pipeline: models, device and thresholds from this YAML");
+  cli.add_option("--set", overrides, "pipeline: override a config key (repeatable), e.g. --set models.device=cuda");
+  cli.add_flag("--sync-stages", sync, "pipeline: synchronise the device after each stage (exact stage times on CUDA)");
+  cli.add_option("--min-fps", min_fps, "pipeline: exit 1 if the sustained frames per second is below this");
   CLI11_PARSE(cli, argc, argv);
   igtb::app::setup_logging("warn", "bench");
-  if (!transport) {
-    std::fprintf(stderr, "nothing to measure: pass --transport\n");
+  igtb::app::keep_large_allocations();
+  if (transport == pipeline) {
+    std::fprintf(stderr, "pass exactly one of --transport or --pipeline\n");
     return 2;
   }
   try {
-    const auto r = igtb::run_transport_bench(o);
-    std::printf("transport benchmark: %s per frame, %llu frames (%llu warm-up) per run, %d runs each, loopback 127.0.0.1\n",
-                r.frame.c_str(), static_cast<unsigned long long>(o.frames), static_cast<unsigned long long>(o.warmup),
-                int(r.bridge_runs.size()));
-    for (std::size_t i = 0; i < r.bridge_runs.size(); ++i)
-      std::printf("  run %zu: bridge %7.1f frames/s, raw %7.1f frames/s\n", i + 1, r.bridge_runs[i].fps(),
-                  r.raw_runs[i].fps());
-    std::printf("  %-46s %8.1f frames/s %8.1f MB/s  (%llu dropped by the relay)\n",
-                "median replay -> igtbridge relay -> listen:", r.bridge().fps(), r.bridge().mb_per_s(),
-                static_cast<unsigned long long>(r.dropped));
-    std::printf("  %-46s %8.1f frames/s %8.1f MB/s\n", "median raw copy (sender -> pump -> receiver):",
-                r.raw().fps(), r.raw().mb_per_s());
-    std::printf("  ratio bridge/raw: %.2f\n", r.ratio());
-    return r.ratio() < min_ratio ? 1 : 0;
+    if (transport) {
+      if (frames) t.frames = frames;
+      if (warmup) t.warmup = warmup;
+      return transport_bench(t, min_ratio);
+    }
+    const auto cfg = config_path.empty() ? igtb::config::default_config(overrides)
+                                         : igtb::config::load_config(config_path, overrides);
+    p.file = t.file;
+    p.pipeline = igtb::pipeline_options(cfg);
+    p.pipeline.sync_timing = sync;
+    if (frames) p.frames = frames;
+    if (warmup) p.warmup = warmup;
+    return pipeline_bench(p, min_fps);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 2;

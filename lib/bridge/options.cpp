@@ -24,4 +24,29 @@ RelayOptions relay_options(const config::BridgeConfig& cfg) {
   return r;
 }
 
+PipelineOptions pipeline_options(const config::BridgeConfig& cfg) {
+  PipelineOptions p;
+  p.device = cfg.models.device;
+  p.precision = cfg.models.precision;
+  p.detector = cfg.models.detector;
+  p.encoder = cfg.models.encoder;
+  p.decoder = cfg.models.decoder;
+  p.detector_input = cfg.models.detector_input;
+  p.segmenter_input = cfg.models.segmenter_input;
+  p.detect.top_k = cfg.detect.top_k;
+  p.detect.score_threshold = cfg.detect.score_threshold;
+  auto& w = p.tracker.weights;
+  w.cls = cfg.match.class_weight;
+  w.l1 = cfg.match.l1_weight;
+  w.giou = cfg.match.giou_weight;
+  w.alpha = cfg.match.focal_alpha;
+  w.gamma = cfg.match.focal_gamma;
+  w.gate = cfg.match.gate;
+  p.tracker.min_new_score = cfg.match.min_new_score;
+  p.tracker.visibility.theta_on = cfg.visibility.theta_on;
+  p.tracker.visibility.theta_off = cfg.visibility.theta_off;
+  p.tracker.visibility.lost_after_frames = cfg.visibility.lost_after_frames;
+  return p;
+}
+
 }  // namespace igtb

@@ -3,9 +3,11 @@
 
 #include "bridge/relay.hpp"
 #include "config/config.hpp"
+#include "pipeline/pipeline.hpp"
 
 namespace igtb {
 
 RelayOptions relay_options(const config::BridgeConfig& cfg);
+PipelineOptions pipeline_options(const config::BridgeConfig& cfg);
 
 }  // namespace igtb

@@ -33,12 +33,21 @@ using I = InputConfig;
 using O = OutputConfig;
 using P = PipelineConfig;
 using L = LogConfig;
+using M = ModelsConfig;
+using D = DetectionConfig;
+using Mt = MatchConfig;
+using V = VisibilityConfig;
+using K = KpiConfig;
 
 constexpr std::size_t kDeviceNameMax = 20;  // OpenIGTLink header device-name field
 
 std::vector<Field> fields() {
   const TextList devices{kDeviceNameMax, "device name"};
   const Real positive{0.0, true};
+  const Real non_negative{0.0};
+  const Real unit{0.0, false, 1.0};
+  const Text path{Text::Kind::Path};
+  const Text device_name{Text::Kind::DeviceName};
   return {
       field("input.mode", at(&B::input, &I::mode), OneOf{{"connect", "listen"}},
             "connect: we are a client of PlusServer; listen: a sender connects to us"),
@@ -69,7 +78,48 @@ std::vector<Field> fields() {
             "header version a client starts at (2 unless it speaks v2); relayed messages keep theirs"),
       field("output.check_crc", at(&B::output, &O::check_crc), Bool{}, "verify the CRC64 of what clients send us"),
 
-      field("pipeline.enabled", at(&B::pipeline, &P::enabled), Bool{}, "run the processing pipeline"),
+      field("output.forward_images", at(&B::output, &O::forward_images), Bool{},
+            "also send each input IMAGE on, so Slicer shows the label map over it"),
+      field("output.mask_device", at(&B::output, &O::mask_device), device_name,
+            "device name of the label map IMAGE"),
+      field("output.contour_device", at(&B::output, &O::contour_device), device_name,
+            "device name of the contour POLYDATA"),
+      field("output.state_device", at(&B::output, &O::state_device), device_name,
+            "device name of the per-frame STRING with the JSON state"),
+
+      field("pipeline.enabled", at(&B::pipeline, &P::enabled), Bool{},
+            "run the inference pipeline; false: relay images and transforms unchanged"),
+
+      field("models.device", at(&B::models, &M::device), Text{Text::Kind::TorchDevice}, "where the models run"),
+      field("models.precision", at(&B::models, &M::precision), OneOf{{"fp32", "fp16", "bf16"}},
+            "model weights and inputs; fp16 and bf16 need a cuda device"),
+      field("models.detector", at(&B::models, &M::detector), path, "detector TorchScript file, or demo"),
+      field("models.encoder", at(&B::models, &M::encoder), path, "segmenter image encoder TorchScript file, or demo"),
+      field("models.decoder", at(&B::models, &M::decoder), path, "segmenter mask decoder TorchScript file, or demo"),
+      field("models.detector_input", at(&B::models, &M::detector_input), Int<int>{32, 4096},
+            "side of the square detector input, pixels"),
+      field("models.segmenter_input", at(&B::models, &M::segmenter_input), Int<int>{32, 4096},
+            "side of the square segmenter input, pixels"),
+
+      field("detect.top_k", at(&B::detect, &D::top_k), Int<int>{1, 1000}, "candidates kept over queries x classes"),
+      field("detect.score_threshold", at(&B::detect, &D::score_threshold), unit, "a candidate below this is dropped"),
+
+      field("match.class_weight", at(&B::match, &Mt::class_weight), non_negative, "weight of the focal class cost"),
+      field("match.l1_weight", at(&B::match, &Mt::l1_weight), non_negative, "weight of the L1 box distance"),
+      field("match.giou_weight", at(&B::match, &Mt::giou_weight), non_negative, "weight of -GIoU"),
+      field("match.focal_alpha", at(&B::match, &Mt::focal_alpha), unit, "focal class cost alpha"),
+      field("match.focal_gamma", at(&B::match, &Mt::focal_gamma), non_negative, "focal class cost gamma"),
+      field("match.gate", at(&B::match, &Mt::gate), Real{}, "a pair costing more than this starts a new track"),
+      field("match.min_new_score", at(&B::match, &Mt::min_new_score), unit,
+            "a detection below this score starts no track"),
+
+      field("visibility.theta_on", at(&B::visibility, &V::theta_on), unit, "enter VISIBLE at score >= theta_on"),
+      field("visibility.theta_off", at(&B::visibility, &V::theta_off), unit, "leave VISIBLE at score < theta_off"),
+      field("visibility.lost_after_frames", at(&B::visibility, &V::lost_after_frames), Int<int>{1, 100000},
+            "frames unseen after which a track is LOST"),
+
+      field("kpi.path", at(&B::kpi, &K::path), Text{Text::Kind::OptionalPath},
+            "JSON lines per processed frame; \"\" = none"),
 
       field("log.level", at(&B::log, &L::level), OneOf{{"trace", "debug", "info", "warn", "error", "off"}},
             "log verbosity"),
@@ -85,6 +135,24 @@ bool is_loopback_of(const std::string& host, const std::string& bind) {
 
 std::vector<Check> checks() {
   return {
+      {{"visibility.theta_on", "visibility.theta_off"},
+       [](const B& c) -> std::string {
+         if (c.visibility.theta_off <= c.visibility.theta_on) return {};
+         return "visibility.theta_off (" + format_double(c.visibility.theta_off) +
+                ") must be <= visibility.theta_on (" + format_double(c.visibility.theta_on) + ")";
+       }},
+      {{"models.precision", "models.device"},
+       [](const B& c) -> std::string {
+         if (c.models.precision == "fp32" || c.models.device != "cpu") return {};
+         return "models.precision " + c.models.precision + " needs a cuda device (models.device is cpu); use fp32";
+       }},
+      {{"output.mask_device", "output.contour_device", "output.state_device"},
+       [](const B& c) -> std::string {
+         const auto& o = c.output;
+         if (o.mask_device != o.contour_device && o.mask_device != o.state_device && o.contour_device != o.state_device)
+           return {};
+         return "output.mask_device, output.contour_device and output.state_device must differ";
+       }},
       {{"input.reconnect_initial_s", "input.reconnect_max_s"},
        [](const B& c) -> std::string {
          if (c.input.reconnect_max_s >= c.input.reconnect_initial_s) return {};

@@ -36,10 +36,49 @@ struct OutputConfig {
   int queue_messages = 16; // per-client send queue bound, in messages, 1..1024
   int header_version = 2;  // 1 or 2: header version a client starts at; relayed messages keep theirs
   bool check_crc = true;   // check CRC of what clients send us
+  bool forward_images = true;                   // also send the input IMAGE on (Slicer shows the label map over it)
+  std::string mask_device = "BoneMask";         // IMAGE label map
+  std::string contour_device = "BoneContour";   // POLYDATA contours
+  std::string state_device = "BoneMaskState";   // STRING JSON state per frame
 };
 
 struct PipelineConfig {
-  bool enabled = false;
+  bool enabled = true;  // false: relay only
+};
+
+struct ModelsConfig {
+  std::string device = "cpu";       // cpu | cuda | cuda:N
+  std::string precision = "fp32";   // fp32 | fp16 | bf16 (fp16/bf16 need cuda)
+  std::string detector = "demo";    // TorchScript path, or demo
+  std::string encoder = "demo";
+  std::string decoder = "demo";
+  int detector_input = 640;         // square detector input side, 32..4096
+  int segmenter_input = 1024;       // square segmenter input side, 32..4096
+};
+
+struct DetectionConfig {
+  int top_k = 10;                 // candidates kept over queries x classes, 1..1000
+  double score_threshold = 0.5;   // 0..1
+};
+
+struct MatchConfig {
+  double class_weight = 1.0;
+  double l1_weight = 5.0;
+  double giou_weight = 2.0;
+  double focal_alpha = 0.25;
+  double focal_gamma = 2.0;
+  double gate = 1.0;            // a pair costing more starts a new track
+  double min_new_score = 0.6;   // a detection below this starts no track
+};
+
+struct VisibilityConfig {
+  double theta_on = 0.6;
+  double theta_off = 0.4;
+  int lost_after_frames = 10;
+};
+
+struct KpiConfig {
+  std::string path;  // JSON lines per frame; "" = none
 };
 
 struct LogConfig {
@@ -51,6 +90,11 @@ struct BridgeConfig {
   InputConfig input;
   OutputConfig output;
   PipelineConfig pipeline;
+  ModelsConfig models;
+  DetectionConfig detect;
+  MatchConfig match;
+  VisibilityConfig visibility;
+  KpiConfig kpi;
   LogConfig log;
 };
 

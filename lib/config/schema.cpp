@@ -212,6 +212,14 @@ std::string Text::describe() const {
       return "an IPv4 address such as 127.0.0.1 (or 0.0.0.0 for all interfaces)";
     case Kind::Host:
       return "a host name or IPv4 address";
+    case Kind::Path:
+      return "a file path";
+    case Kind::OptionalPath:
+      return "a file path, or \"\" for none";
+    case Kind::DeviceName:
+      return "a device name of 1..20 printable ASCII characters";
+    case Kind::TorchDevice:
+      return "cpu, cuda or cuda:N";
     case Kind::NonEmpty:
       break;
   }
@@ -221,8 +229,19 @@ std::string Text::describe() const {
 std::string Text::decode(const YAML::Node& node, bool) const {
   const std::string text = string_text(node, describe());
   std::string hint;
-  bool ok = !text.empty();
-  if (ok && kind == Kind::Ipv4) {
+  bool ok = !text.empty() || kind == Kind::OptionalPath;
+  const auto printable = [](char c) { return c >= 0x20 && c < 0x7f; };
+  if (kind == Kind::Path || kind == Kind::OptionalPath) {
+    // UTF-8 beyond ASCII is fine in a path; control characters (newline, NUL, escape) are not.
+    ok = ok && text.size() <= 4096 &&
+         std::none_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  } else if (kind == Kind::DeviceName) {
+    ok = ok && text.size() <= 20 && std::all_of(text.begin(), text.end(), printable);
+  } else if (kind == Kind::TorchDevice) {
+    ok = text == "cpu" || text == "cuda" ||
+         (text.size() > 5 && text.size() <= 8 && text.rfind("cuda:", 0) == 0 &&
+          std::all_of(text.begin() + 5, text.end(), [](char c) { return c >= '0' && c <= '9'; }));
+  } else if (ok && kind == Kind::Ipv4) {
     in_addr a{};
     ok = inet_pton(AF_INET, text.c_str(), &a) == 1;
     if (!ok && text == "localhost") hint = " (use 127.0.0.1)";
@@ -231,7 +250,7 @@ std::string Text::decode(const YAML::Node& node, bool) const {
            return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
          });
   }
-  if (!ok && text.find(':') != std::string::npos && kind != Kind::NonEmpty) hint = " (the port is a separate key)";
+  if (!ok && text.find(':') != std::string::npos && (kind == Kind::Ipv4 || kind == Kind::Host)) hint = " (the port is a separate key)";
   if (!ok) throw ValueError{"expected " + describe() + ", got '" + text + "'" + hint};
   return text;
 }

@@ -127,6 +127,10 @@ struct Text {
     NonEmpty,  // any non-empty string
     Ipv4,      // dotted-quad IPv4 address (0.0.0.0 = all interfaces)
     Host,      // host name or IPv4 address
+    Path,      // a file path: printable, no control characters, at most 4096 bytes
+    OptionalPath,  // a Path, or empty for "none"
+    DeviceName,    // an OpenIGTLink device name: 1..20 printable ASCII characters
+    TorchDevice,   // cpu, cuda or cuda:N
   };
   using value_type = std::string;
   Kind kind = Kind::NonEmpty;

@@ -1,46 +1,42 @@
 #include "models/detector_model.hpp"
 
-#include <filesystem>
-#include <sstream>
-
 namespace igtb {
 namespace {
 
-std::string shape(const torch::Tensor& t) {
-  std::ostringstream s;
-  s << t.sizes();
-  return s.str();
+const std::string kWant = "must return (logits[1, Q, C], boxes[1, Q, 4])";
+
+std::pair<torch::Tensor, torch::Tensor> split(const torch::jit::IValue& out, const std::string& spec) {
+  if (!out.isTuple() || out.toTuple()->elements().size() != 2 || !out.toTuple()->elements()[0].isTensor() ||
+      !out.toTuple()->elements()[1].isTensor())
+    throw ModelError(spec + ": forward " + kWant + ", got " + out.tagKind());
+  return {out.toTuple()->elements()[0].toTensor(), out.toTuple()->elements()[1].toTensor()};
 }
 
 }  // namespace
 
-DetectorModel load_detector(const std::string& path, const torch::Device& device, std::int64_t input_size) {
-  if (!std::filesystem::is_regular_file(path)) throw ModelError(path + ": detector model file not found");
+std::pair<torch::Tensor, torch::Tensor> DetectorModel::run(const torch::Tensor& images) {
+  return split(module.forward({images}), spec);
+}
+
+DetectorModel load_detector(const std::string& spec, const torch::Device& device, std::int64_t input_size,
+                            torch::ScalarType dtype) {
   DetectorModel m;
+  m.spec = spec;
   m.input_size = input_size;
-  try {
-    m.module = torch::jit::load(path, device);
-  } catch (const c10::Error& e) {
-    throw ModelError(path + ": not a TorchScript module (" + std::string(e.what_without_backtrace()) + ")");
-  }
-  m.module.eval();
+  m.dtype = dtype;
+  m.module = load_module(spec, DemoModel::Detector, device, dtype);
   torch::jit::IValue out;
   try {
     torch::NoGradGuard no_grad;
-    out = m.module.forward({torch::zeros({1, 3, input_size, input_size}, torch::TensorOptions().device(device))});
+    out = m.module.forward({torch::zeros({1, 3, input_size, input_size}, torch::dtype(dtype).device(device))});
   } catch (const c10::Error& e) {
-    throw ModelError(path + ": forward(images[1, 3, " + std::to_string(input_size) + ", " + std::to_string(input_size) +
+    throw ModelError(spec + ": forward(images[1, 3, " + std::to_string(input_size) + ", " + std::to_string(input_size) +
                      "]) failed: " + e.what_without_backtrace());
   }
-  const std::string want = "must return (logits[1, Q, C], boxes[1, Q, 4])";
-  if (!out.isTuple() || out.toTuple()->elements().size() != 2 || !out.toTuple()->elements()[0].isTensor() ||
-      !out.toTuple()->elements()[1].isTensor())
-    throw ModelError(path + ": forward " + want + ", got " + out.tagKind());
-  const auto logits = out.toTuple()->elements()[0].toTensor();
-  const auto boxes = out.toTuple()->elements()[1].toTensor();
+  const auto [logits, boxes] = split(out, spec);
   if (logits.dim() != 3 || boxes.dim() != 3 || logits.size(0) != 1 || boxes.size(0) != 1 || boxes.size(2) != 4 ||
       logits.size(1) != boxes.size(1) || logits.size(1) == 0 || logits.size(2) == 0)
-    throw ModelError(path + ": forward " + want + ", got logits" + shape(logits) + " and boxes" + shape(boxes));
+    throw ModelError(spec + ": forward " + kWant + ", got logits" + shape_of(logits) + " and boxes" + shape_of(boxes));
   m.queries = logits.size(1);
   m.classes = logits.size(2);
   return m;

@@ -5,25 +5,27 @@
 
 #include <torch/script.h>
 
-#include <stdexcept>
 #include <string>
+
+#include "models/module_loader.hpp"
 
 namespace igtb {
 
-/// A model file that cannot serve: what() names the file and what is wrong.
-class ModelError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 struct DetectorModel {
   torch::jit::Module module;
+  std::string spec;  ///< path or "demo", for messages
   std::int64_t input_size = 640;
   std::int64_t queries = 0;
   std::int64_t classes = 0;
+  torch::ScalarType dtype = torch::kFloat32;
+
+  /// images [1, 3, S, S] in `dtype` -> (logits [1, Q, C], boxes [1, Q, 4]).
+  std::pair<torch::Tensor, torch::Tensor> run(const torch::Tensor& images);
 };
 
-/// Loads onto `device`, runs one probe input of zeros and checks the outputs.
-DetectorModel load_detector(const std::string& path, const torch::Device& device, std::int64_t input_size = 640);
+/// Loads `spec` (a path or "demo") onto `device` in `dtype`, runs one probe
+/// input of zeros and checks the outputs. Throws ModelError.
+DetectorModel load_detector(const std::string& spec, const torch::Device& device, std::int64_t input_size = 640,
+                            torch::ScalarType dtype = torch::kFloat32);
 
 }  // namespace igtb

@@ -33,8 +33,8 @@ torch::Tensor upload_image(const Image& img, const torch::Device& device) {
   return device.is_cpu() ? host.clone() : host.to(device);
 }
 
-torch::Tensor to_unit_rgb(const torch::Tensor& hwc) {
-  if (hwc.dim() != 3) throw std::invalid_argument("to_unit_rgb expects [H, W, C]");
+torch::Tensor to_unit_image(const torch::Tensor& hwc) {
+  if (hwc.dim() != 3) throw std::invalid_argument("to_unit_image expects [H, W, C]");
   torch::Tensor x = hwc.to(torch::kFloat32);
   switch (hwc.scalar_type()) {
     case torch::kUInt8: x = x / 255.0; break;
@@ -44,38 +44,39 @@ torch::Tensor to_unit_rgb(const torch::Tensor& hwc) {
     default: x = x.clamp(0.0, 1.0); break;
   }
   const auto c = x.size(2);
-  if (c == 1) x = x.expand({x.size(0), x.size(1), 3});
-  else if (c == 4) x = x.slice(2, 0, 3);
-  else if (c != 3) throw std::invalid_argument("to_unit_rgb expects 1, 3 or 4 components");
+  if (c == 4) x = x.slice(2, 0, 3);
+  else if (c != 1 && c != 3) throw std::invalid_argument("to_unit_image expects 1, 3 or 4 components");
   return x.permute({2, 0, 1}).unsqueeze(0).contiguous();
 }
 
-torch::Tensor detector_input(const torch::Tensor& rgb01, std::int64_t size) {
+torch::Tensor detector_input(const torch::Tensor& image01, std::int64_t size) {
   namespace F = torch::nn::functional;
-  return F::interpolate(rgb01, F::InterpolateFuncOptions()
-                                   .size(std::vector<std::int64_t>{size, size})
-                                   .mode(torch::kBilinear)
-                                   .align_corners(false));
+  const auto x = F::interpolate(image01, F::InterpolateFuncOptions()
+                                             .size(std::vector<std::int64_t>{size, size})
+                                             .mode(torch::kBilinear)
+                                             .align_corners(false));
+  return x.size(1) == 3 ? x : x.expand({1, 3, size, size}).contiguous();
 }
 
-torch::Tensor segmenter_input(const torch::Tensor& rgb01, SamFrame* frame, std::int64_t size) {
+torch::Tensor segmenter_input(const torch::Tensor& image01, SamFrame* frame, std::int64_t size) {
   namespace F = torch::nn::functional;
-  const auto h = rgb01.size(2), w = rgb01.size(3);
+  const auto h = image01.size(2), w = image01.size(3);
   SamFrame f;
   f.scale = double(size) / double(std::max(h, w));
   f.height = std::min<std::int64_t>(size, std::llround(double(h) * f.scale));
   f.width = std::min<std::int64_t>(size, std::llround(double(w) * f.scale));
-  torch::Tensor x = F::interpolate(rgb01, F::InterpolateFuncOptions()
+  torch::Tensor x = F::interpolate(image01, F::InterpolateFuncOptions()
                                               .size(std::vector<std::int64_t>{f.height, f.width})
                                               .mode(torch::kBilinear)
                                               .align_corners(false));
   const auto opts = x.options();
   const auto mean = torch::tensor({123.675f, 116.28f, 103.53f}, opts).view({1, 3, 1, 1});
   const auto std = torch::tensor({58.395f, 57.12f, 57.375f}, opts).view({1, 3, 1, 1});
-  x = (x * 255.0 - mean) / std;
-  x = F::pad(x, F::PadFuncOptions({0, size - f.width, 0, size - f.height}));
+  // One pass: normalise (a grey channel broadcasts to three) into the padded square.
+  torch::Tensor out = torch::zeros({1, 3, size, size}, opts);
+  out.slice(2, 0, f.height).slice(3, 0, f.width).copy_((x * 255.0 - mean) / std);
   if (frame) *frame = f;
-  return x;
+  return out;
 }
 
 }  // namespace igtb

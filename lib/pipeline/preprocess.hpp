@@ -13,14 +13,16 @@ namespace igtb {
 /// `device` (one host-to-device copy for CUDA; an owned copy on CPU). 2D only.
 torch::Tensor upload_image(const Image& img, const torch::Device& device);
 
-/// [H, W, C] of any supported type -> [1, 3, H, W] float in [0, 1]:
+/// [H, W, C] of any supported type -> [1, C', H, W] float in [0, 1]:
 /// integers are scaled by their type's range (uint8 / 255, uint16 / 65535,
 /// int8 and int16 shifted to start at 0), floats are clamped to [0, 1];
-/// one component is repeated to three, a fourth (alpha) is dropped.
-torch::Tensor to_unit_rgb(const torch::Tensor& hwc);
+/// a fourth component (alpha) is dropped. One component stays one channel
+/// (C' = 1): the model inputs below repeat it to three after resizing, which
+/// gives the same values as resizing three equal channels at a third of the cost.
+torch::Tensor to_unit_image(const torch::Tensor& hwc);
 
-/// D-FINE style: plain (bilinear) resize of [1, 3, H, W] to [1, 3, size, size].
-torch::Tensor detector_input(const torch::Tensor& rgb01, std::int64_t size = 640);
+/// D-FINE style: plain (bilinear) resize of [1, 1 or 3, H, W] to [1, 3, size, size].
+torch::Tensor detector_input(const torch::Tensor& image01, std::int64_t size = 640);
 
 /// Where the SAM-style input lies in its padded square.
 struct SamFrame {
@@ -32,6 +34,7 @@ struct SamFrame {
 /// SAM style: resize the longest side to `size` (keeping the aspect),
 /// normalise with ImageNet mean/std (on the 0-255 scale), pad bottom/right
 /// with zeros to [1, 3, size, size].
-torch::Tensor segmenter_input(const torch::Tensor& rgb01, SamFrame* frame, std::int64_t size = 1024);
+/// `image01` is [1, 1 or 3, H, W].
+torch::Tensor segmenter_input(const torch::Tensor& image01, SamFrame* frame, std::int64_t size = 1024);
 
 }  // namespace igtb

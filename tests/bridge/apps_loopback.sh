@@ -32,7 +32,7 @@ out_port=$(free_port)
 [ "$in_port" != "$out_port" ] || out_port=$((out_port + 1))
 
 "$bin/igtbridge" --config "$src/config/igtbridge.yaml" --set "input.port=$in_port" --set "output.port=$out_port" \
-  --set input.reconnect_max_s=0.2 >"$tmp/bridge.out" 2>"$tmp/bridge.err" &
+  --set input.reconnect_max_s=0.2 --set pipeline.enabled=false >"$tmp/bridge.out" 2>"$tmp/bridge.err" &
 pids+=($!)
 
 # 21 frames x (1 IMAGE + 3 TRANSFORM) = 84 messages.

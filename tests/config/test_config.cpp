@@ -80,7 +80,7 @@ TEST_CASE("the shipped file lists every key, each with a comment above it") {
 
 TEST_CASE("config_keys: one entry per key, documented") {
   const auto keys = config_keys();
-  CHECK(keys.size() == 20);
+  CHECK(keys.size() == 44);
   std::set<std::string> names;
   for (const auto& k : keys) {
     INFO(k.key);
@@ -219,7 +219,7 @@ TEST_CASE("errors: missing file, directory, YAML syntax") {
   CHECK(parse_error("input:\n\tport: 1\n").find("t.yaml:2:") == 0);
   CHECK(parse_error("a: 1\n---\nb: 2\n") == "t.yaml:3: expected one YAML document, found 2 (remove the '---' separators)");
   CHECK(parse_error("- input\n- output\n") ==
-        "t.yaml:1: expected a map of sections (input, output, pipeline, log) at the top level, got a list");
+        "t.yaml:1: expected a map of sections (input, output, pipeline, models, detect, match, visibility, kpi, log) at the top level, got a list");
 }
 
 TEST_CASE("errors: wrong types name source, line and key") {
@@ -307,7 +307,7 @@ TEST_CASE("errors: unknown keys with did-you-mean") {
   CHECK(parse_error("input:\n  foo: 1\n") ==
         "t.yaml:2: unknown key 'input.foo'; valid keys under 'input': mode, host, port, bind, image_devices, "
         "transform_devices, reconnect_initial_s, reconnect_max_s, request_v2_headers, check_crc, max_message_bytes");
-  CHECK(parse_error("zzz: 1\n") == "t.yaml:1: unknown key 'zzz'; valid top-level keys: input, output, pipeline, log");
+  CHECK(parse_error("zzz: 1\n") == "t.yaml:1: unknown key 'zzz'; valid top-level keys: input, output, pipeline, models, detect, match, visibility, kpi, log");
   CHECK(parse_error("input: 5\n") ==
         "t.yaml:1: input: expected a section with keys mode, host, port, bind, image_devices, transform_devices, "
         "reconnect_initial_s, reconnect_max_s, request_v2_headers, check_crc, max_message_bytes, got '5'");
@@ -426,4 +426,42 @@ TEST_CASE("helpers") {
   CHECK(yaml_string("null") == "\"null\"");
   CHECK(yaml_string("a b") == "\"a b\"");
   CHECK(yaml_string("") == "\"\"");
+}
+
+TEST_CASE("pipeline keys: models, thresholds, matcher, FSM, KPI, output names") {
+  const BridgeConfig d = default_config();
+  CHECK(d.pipeline.enabled);
+  CHECK(d.models.detector == "demo");
+  CHECK(d.models.device == "cpu");
+  CHECK(d.match.l1_weight == 5.0);
+  CHECK(d.visibility.lost_after_frames == 10);
+  CHECK(d.kpi.path.empty());
+  CHECK(d.output.mask_device == "BoneMask");
+
+  const BridgeConfig c = parse_config(
+      "models:\n  device: cuda:1\n  precision: fp16\n  detector: /opt/m/dfine.pt\n"
+      "match:\n  gate: 2.5\nvisibility:\n  theta_on: 0.7\n  theta_off: 0.3\nkpi:\n  path: /tmp/kpi.jsonl\n",
+      "t.yaml");
+  CHECK(c.models.device == "cuda:1");
+  CHECK(c.models.precision == "fp16");
+  CHECK(c.models.detector == "/opt/m/dfine.pt");
+  CHECK(c.match.gate == 2.5);
+  CHECK(c.visibility.theta_on == 0.7);
+  CHECK(c.kpi.path == "/tmp/kpi.jsonl");
+  CHECK(parse_config(to_yaml(c), "round.yaml") == c);
+
+  CHECK(parse_error("models:\n  device: gpu\n") == "t.yaml:2: models.device: expected cpu, cuda or cuda:N, got 'gpu'");
+  CHECK(parse_error("models:\n  precision: fp8\n").find("t.yaml:2: models.precision: expected one of fp32, fp16, bf16") == 0);
+  CHECK(parse_error("models:\n  precision: fp16\n") ==
+        "t.yaml:2: models.precision fp16 needs a cuda device (models.device is cpu); use fp32");
+  CHECK(parse_error("models:\n  detector: \"\"\n") == "t.yaml:2: models.detector: expected a file path, got ''");
+  CHECK(parse_error("detect:\n  score_threshold: 1.5\n") ==
+        "t.yaml:2: detect.score_threshold: expected a number 0..1, got '1.5'");
+  CHECK(parse_error("visibility:\n  theta_on: 0.3\n").find("visibility.theta_off (0.4) must be <= visibility.theta_on (0.3)") !=
+        std::string::npos);
+  CHECK(parse_error("visibility:\n  lost_after_frames: 0\n").find("t.yaml:2: visibility.lost_after_frames") == 0);
+  CHECK(parse_error("output:\n  contour_device: BoneMask\n").find("must differ") != std::string::npos);
+  CHECK(parse_error("output:\n  mask_device: ThisNameIsLongerThan20\n").find("1..20 printable ASCII") != std::string::npos);
+  CHECK(set_error({"kpi.path=/tmp/a\tb"}).find("kpi.path: expected a file path") != std::string::npos);
+  CHECK(default_config({"kpi.path=\"\""}).kpi.path.empty());
 }

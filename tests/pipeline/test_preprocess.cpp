@@ -33,32 +33,39 @@ TEST_CASE("upload keeps the pixels, row-major [H, W, C], in the image's own type
   CHECK_THROWS_AS(upload_image(vol, torch::kCPU), std::invalid_argument);
 }
 
-TEST_CASE("to_unit_rgb scales by the type's range and makes three channels") {
-  const auto g = to_unit_rgb(upload_image(gray(2, 2, 255), torch::kCPU));
-  CHECK(g.sizes() == torch::IntArrayRef({1, 3, 2, 2}));
+TEST_CASE("to_unit_image scales by the type's range; grey stays one channel, the model inputs make three") {
+  const auto g = to_unit_image(upload_image(gray(2, 2, 255), torch::kCPU));
+  CHECK(g.sizes() == torch::IntArrayRef({1, 1, 2, 2}));
   CHECK(g.min().item<float>() == 1.0f);
   Image rgba = gray(1, 1, 0);
   rgba.components = 4;
   rgba.pixels = {51, 102, 153, 7};
-  const auto c = to_unit_rgb(upload_image(rgba, torch::kCPU));
+  const auto c = to_unit_image(upload_image(rgba, torch::kCPU));
   CHECK(c.sizes() == torch::IntArrayRef({1, 3, 1, 1}));
   CHECK(c[0][0][0][0].item<float>() == Approx(0.2));
   CHECK(c[0][2][0][0].item<float>() == Approx(0.6));
-  const auto i16 = to_unit_rgb(torch::tensor({-32768, 32767}, torch::kInt16).view({1, 2, 1}));
+  const auto i16 = to_unit_image(torch::tensor({-32768, 32767}, torch::kInt16).view({1, 2, 1}));
+  CHECK(i16.sizes() == torch::IntArrayRef({1, 1, 1, 2}));
   CHECK(i16[0][0][0][0].item<float>() == Approx(0.0));
   CHECK(i16[0][0][0][1].item<float>() == Approx(1.0));
 }
 
 TEST_CASE("detector input: a plain resize to 640x640") {
-  const auto x = detector_input(to_unit_rgb(upload_image(gray(820, 616, 51), torch::kCPU)));
+  const auto x = detector_input(to_unit_image(upload_image(gray(820, 616, 51), torch::kCPU)));
   CHECK(x.sizes() == torch::IntArrayRef({1, 3, 640, 640}));
   CHECK(x.min().item<float>() == Approx(0.2));
   CHECK(x.max().item<float>() == Approx(0.2));
+  // Resizing one grey channel then repeating it equals resizing three equal channels.
+  const auto grey = torch::rand({1, 1, 61, 83});
+  CHECK((detector_input(grey, 64) - detector_input(grey.expand({1, 3, 61, 83}).contiguous(), 64)).abs().max().item<float>() < 1e-6f);
+  SamFrame f1, f3;
+  const auto one = segmenter_input(grey, &f1, 128), three = segmenter_input(grey.expand({1, 3, 61, 83}).contiguous(), &f3, 128);
+  CHECK((one - three).abs().max().item<float>() < 1e-5f);  // the same up to float rounding
 }
 
 TEST_CASE("segmenter input: longest side to 1024, ImageNet normalisation, zero padding bottom/right") {
   SamFrame f;
-  const auto x = segmenter_input(to_unit_rgb(upload_image(gray(820, 616, 128), torch::kCPU)), &f);
+  const auto x = segmenter_input(to_unit_image(upload_image(gray(820, 616, 128), torch::kCPU)), &f);
   CHECK(x.sizes() == torch::IntArrayRef({1, 3, 1024, 1024}));
   CHECK(f.scale == Approx(1024.0 / 820));
   CHECK(f.width == 1024);

@@ -1,0 +1,139 @@
+#include "models/demo_models.hpp"
+
+#include <filesystem>
+
+namespace igtb {
+namespace {
+
+// D-FINE contract: forward(images[B, 3, S, S] in [0, 1]) -> (logits[B, Q, 1], boxes[B, Q, 4] cx, cy, w, h in [0, 1]).
+constexpr const char* kDetector = R"(
+def forward(self, images: Tensor) -> Tuple[Tensor, Tensor]:
+    b = images.size(0)
+    n = images.size(2) // 8
+    q = 10
+    dev = images.device
+    g = images.float().mean(1)[:, :n * 8, :n * 8]
+    c = g.reshape(b, n, 8, n, 8).mean(4).mean(2)
+    flat = c.reshape(b, n * n)
+    thr = torch.clamp(flat.mean(1) + 1.5 * flat.std(1), min=0.35)
+    bright = c > thr.reshape(b, 1, 1)
+    idx = torch.arange(1, n * n + 1, device=dev).float().reshape(1, n, n).expand(b, n, n)
+    zero = torch.zeros_like(c)
+    lab = torch.where(bright, idx, zero)
+    for _ in range(48):
+        grown = torch.max_pool2d(lab.unsqueeze(1), [3, 3], [1, 1], [1, 1]).squeeze(1)
+        lab = torch.where(bright, grown, zero)
+    labl = lab.reshape(b, n * n).long()
+    counts = flat.new_zeros([b, n * n + 1]).scatter_add(1, labl, torch.ones_like(flat))
+    sums = flat.new_zeros([b, n * n + 1]).scatter_add(1, labl, flat)
+    root = (labl.float() == idx.reshape(b, n * n)) & bright.reshape(b, n * n)
+    size = counts[:, 1:]
+    key = torch.where(root, size, torch.full_like(size, -1.0))
+    top, which = torch.topk(key, q, 1)
+    ids = which + 1
+    sel = labl.unsqueeze(1) == ids.unsqueeze(2)
+    cells = torch.arange(0, n * n, device=dev)
+    rows = torch.div(cells, n, rounding_mode='floor').float().reshape(1, 1, n * n).expand(b, q, n * n)
+    cols = torch.remainder(cells, n).float().reshape(1, 1, n * n).expand(b, q, n * n)
+    hi = torch.full_like(rows, float(n))
+    lo = torch.full_like(rows, -1.0)
+    r0 = torch.where(sel, rows, hi).amin(2)
+    r1 = torch.where(sel, rows, lo).amax(2)
+    c0 = torch.where(sel, cols, hi).amin(2)
+    c1 = torch.where(sel, cols, lo).amax(2)
+    valid = top >= 4.0
+    mean = sums.gather(1, ids) / counts.gather(1, ids).clamp(min=1.0)
+    logit = torch.where(valid, 4.0 + 10.0 * (mean - thr.reshape(b, 1)), torch.full_like(mean, -20.0))
+    w = torch.where(valid, (c1 - c0 + 1.0) / n, torch.zeros_like(mean))
+    h = torch.where(valid, (r1 - r0 + 1.0) / n, torch.zeros_like(mean))
+    cx = torch.where(valid, (c0 + c1 + 1.0) / (2.0 * n), torch.full_like(mean, 0.5))
+    cy = torch.where(valid, (r0 + r1 + 1.0) / (2.0 * n), torch.full_like(mean, 0.5))
+    boxes = torch.stack([cx, cy, w, h], 2)
+    return logit.unsqueeze(2).to(images.dtype), boxes.to(images.dtype)
+)";
+
+// SAM image encoder contract: forward(image[1, 3, 1024, 1024], ImageNet-normalised) -> embeddings.
+constexpr const char* kEncoder = R"(
+def forward(self, image: Tensor) -> Tensor:
+    # Undo the ImageNet normalisation, average the channels and 4x4 pixels:
+    # all linear, so one strided convolution.
+    dev = image.device
+    mean = torch.tensor([123.675, 116.28, 103.53], device=dev).float()
+    std = torch.tensor([58.395, 57.12, 57.375], device=dev).float()
+    w = (std / (255.0 * 3.0 * 16.0)).reshape(1, 3, 1, 1).expand(1, 3, 4, 4).contiguous()
+    b = (mean.sum() / (255.0 * 3.0)).reshape(1)
+    e = torch.conv2d(image.float(), w, b, [4, 4])
+    return e.to(image.dtype)
+)";
+
+// SAM mask decoder contract: forward(embeddings, boxes[1, N, 4] x0, y0, x1, y1 in the 1024 frame)
+//   -> (mask_logits[N, 1, 256, 256], iou[N, 1]).
+constexpr const char* kDecoder = R"(
+def forward(self, embeddings: Tensor, boxes: Tensor) -> Tuple[Tensor, Tensor]:
+    dev = embeddings.device
+    s = embeddings.size(2)
+    k = torch.ones([1, 1, 3, 3], device=dev).float() / 9.0
+    e = torch.conv2d(embeddings.float(), k, None, [1, 1], [1, 1])[0, 0]
+    bx = boxes[0].float() * (s / 1024.0)
+    n = bx.size(0)
+    coord = torch.arange(0, s, device=dev).float() + 0.5
+    xs = coord.reshape(1, 1, s)
+    ys = coord.reshape(1, s, 1)
+    x0 = bx[:, 0].reshape(n, 1, 1)
+    y0 = bx[:, 1].reshape(n, 1, 1)
+    x1 = bx[:, 2].reshape(n, 1, 1)
+    y1 = bx[:, 3].reshape(n, 1, 1)
+    inside = (xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)
+    m = 0.15 * torch.max(x1 - x0, y1 - y0) + 2.0
+    grown = (xs >= x0 - m) & (xs <= x1 + m) & (ys >= y0 - m) & (ys <= y1 + m)
+    ee = e.unsqueeze(0).expand(n, s, s)
+    big = torch.full_like(ee, 2.0)
+    hi = torch.where(inside, ee, -big).amax([1, 2])
+    lo = torch.where(inside, ee, big).amin([1, 2])
+    thr = (0.5 * (hi + lo)).reshape(n, 1, 1)
+    logits = torch.where(grown, (ee - thr) * 40.0, torch.full_like(ee, -20.0))
+    area = grown.float().sum([1, 2]).clamp(min=1.0)
+    iou = (logits > 0).float().sum([1, 2]) / area
+    return logits.unsqueeze(1).to(embeddings.dtype), iou.unsqueeze(1).to(embeddings.dtype)
+)";
+
+}  // namespace
+
+std::string demo_model_name(DemoModel which) {
+  switch (which) {
+    case DemoModel::Detector: return "detector";
+    case DemoModel::Encoder: return "encoder";
+    case DemoModel::Decoder: return "decoder";
+  }
+  return "?";
+}
+
+std::string demo_model_file(DemoModel which) { return "demo_" + demo_model_name(which) + ".pt"; }
+
+const std::vector<DemoModel>& demo_models() {
+  static const std::vector<DemoModel> all{DemoModel::Detector, DemoModel::Encoder, DemoModel::Decoder};
+  return all;
+}
+
+torch::jit::Module make_demo_model(DemoModel which) {
+  const char* names[] = {"DemoBrightEchoDetector", "DemoIntensityEncoder", "DemoBoxThresholdDecoder"};
+  const char* sources[] = {kDetector, kEncoder, kDecoder};
+  const auto i = static_cast<std::size_t>(which);
+  torch::jit::Module m(std::string("__torch__.igtbridge.") + names[i]);
+  m.define(sources[i]);
+  m.eval();
+  return m;
+}
+
+std::vector<std::string> save_demo_models(const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  std::vector<std::string> paths;
+  for (DemoModel which : demo_models()) {
+    const std::string path = (std::filesystem::path(dir) / demo_model_file(which)).string();
+    make_demo_model(which).save(path);
+    paths.push_back(path);
+  }
+  return paths;
+}
+
+}  // namespace igtb

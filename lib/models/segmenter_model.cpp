@@ -1,0 +1,63 @@
+#include "models/segmenter_model.hpp"
+
+namespace igtb {
+namespace {
+
+const std::string kWant = "must return (mask_logits[N, 1, M, M], iou[N, 1])";
+
+std::pair<torch::Tensor, torch::Tensor> split(const torch::jit::IValue& out, const std::string& spec) {
+  if (!out.isTuple() || out.toTuple()->elements().size() != 2 || !out.toTuple()->elements()[0].isTensor() ||
+      !out.toTuple()->elements()[1].isTensor())
+    throw ModelError(spec + ": forward " + kWant + ", got " + out.tagKind());
+  return {out.toTuple()->elements()[0].toTensor(), out.toTuple()->elements()[1].toTensor()};
+}
+
+}  // namespace
+
+torch::Tensor SegmenterModel::encode(const torch::Tensor& image) {
+  auto out = encoder.forward({image});
+  if (!out.isTensor()) throw ModelError(encoder_spec + ": encoder forward must return one tensor");
+  return out.toTensor();
+}
+
+std::pair<torch::Tensor, torch::Tensor> SegmenterModel::decode(const torch::Tensor& embeddings,
+                                                               const torch::Tensor& boxes) {
+  return split(decoder.forward({embeddings, boxes.unsqueeze(0)}), decoder_spec);
+}
+
+SegmenterModel load_segmenter(const std::string& encoder_spec, const std::string& decoder_spec,
+                              const torch::Device& device, std::int64_t input_size, torch::ScalarType dtype) {
+  SegmenterModel m;
+  m.encoder_spec = encoder_spec;
+  m.decoder_spec = decoder_spec;
+  m.input_size = input_size;
+  m.dtype = dtype;
+  m.encoder = load_module(encoder_spec, DemoModel::Encoder, device, dtype);
+  m.decoder = load_module(decoder_spec, DemoModel::Decoder, device, dtype);
+  torch::NoGradGuard no_grad;
+  const auto s = std::to_string(input_size);
+  torch::Tensor emb;
+  try {
+    emb = m.encode(torch::zeros({1, 3, input_size, input_size}, torch::dtype(dtype).device(device)));
+  } catch (const c10::Error& e) {
+    throw ModelError(encoder_spec + ": encoder forward(image[1, 3, " + s + ", " + s + "]) failed: " +
+                     e.what_without_backtrace());
+  }
+  const double q = double(input_size) / 4;
+  const auto box = torch::tensor({q, q, 3 * q, 3 * q}, torch::dtype(dtype).device(device)).reshape({1, 4});
+  torch::Tensor logits, iou;
+  try {
+    std::tie(logits, iou) = m.decode(emb, box);
+  } catch (const c10::Error& e) {
+    throw ModelError(decoder_spec + ": decoder forward(embeddings" + shape_of(emb) + ", boxes[1, 1, 4]) failed: " +
+                     e.what_without_backtrace());
+  }
+  if (logits.dim() != 4 || logits.size(0) != 1 || logits.size(1) != 1 || logits.size(2) != logits.size(3) ||
+      logits.size(2) < 8 || iou.dim() != 2 || iou.size(0) != 1 || iou.size(1) != 1)
+    throw ModelError(decoder_spec + ": decoder forward with one box " + kWant + ", got mask_logits" +
+                     shape_of(logits) + " and iou" + shape_of(iou));
+  m.mask_size = logits.size(2);
+  return m;
+}
+
+}  // namespace igtb

@@ -1,0 +1,35 @@
+// Loading a SAM-style segmenter (two TorchScript modules) and checking it
+// before any socket opens:
+//   encoder(image[1, 3, S, S]) -> embeddings (any tensor)
+//   decoder(embeddings, boxes[1, N, 4] x0, y0, x1, y1 in the S frame)
+//     -> (mask_logits[N, 1, M, M], iou[N, 1])
+// S is 1024 for MobileSAM, M 256. A wrong file gets one clear error.
+#pragma once
+
+#include <torch/script.h>
+
+#include <string>
+
+#include "models/module_loader.hpp"
+
+namespace igtb {
+
+struct SegmenterModel {
+  torch::jit::Module encoder, decoder;
+  std::string encoder_spec, decoder_spec;
+  std::int64_t input_size = 1024;
+  std::int64_t mask_size = 256;
+  torch::ScalarType dtype = torch::kFloat32;
+
+  torch::Tensor encode(const torch::Tensor& image);
+  /// boxes [N, 4] in the S frame -> (mask_logits [N, 1, M, M], iou [N, 1]).
+  std::pair<torch::Tensor, torch::Tensor> decode(const torch::Tensor& embeddings, const torch::Tensor& boxes);
+};
+
+/// Loads both modules onto `device` in `dtype` and probes them with a zero
+/// image and one centred box. Throws ModelError.
+SegmenterModel load_segmenter(const std::string& encoder_spec, const std::string& decoder_spec,
+                              const torch::Device& device, std::int64_t input_size = 1024,
+                              torch::ScalarType dtype = torch::kFloat32);
+
+}  // namespace igtb

@@ -1,0 +1,146 @@
+#include "pipeline/pipeline.hpp"
+
+#include <torch/cuda.h>
+
+#include <chrono>
+#include <stdexcept>
+
+#include "pipeline/contours.hpp"
+#include "pipeline/preprocess.hpp"
+#include "pipeline/segment.hpp"
+
+namespace igtb {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class StageClock {
+ public:
+  StageClock(StageTimes& t, const torch::Device& d, bool sync) : t_(t), device_(d), sync_(sync) {}
+  void lap(std::size_t stage) {
+    if (sync_ && device_.is_cuda()) torch::cuda::synchronize(device_.index());
+    const auto now = Clock::now();
+    t_.ms[stage] = std::chrono::duration<double, std::milli>(now - last_).count();
+    last_ = now;
+  }
+
+ private:
+  StageTimes& t_;
+  torch::Device device_;
+  bool sync_;
+  Clock::time_point last_ = Clock::now();
+};
+
+enum Stage : std::size_t { kUpload, kPreprocess, kDetect, kMatch, kSegment, kResult, kContours };
+
+}  // namespace
+
+const std::array<const char*, StageTimes::kCount>& StageTimes::names() {
+  static const std::array<const char*, kCount> n{"upload", "preprocess", "detect", "match", "segment", "result",
+                                                 "contours"};
+  return n;
+}
+
+double StageTimes::total() const {
+  double s = 0;
+  for (double v : ms) s += v;
+  return s;
+}
+
+Pipeline::Pipeline(PipelineOptions options)
+    : opt_(std::move(options)),
+      device_(model_device(opt_.device)),
+      dtype_(precision_dtype(opt_.precision)),
+      tracker_(opt_.tracker) {
+  if (device_.is_cpu() && dtype_ != torch::kFloat32)
+    throw std::invalid_argument("precision " + opt_.precision + " needs a CUDA device; use fp32 on the CPU");
+  if (opt_.detector_input < 32 || opt_.segmenter_input < 32)
+    throw std::invalid_argument("model input sizes must be at least 32 pixels");
+  if (opt_.detect.top_k < 1) throw std::invalid_argument("detect top_k must be at least 1");
+  detector_ = load_detector(opt_.detector, device_, opt_.detector_input, dtype_);
+  segmenter_ = load_segmenter(opt_.encoder, opt_.decoder, device_, opt_.segmenter_input, dtype_);
+}
+
+PipelineOutput Pipeline::process(const Image& image) {
+  c10::InferenceMode inference;
+  PipelineOutput out;
+  StageClock clock(out.times, device_, opt_.sync_timing);
+  const std::int64_t height = image.dims[1], width = image.dims[0];
+
+  const torch::Tensor hwc = upload_image(image, device_);
+  clock.lap(kUpload);
+
+  const torch::Tensor unit = to_unit_image(hwc);
+  const torch::Tensor det_in = detector_input(unit, opt_.detector_input).to(dtype_);
+  clock.lap(kPreprocess);
+
+  const auto [logits, boxes] = detector_.run(det_in);
+  const DetectionSet dets = postprocess_detections(logits, boxes, width, height, opt_.detect);
+  clock.lap(kDetect);
+
+  // The assignment runs on the host (a few microseconds for ten objects);
+  // moving it onto the device, inside the captured graph, is the fast path's.
+  const torch::Tensor small = torch::cat({dets.scores.unsqueeze(1), dets.boxes_norm, dets.valid.unsqueeze(1).to(torch::kFloat32)}, 1)
+                                  .to(torch::kCPU, torch::kFloat32)
+                                  .contiguous();
+  std::vector<Detection> found;
+  const float* row = small.data_ptr<float>();
+  for (std::int64_t i = 0; i < small.size(0); ++i, row += 6)
+    if (row[5] > 0.5f) found.push_back(Detection{Box{row[1], row[2], row[3], row[4]}, row[0]});
+  tracker_.update(found);
+  const auto& tracks = tracker_.tracks();
+  const auto n = static_cast<std::int64_t>(tracks.size());
+  const auto count = static_cast<std::size_t>(n);
+  std::vector<float> box_px(count * 4), scores(count);
+  std::vector<std::uint8_t> ids(count), states(count);
+  std::vector<float> visible_boxes;
+  std::vector<std::uint8_t> visible_ids;
+  for (std::size_t i = 0; i < tracks.size(); ++i) {
+    const Box& b = tracks[i].box;
+    const float xyxy[4] = {float((b.cx - b.w / 2) * double(width)), float((b.cy - b.h / 2) * double(height)),
+                           float((b.cx + b.w / 2) * double(width)), float((b.cy + b.h / 2) * double(height))};
+    std::copy(xyxy, xyxy + 4, box_px.begin() + std::ptrdiff_t(4 * i));
+    scores[i] = float(tracks[i].score);
+    ids[i] = tracks[i].id;
+    states[i] = static_cast<std::uint8_t>(tracks[i].visibility.state());
+    if (tracks[i].visibility.state() == TrackState::Visible) {
+      visible_boxes.insert(visible_boxes.end(), xyxy, xyxy + 4);
+      visible_ids.push_back(tracks[i].id);
+    }
+  }
+  auto to_device = [&](auto& v, torch::ScalarType t, std::vector<std::int64_t> shape) {
+    return torch::from_blob(v.data(), shape, torch::dtype(t)).to(device_);
+  };
+  clock.lap(kMatch);
+
+  torch::Tensor labels;
+  const auto nv = static_cast<std::int64_t>(visible_ids.size());
+  if (nv == 0) {
+    labels = torch::zeros({height, width}, torch::dtype(torch::kUInt8).device(device_));
+  } else {
+    SamFrame frame;
+    const torch::Tensor seg_in = segmenter_input(unit, &frame, opt_.segmenter_input).to(dtype_);
+    const torch::Tensor emb = segmenter_.encode(seg_in);
+    const torch::Tensor sam_boxes = boxes_to_sam(to_device(visible_boxes, torch::kFloat32, {nv, 4}), frame).to(dtype_);
+    const auto [mask_logits, iou] = segmenter_.decode(emb, sam_boxes);
+    if (mask_logits.dim() != 4 || mask_logits.size(0) != nv)
+      throw std::runtime_error("decoder returned mask_logits" + shape_of(mask_logits) + " for " +
+                               std::to_string(nv) + " boxes");
+    const torch::Tensor masks = masks_from_logits(mask_logits, frame, height, width, opt_.segmenter_input);
+    labels = compose_labels(masks, to_device(visible_ids, torch::kUInt8, {nv}), height, width);
+  }
+  clock.lap(kSegment);
+
+  const torch::Tensor packed = pack_result(labels, to_device(box_px, torch::kFloat32, {n, 4}),
+                                           to_device(scores, torch::kFloat32, {n}), to_device(ids, torch::kUInt8, {n}),
+                                           to_device(states, torch::kUInt8, {n}));
+  const torch::Tensor host = packed.to(torch::kCPU);  // the one device-to-host copy of the frame
+  out.result = unpack_result(host.data_ptr<std::uint8_t>(), std::size_t(host.numel()));
+  clock.lap(kResult);
+
+  out.contours = label_contours(out.result.labels.data(), image);
+  clock.lap(kContours);
+  return out;
+}
+
+}  // namespace igtb

@@ -1,0 +1,75 @@
+// The inference pipeline for one upstream stream: the stages in order,
+// upload -> preprocess -> detect -> match -> segment -> result (one packed
+// tensor, one device-to-host copy) -> contours on the host. Tensors stay on
+// the configured device from the upload to the packed result. Not
+// thread-safe: one Pipeline per worker thread.
+#pragma once
+
+#include <array>
+#include <string>
+
+#include "core/polydata.hpp"
+#include "models/detector_model.hpp"
+#include "models/segmenter_model.hpp"
+#include "pipeline/detect.hpp"
+#include "pipeline/result.hpp"
+#include "pipeline/tracker.hpp"
+#include "transport/image_codec.hpp"
+
+namespace igtb {
+
+struct PipelineOptions {
+  std::string device = "cpu";      ///< "cpu", "cuda", "cuda:N"
+  std::string precision = "fp32";  ///< "fp32", "fp16", "bf16" (model inputs and weights)
+  std::string detector = kDemoModelSpec;  ///< path or "demo"
+  std::string encoder = kDemoModelSpec;
+  std::string decoder = kDemoModelSpec;
+  std::int64_t detector_input = 640;
+  std::int64_t segmenter_input = 1024;
+  DetectConfig detect;
+  TrackerConfig tracker;
+  bool sync_timing = false;  ///< synchronise the device after each stage so stage times are exact (costs speed on CUDA)
+};
+
+/// Stage times of one frame, in milliseconds.
+struct StageTimes {
+  static constexpr std::size_t kCount = 7;
+  static const std::array<const char*, kCount>& names();  ///< "upload", "preprocess", ...
+  std::array<double, kCount> ms{};
+  double total() const;
+};
+
+struct PipelineOutput {
+  FrameResult result;  ///< labels (input geometry) and every live track
+  PolyData contours;   ///< closed loops in the IMAGE's physical frame, per-cell "label"
+  StageTimes times;
+};
+
+class Pipeline {
+ public:
+  /// Loads and probes the models; throws ModelError (bad model or device) or
+  /// std::invalid_argument (bad option).
+  explicit Pipeline(PipelineOptions options);
+
+  /// One frame. Throws std::invalid_argument for an image the pipeline
+  /// cannot take (3D, subvolume, unsupported scalar type or components), or
+  /// a c10::Error from a model; the tracker is unchanged by a failed frame
+  /// only where the failure came before the match stage.
+  PipelineOutput process(const Image& image);
+
+  const PipelineOptions& options() const { return opt_; }
+  const torch::Device& device() const { return device_; }
+  const DetectorModel& detector() const { return detector_; }
+  const SegmenterModel& segmenter() const { return segmenter_; }
+  const Tracker& tracker() const { return tracker_; }
+
+ private:
+  PipelineOptions opt_;
+  torch::Device device_;
+  torch::ScalarType dtype_;
+  DetectorModel detector_;
+  SegmenterModel segmenter_;
+  Tracker tracker_;
+};
+
+}  // namespace igtb

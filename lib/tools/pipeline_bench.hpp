@@ -1,0 +1,39 @@
+// igtbridge-bench --pipeline: the inference pipeline alone (no sockets) on
+// the frames of a PLUS recording, per-stage and end-to-end p50/p99 and the
+// frame rate it can sustain, with the configured models and device.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pipeline/pipeline.hpp"
+
+namespace igtb {
+
+struct PipelineBenchOptions {
+  std::string file;
+  std::uint64_t frames = 300;  ///< timed frames (the recording is looped)
+  std::uint64_t warmup = 20;
+  PipelineOptions pipeline;
+};
+
+struct StageSummary {
+  std::string name;
+  double p50 = 0, p99 = 0, mean = 0;
+};
+
+struct PipelineBenchResult {
+  std::string frame;              ///< "820x616x1 uint8"
+  std::string device;             ///< "cpu", "cuda:0"
+  std::vector<StageSummary> stages;  ///< one per stage, then "e2e"
+  double seconds = 0;             ///< wall time of the timed frames
+  std::uint64_t frames = 0;
+  double mean_tracks = 0;         ///< live tracks per frame
+  double mean_visible = 0;        ///< VISIBLE tracks per frame
+  double fps() const { return seconds > 0 ? double(frames) / seconds : 0; }
+};
+
+PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& options);
+
+}  // namespace igtb

@@ -1,0 +1,134 @@
+// The whole pipeline on the CPU with the demo models, on synthetic frames
+// whose true masks are known.
+#include "pipeline/pipeline.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+#include "../support/synthetic_scene.hpp"
+#include "models/demo_models.hpp"
+
+#undef CHECK
+#include <catch2/catch.hpp>
+
+using namespace igtb;
+
+namespace {
+
+Image make_image(const test::Scene& s, int f) {
+  Image img;
+  img.dims = {std::uint16_t(s.width), std::uint16_t(s.height), 1};
+  img.subvolume_size = img.dims;
+  img.scalar = ScalarType::UInt8;
+  img.matrix = {0.2f, 0, 0, 0, 0.2f, 0, 0, 0, 1, 5, 6, 7};
+  const auto px = s.frame(f);
+  img.pixels.assign(px.begin(), px.end());
+  return img;
+}
+
+/// IoU of the pixels labelled `id` with disk d of frame f.
+double iou(const FrameResult& r, const test::Scene& s, std::size_t d, int f, std::uint8_t id) {
+  std::size_t both = 0, either = 0;
+  for (int y = 0; y < s.height; ++y)
+    for (int x = 0; x < s.width; ++x) {
+      const bool a = r.labels[std::size_t(y * s.width + x)] == id, b = s.inside(d, f, x, y);
+      both += a && b;
+      either += a || b;
+    }
+  return either ? double(both) / double(either) : 1.0;
+}
+
+const TrackResult* track(const FrameResult& r, std::uint8_t id) {
+  for (const auto& t : r.tracks)
+    if (t.id == id) return &t;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("demo models: two disks are found, segmented and keep their ids through a disappearance") {
+  const test::Scene scene = test::two_disks_scene();
+  PipelineOptions o;
+  Pipeline p(o);
+  CHECK(p.detector().queries == 10);
+  CHECK(p.segmenter().mask_size == 256);
+
+  std::uint8_t id0 = 0, id1 = 0;
+  for (int f = 0; f < 36; ++f) {
+    INFO("frame " << f);
+    const PipelineOutput out = p.process(make_image(scene, f));
+    REQUIRE(out.result.width == scene.width);
+    REQUIRE(out.result.height == scene.height);
+    if (f == 0) {
+      REQUIRE(out.result.tracks.size() == 2);
+      // Ids are given in detection order; find which disk is which by its box.
+      for (const auto& t : out.result.tracks)
+        ((t.box[0] + t.box[2]) / 2 < scene.width / 2 ? id0 : id1) = t.id;
+      REQUIRE(id0 != 0);
+      REQUIRE(id1 != 0);
+      REQUIRE(id0 != id1);
+    }
+    REQUIRE(out.result.tracks.size() == 2);  // never a third track
+    const TrackResult* t0 = track(out.result, id0);
+    const TrackResult* t1 = track(out.result, id1);
+    REQUIRE(t0);
+    REQUIRE(t1);
+    CHECK(t0->state == std::uint8_t(TrackState::Visible));
+    CHECK(iou(out.result, scene, 0, f, id0) >= 0.9);
+    const auto want1 = f < 12 || f >= 30 ? TrackState::Visible : f < 21 ? TrackState::Relocalizing : TrackState::Lost;
+    CHECK(t1->state == std::uint8_t(want1));
+    if (want1 == TrackState::Visible) CHECK(iou(out.result, scene, 1, f, id1) >= 0.9);
+    else CHECK(iou(out.result, scene, 1, f, id1) == 1.0);  // no label 1 pixels and no disk
+    // One closed contour per visible disk.
+    std::size_t loops = 0;
+    for (const auto& line : out.contours.lines) loops += line.front() == line.back();
+    CHECK(loops == out.contours.lines.size());
+    CHECK(loops == (want1 == TrackState::Visible ? 2u : 1u));
+    for (double ms : out.times.ms) CHECK(ms >= 0);
+  }
+}
+
+TEST_CASE("pipeline options and models are checked at construction") {
+  PipelineOptions o;
+  o.precision = "fp16";
+  CHECK_THROWS_WITH(Pipeline(o), Catch::Contains("fp16 needs a CUDA device"));
+  o = {};
+  o.precision = "fp64";
+  CHECK_THROWS_WITH(Pipeline(o), Catch::Contains("not fp32, fp16 or bf16"));
+  o = {};
+  o.device = "tpu";
+  CHECK_THROWS_WITH(Pipeline(o), Catch::Contains("device 'tpu'"));
+  if (!torch::cuda::is_available()) {
+    o.device = "cuda:0";
+    CHECK_THROWS_WITH(Pipeline(o), Catch::Contains("no CUDA device"));
+  }
+  o = {};
+  o.encoder = "/nonexistent/encoder.pt";
+  CHECK_THROWS_WITH(Pipeline(o), Catch::Contains("/nonexistent/encoder.pt") && Catch::Contains("not found"));
+}
+
+TEST_CASE("an image the pipeline cannot take is refused and the next frame runs") {
+  Pipeline p(PipelineOptions{});
+  const test::Scene scene = test::two_disks_scene();
+  Image bad = make_image(scene, 0);
+  bad.components = 2;
+  CHECK_THROWS_WITH(p.process(bad), Catch::Contains("components"));
+  CHECK(p.process(make_image(scene, 0)).result.tracks.size() == 2);
+}
+
+TEST_CASE("saved demo models load from files like any model") {
+  const auto dir = std::filesystem::temp_directory_path() / "igtb_demo_models_test";
+  const auto paths = save_demo_models(dir.string());
+  REQUIRE(paths.size() == 3);
+  PipelineOptions o;
+  o.detector = paths[0];
+  o.encoder = paths[1];
+  o.decoder = paths[2];
+  Pipeline from_files(o);
+  Pipeline builtin(PipelineOptions{});
+  const test::Scene scene = test::two_disks_scene();
+  const auto a = from_files.process(make_image(scene, 3)).result;
+  const auto b = builtin.process(make_image(scene, 3)).result;
+  CHECK(a.labels == b.labels);
+  std::filesystem::remove_all(dir);
+}
