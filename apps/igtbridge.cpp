@@ -1,8 +1,10 @@
-// igtbridge: the daemon. Wiring only: config -> relay (-> pipeline, later).
+// igtbridge: the daemon. Wiring only: config -> models -> relay or pipeline bridge.
 #include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <thread>
 
 #include "bridge/options.hpp"
@@ -49,33 +51,72 @@ int main(int argc, char** argv) {
     return 0;
   }
   spdlog::set_level(spdlog::level::from_str(cfg.log.level));
-  if (cfg.pipeline.enabled) {
-    spdlog::error("pipeline.enabled: true, but this build has no inference pipeline yet; "
-                  "set pipeline.enabled: false to relay");
-    return 2;
-  }
-  spdlog::info("igtbridge {} (LibTorch {}, {}), relay mode", IGTB_VERSION, igtb::torch_version(),
-               igtb::torch_devices());
+  igtb::app::keep_large_allocations();
+  spdlog::info("igtbridge {} (LibTorch {}, {}), {}", IGTB_VERSION, igtb::torch_version(), igtb::torch_devices(),
+               cfg.pipeline.enabled ? "pipeline mode" : "relay mode");
   if (cfg.output.bind != "127.0.0.1")
     spdlog::warn("output.bind {}: reachable from other machines; OpenIGTLink has no authentication", cfg.output.bind);
 
+  // Models are loaded and probed before any socket opens: a bad model is exit 2.
+  std::unique_ptr<igtb::Pipeline> pipeline;
+  if (cfg.pipeline.enabled) {
+    try {
+      pipeline = std::make_unique<igtb::Pipeline>(igtb::pipeline_options(cfg));
+    } catch (const std::exception& e) {
+      spdlog::error("models: {}", e.what());
+      return 2;
+    }
+    const auto& d = pipeline->detector();
+    spdlog::info("models on {} ({}): detector {} ({} queries, {} classes, input {}), segmenter {} + {} (masks {})",
+                 pipeline->device().str(), cfg.models.precision, cfg.models.detector, d.queries, d.classes,
+                 d.input_size, cfg.models.encoder, cfg.models.decoder, pipeline->segmenter().mask_size);
+  }
+
   igtb::app::install_signal_handlers();
   try {
-    igtb::Relay relay(igtb::relay_options(cfg));
-    relay.start();
     using clock = std::chrono::steady_clock;
     auto last = clock::now();
-    igtb::RelayStats before = relay.stats();
-    while (!igtb::app::stop_requested()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      const double dt = std::chrono::duration<double>(clock::now() - last).count();
-      if (dt >= cfg.log.summary_interval_s) {
-        const igtb::RelayStats now = relay.stats();
-        spdlog::info("{}", igtb::relay_summary(now, before, dt));
-        before = now;
-        last = clock::now();
+    auto every_interval = [&](const std::function<void(double)>& log) {
+      while (!igtb::app::stop_requested()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        const double dt = std::chrono::duration<double>(clock::now() - last).count();
+        if (dt >= cfg.log.summary_interval_s) {
+          log(dt);
+          last = clock::now();
+        }
       }
+    };
+    if (pipeline) {
+      std::unique_ptr<igtb::InferenceBridge> made;
+      try {
+        made = std::make_unique<igtb::InferenceBridge>(igtb::inference_options(cfg), std::move(pipeline));
+      } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+        return 2;
+      }
+      igtb::InferenceBridge& bridge = *made;
+      bridge.start();
+      igtb::InferenceStats before = bridge.stats();
+      every_interval([&](double dt) {
+        const igtb::InferenceStats now = bridge.stats();
+        spdlog::info("{}", igtb::inference_summary(now, before, dt, bridge.take_latencies()));
+        before = now;
+      });
+      spdlog::info("stopping");
+      bridge.stop();
+      const auto s = bridge.stats();
+      spdlog::info("stopped: {} frames in, {} processed, {} dropped busy, {} failed", s.frames_in, s.processed,
+                   s.dropped, s.failed);
+      return 0;
     }
+    igtb::Relay relay(igtb::relay_options(cfg));
+    relay.start();
+    igtb::RelayStats before = relay.stats();
+    every_interval([&](double dt) {
+      const igtb::RelayStats now = relay.stats();
+      spdlog::info("{}", igtb::relay_summary(now, before, dt));
+      before = now;
+    });
     spdlog::info("stopping");
     relay.stop();
     return 0;

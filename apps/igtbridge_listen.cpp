@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   cli.add_option("--port", o.port, "server port")->capture_default_str();
   cli.add_option("--count", o.count, "exit 0 after N messages (0 = until interrupted)");
   cli.add_option("--timeout", o.timeout_s, "give up after S seconds, connecting included (exit 1)");
+  cli.add_option("--idle", o.idle_s, "after the first message, exit 0 once none came for S seconds");
   cli.add_option("--save", o.save_dir, "save IMAGE as .nrrd and POLYDATA as .vtk in this folder");
   cli.add_flag("--no-hello", no_hello, "do not send the v2 STATUS that Slicer sends on connect");
   cli.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();

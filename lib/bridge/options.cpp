@@ -15,6 +15,7 @@ RelayOptions relay_options(const config::BridgeConfig& cfg) {
   r.upstream.reader.max_message_bytes = cfg.input.max_message_bytes;
   r.image_devices = cfg.input.image_devices;
   r.transform_devices = cfg.input.transform_devices;
+  r.forward_images = cfg.output.forward_images || !cfg.pipeline.enabled;
   r.downstream.bind = cfg.output.bind;
   r.downstream.port = cfg.output.port;
   r.downstream.max_clients = cfg.output.max_clients;
@@ -47,6 +48,16 @@ PipelineOptions pipeline_options(const config::BridgeConfig& cfg) {
   p.tracker.visibility.theta_off = cfg.visibility.theta_off;
   p.tracker.visibility.lost_after_frames = cfg.visibility.lost_after_frames;
   return p;
+}
+
+InferenceOptions inference_options(const config::BridgeConfig& cfg) {
+  InferenceOptions o;
+  o.relay = relay_options(cfg);
+  o.mask_device = cfg.output.mask_device;
+  o.contour_device = cfg.output.contour_device;
+  o.state_device = cfg.output.state_device;
+  o.kpi_path = cfg.kpi.path;
+  return o;
 }
 
 }  // namespace igtb

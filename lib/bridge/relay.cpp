@@ -55,12 +55,15 @@ std::uint16_t Relay::input_port() const {
 std::string Relay::upstream_name() const { return upstream_->describe(); }
 
 void Relay::on_upstream(Message&& m) {
-  if (m.type() == "IMAGE")
-    ++images_;
-  else
-    ++transforms_;
   bytes_ += m.wire->size();
-  server_.broadcast(m.wire);
+  if (m.type() != "IMAGE") {
+    ++transforms_;
+    server_.broadcast(m.wire);
+    return;
+  }
+  ++images_;
+  if (opt_.forward_images) server_.broadcast(m.wire);
+  if (image_sink_) image_sink_(std::move(m));
 }
 
 RelayStats Relay::stats() const {

@@ -4,6 +4,7 @@
 // inference pipeline replaces the IMAGE path of.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@ struct RelayOptions {
   ServerOptions downstream;
   std::vector<std::string> image_devices;      ///< empty: every IMAGE
   std::vector<std::string> transform_devices;  ///< empty: every TRANSFORM
+  bool forward_images = true;  ///< send accepted IMAGEs on (with a sink, the sink gets them too)
 };
 
 struct RelayStats {
@@ -38,6 +40,12 @@ class Relay {
  public:
   explicit Relay(RelayOptions options);
   ~Relay();
+  /// Where accepted IMAGE messages go besides (or, with forward_images
+  /// false, instead of) the clients. Set before start(); called on the
+  /// upstream reader thread, so it must hand off quickly.
+  void set_image_sink(std::function<void(Message&&)> sink) { image_sink_ = std::move(sink); }
+  /// The output server, for what the pipeline produces.
+  DownstreamServer& server() { return server_; }
   /// Opens the output server, then the upstream side. Throws SocketError.
   void start();
   void stop();
@@ -51,6 +59,7 @@ class Relay {
   void on_upstream(Message&& m);
 
   RelayOptions opt_;
+  std::function<void(Message&&)> image_sink_;
   DownstreamServer server_;
   std::unique_ptr<Upstream> upstream_;
   std::atomic<std::uint64_t> images_{0}, transforms_{0}, bytes_{0};

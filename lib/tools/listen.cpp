@@ -123,9 +123,14 @@ ListenResult listen(const ListenOptions& o, const std::atomic<bool>& stop,
   // A watchdog turns the deadline into a stop for the blocking reader.
   std::atomic<bool> halt{false};
   std::atomic<bool> timed_out{false};
+  std::atomic<std::int64_t> last_message_ns{0};  // steady clock; 0 = none yet
+  const auto idle = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(o.idle_s));
   std::thread watchdog([&] {
     while (!halt) {
       if (stop) halt = true;
+      const std::int64_t last = last_message_ns.load();
+      if (o.idle_s > 0 && last != 0 && clock::now().time_since_epoch() - std::chrono::nanoseconds(last) > idle)
+        halt = true;
       if (clock::now() >= deadline) {
         timed_out = true;
         halt = true;
@@ -152,6 +157,7 @@ ListenResult listen(const ListenOptions& o, const std::atomic<bool>& stop,
       const auto& st = reader.stats();
       if (st.crc_errors || st.malformed) return {2, r.messages, "malformed message from " + name + " (see warning above)"};
       if (!m) break;
+      last_message_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count();
       ++r.messages;
       std::string line = describe_message(*m);
       if (!o.save_dir.empty()) {
@@ -167,6 +173,12 @@ ListenResult listen(const ListenOptions& o, const std::atomic<bool>& stop,
     return {2, r.messages, "malformed message from " + name + ": " + e.what()};
   } catch (const std::exception& e) {
     return {1, r.messages, name + ": " + e.what()};
+  }
+  if (!timed_out && !stop && o.count != 0 && r.messages < o.count) {
+    r.exit_code = 1;
+    r.error = "idle: no message for " + fmt("%g", o.idle_s) + " s after " + std::to_string(r.messages) + " of " +
+              std::to_string(o.count) + " messages";
+    return r;
   }
   if (timed_out && (o.count == 0 || r.messages < o.count)) {
     if (o.count == 0) return r;  // no count asked: the deadline is the normal end

@@ -16,6 +16,7 @@ struct ListenOptions {
   std::uint16_t port = 18945;
   std::uint64_t count = 0;     ///< stop after this many messages; 0 = until stopped
   double timeout_s = 0;        ///< overall deadline (connecting included); 0 = none
+  double idle_s = 0;           ///< after the first message, end normally once none came for this long; 0 = never
   std::string save_dir;        ///< empty: save nothing
   bool hello = true;           ///< send a v2 STATUS on connect, as Slicer does
   bool check_crc = true;

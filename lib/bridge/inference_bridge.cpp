@@ -1,0 +1,160 @@
+#include "bridge/inference_bridge.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "core/percentile.hpp"
+#include "transport/image_codec.hpp"
+#include "transport/polydata_codec.hpp"
+#include "transport/string_codec.hpp"
+
+namespace igtb {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+/// The message in both header versions, for clients of either.
+std::pair<SharedBytes, SharedBytes> both_versions(Envelope env, const std::function<Bytes(const Envelope&)>& encode) {
+  env.header_version = 1;
+  auto v1 = std::make_shared<const Bytes>(encode(env));
+  env.header_version = 2;
+  auto v2 = std::make_shared<const Bytes>(encode(env));
+  return {v1, v2};
+}
+
+}  // namespace
+
+InferenceBridge::InferenceBridge(InferenceOptions options, std::unique_ptr<Pipeline> pipeline)
+    : opt_(std::move(options)), pipeline_(std::move(pipeline)), relay_(opt_.relay) {
+  if (!pipeline_) throw std::invalid_argument("InferenceBridge needs a pipeline");
+  if (!opt_.kpi_path.empty()) {
+    kpi_.open(opt_.kpi_path, std::ios::out | std::ios::trunc);
+    if (!kpi_) throw std::runtime_error("kpi.path: cannot open '" + opt_.kpi_path + "' for writing: " + std::strerror(errno));
+  }
+  relay_.set_image_sink([this](Message&& m) { slot_.put(Pending{std::move(m), Clock::now()}); });
+}
+
+InferenceBridge::~InferenceBridge() { stop(); }
+
+void InferenceBridge::start() {
+  worker_ = std::thread([this] { run(); });
+  relay_.start();
+}
+
+void InferenceBridge::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  relay_.stop();  // no new frames; the reader thread is joined
+  slot_.close();
+  if (worker_.joinable()) worker_.join();
+  if (kpi_.is_open()) kpi_.flush();
+}
+
+void InferenceBridge::run() {
+  while (auto p = slot_.take()) process(*p);
+}
+
+void InferenceBridge::log_failure(const std::string& error) {
+  // One clear line per kind of failure; repeats are counted, and logged again
+  // at most every 5 s, so a stream of bad frames cannot flood the log.
+  const auto now = Clock::now();
+  if (error != last_error_ || now - last_error_log_ > std::chrono::seconds(5)) {
+    if (errors_unlogged_) spdlog::warn("pipeline: {} more failed frame(s) not logged", errors_unlogged_);
+    spdlog::error("pipeline: frame failed: {}", error);
+    last_error_ = error;
+    last_error_log_ = now;
+    errors_unlogged_ = 0;
+  } else {
+    ++errors_unlogged_;
+  }
+}
+
+void InferenceBridge::process(Pending& p) {
+  const Message& m = p.message;
+  FrameReport rep;
+  rep.frame = processed_.load() + 1;
+  rep.device = m.device();
+  rep.timestamp = timestamp_to_seconds(m.header.timestamp);
+  rep.dropped = slot_.dropped();
+
+  std::pair<SharedBytes, SharedBytes> mask, contour;
+  try {
+    auto t = Clock::now();
+    const Image img = decode_image(m);
+    rep.stages_ms.emplace_back("decode", ms_since(t));
+    const PipelineOutput out = pipeline_->process(img);
+    for (std::size_t i = 0; i < StageTimes::kCount; ++i)
+      rep.stages_ms.emplace_back(StageTimes::names()[i], out.times.ms[i]);
+    rep.tracks = out.result.tracks;
+
+    t = Clock::now();
+    Image labels;
+    static_cast<ImageInfo&>(labels) = img;  // dims, spacing, matrix, coordinate: bit for bit
+    labels.scalar = ScalarType::UInt8;
+    labels.components = 1;
+    labels.pixels.assign(out.result.labels.begin(), out.result.labels.end());
+    const Envelope env{"IMAGE", opt_.mask_device, m.header.timestamp, 1, 0, {}};
+    mask = both_versions(env, [&](const Envelope& e) { return encode_image(e, labels); });
+    contour = both_versions(Envelope{"POLYDATA", opt_.contour_device, m.header.timestamp, 1, 0, {}},
+                            [&](const Envelope& e) { return encode_polydata(e, out.contours); });
+    rep.stages_ms.emplace_back("encode", ms_since(t));
+  } catch (const std::exception& e) {
+    rep.failed = true;
+    rep.error = e.what();
+    rep.tracks.clear();
+    failed_.fetch_add(1);
+    log_failure(rep.error);
+  }
+  rep.e2e_ms = ms_since(p.received);
+  const std::string json = frame_json(rep);
+  const auto state = both_versions(Envelope{"STRING", opt_.state_device, m.header.timestamp, 1, 0, {}},
+                                   [&](const Envelope& e) { return encode_string(e, Text{3, json}); });
+  if (mask.first) relay_.server().broadcast(mask.first, mask.second);
+  if (contour.first) relay_.server().broadcast(contour.first, contour.second);
+  relay_.server().broadcast(state.first, state.second);
+  processed_.fetch_add(1);
+  if (kpi_.is_open()) kpi_ << json << '\n' << std::flush;
+  std::lock_guard<std::mutex> lock(latencies_m_);
+  latencies_.push_back(rep.e2e_ms);
+}
+
+InferenceStats InferenceBridge::stats() const {
+  InferenceStats s;
+  s.relay = relay_.stats();
+  s.frames_in = slot_.received();
+  s.dropped = slot_.dropped();
+  s.processed = processed_.load();
+  s.failed = failed_.load();
+  return s;
+}
+
+std::vector<double> InferenceBridge::take_latencies() {
+  std::lock_guard<std::mutex> lock(latencies_m_);
+  std::vector<double> out;
+  out.swap(latencies_);
+  return out;
+}
+
+std::string inference_summary(const InferenceStats& now, const InferenceStats& before, double seconds,
+                              const std::vector<double>& lat) {
+  const double dt = seconds > 0 ? seconds : 1;
+  char buf[400];
+  std::snprintf(buf, sizeof buf,
+                "pipeline: %.1f frames/s in, %.1f out, %llu dropped busy (total %llu), %llu failed (total %llu), "
+                "e2e p50 %.1f p95 %.1f p99 %.1f ms, %zu client(s), %llu client drops, upstream %s",
+                double(now.frames_in - before.frames_in) / dt, double(now.processed - before.processed) / dt,
+                static_cast<unsigned long long>(now.dropped - before.dropped),
+                static_cast<unsigned long long>(now.dropped),
+                static_cast<unsigned long long>(now.failed - before.failed),
+                static_cast<unsigned long long>(now.failed), percentile(lat, 50), percentile(lat, 95),
+                percentile(lat, 99), now.relay.clients, static_cast<unsigned long long>(now.relay.dropped),
+                now.relay.upstream_connected ? "connected" : "not connected");
+  return buf;
+}
+
+}  // namespace igtb
