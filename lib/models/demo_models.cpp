@@ -72,8 +72,8 @@ constexpr const char* kDecoder = R"(
 def forward(self, embeddings: Tensor, boxes: Tensor) -> Tuple[Tensor, Tensor]:
     dev = embeddings.device
     s = embeddings.size(2)
-    k = torch.ones([1, 1, 3, 3], device=dev).float() / 9.0
-    e = torch.conv2d(embeddings.float(), k, None, [1, 1], [1, 1])[0, 0]
+    k = torch.ones([1, 1, 5, 5], device=dev).float() / 25.0
+    e = torch.conv2d(embeddings.float(), k, None, [1, 1], [2, 2])[0, 0]
     bx = boxes[0].float() * (s / 1024.0)
     n = bx.size(0)
     coord = torch.arange(0, s, device=dev).float() + 0.5

@@ -55,7 +55,7 @@ PolyData label_contours(const std::uint8_t* labels, const ImageInfo& g) {
       const Corner start = it->first;
       int dir = it->second;
       open.erase(it);
-      std::vector<Corner> loop{start};
+      std::vector<Edge> walk{Edge{start, dir}};  // every unit crack of the loop, in order
       Corner at_corner{start.x + kDx[dir], start.y + kDy[dir]};
       while (!(at_corner == start)) {
         // At a corner touched by two diagonal pixels two edges start: turn
@@ -74,16 +74,29 @@ PolyData label_contours(const std::uint8_t* labels, const ImageInfo& g) {
           if (pick != open.end()) break;
         }
         if (pick == open.end()) throw std::logic_error("label_contours: open boundary (internal error)");
-        const int next = pick->second;
-        if (next != dir) loop.push_back(at_corner);  // keep corners only where the direction changes
-        dir = next;
+        dir = pick->second;
+        walk.push_back(Edge{at_corner, dir});
         open.erase(pick);
         at_corner = Corner{at_corner.x + kDx[dir], at_corner.y + kDy[dir]};
       }
+      // Points at the crack midpoints on either side of every turn (in
+      // doubled coordinates): the contour runs half-way between the centres
+      // of the label's boundary pixels and their outside neighbours, and its
+      // corners are cut at 45 degrees instead of following the staircase.
+      std::vector<Corner> loop;  // doubled pixel-corner coordinates
+      auto mid = [](const Edge& e) { return Corner{2 * e.from.x + kDx[e.dir], 2 * e.from.y + kDy[e.dir]}; };
+      for (std::size_t k = 0; k < walk.size(); ++k) {
+        const Edge& a = walk[k];
+        const Edge& b = walk[(k + 1) % walk.size()];
+        if (a.dir == b.dir) continue;
+        for (const Corner c : {mid(a), mid(b)})
+          if (loop.empty() || !(loop.back() == c)) loop.push_back(c);
+      }
+      while (loop.size() > 1 && loop.back() == loop.front()) loop.pop_back();
       std::vector<std::uint32_t> cell;
       const auto first = static_cast<std::uint32_t>(pd.points.size());
       for (const Corner& c : loop) {
-        const double i = c.x - 0.5, j = c.y - 0.5;  // corner in voxel-index coordinates
+        const double i = c.x / 2.0 - 0.5, j = c.y / 2.0 - 0.5;  // in voxel-index coordinates
         std::array<float, 3> p{};
         for (int r = 0; r < 3; ++r) p[r] = static_cast<float>(m[4 * r] * i + m[4 * r + 1] * j + m[4 * r + 3]);
         cell.push_back(static_cast<std::uint32_t>(pd.points.size()));

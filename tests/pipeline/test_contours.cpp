@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <set>
 #include <vector>
 
 #include "pipeline/contours.hpp"
@@ -21,7 +22,7 @@ const Matrix4d kIdentity = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
 
 }  // namespace
 
-TEST_CASE("one pixel: a closed square around it, in RAS through the IMAGE matrix") {
+TEST_CASE("one pixel: a closed diamond through its four crack midpoints, in RAS through the IMAGE matrix") {
   // spacing 2 x 3, corner voxel at (10, 20, 30)
   const Matrix4d m = {2, 0, 0, 10, 0, 3, 0, 20, 0, 0, 1, 30, 0, 0, 0, 1};
   std::vector<std::uint8_t> labels(4 * 4, 0);
@@ -31,20 +32,25 @@ TEST_CASE("one pixel: a closed square around it, in RAS through the IMAGE matrix
   const auto& line = pd.lines[0];
   REQUIRE(line.size() == 5);
   CHECK(line.front() == line.back());  // closed
-  // The four corners (i +- 1/2, j +- 1/2) of the pixel.
+  // The midpoints of the pixel's four sides: (i +- 1/2, j) and (i, j +- 1/2), each once.
+  std::set<std::pair<double, double>> seen;
   for (std::size_t k = 0; k + 1 < line.size(); ++k) {
     const auto& p = pd.points[line[k]];
-    CHECK((p[0] == Approx(10 + 2 * 1.5) || p[0] == Approx(10 + 2 * 2.5)));
-    CHECK((p[1] == Approx(20 + 3 * 0.5) || p[1] == Approx(20 + 3 * 1.5)));
+    const double i = (p[0] - 10) / 2, j = (p[1] - 20) / 3;
+    const bool side = (std::abs(std::abs(i - 2) - 0.5) < 1e-6 && std::abs(j - 1) < 1e-6) ||
+                      (std::abs(i - 2) < 1e-6 && std::abs(std::abs(j - 1) - 0.5) < 1e-6);
+    CHECK(side);
     CHECK(p[2] == Approx(30));
+    seen.insert({i, j});
   }
+  CHECK(seen.size() == 4);
   REQUIRE(pd.attributes.size() == 1);
   CHECK(pd.attributes[0].name == "label");
   CHECK(pd.attributes[0].per_cell);
   CHECK(pd.attributes[0].values == std::vector<float>{7});
 }
 
-TEST_CASE("two disks with different labels: one closed loop each, every point within 1 px of its circle") {
+TEST_CASE("two disks with different labels: one closed loop each, every point within 1/2 px of its circle") {
   const int w = 64, h = 48;
   struct Disk {
     double cx, cy, r;
@@ -69,7 +75,8 @@ TEST_CASE("two disks with different labels: one closed loop each, every point wi
     for (auto id : pd.lines[c]) {
       const auto& p = pd.points[id];  // identity geometry: RAS = voxel index coordinates
       const double dist = std::hypot(p[0] - d.cx, p[1] - d.cy);
-      CHECK(std::abs(dist - d.r) <= 1.0);
+      // Half-way between a pixel centre inside (<= r) and one outside (> r).
+      CHECK(std::abs(dist - d.r) <= 0.5 + 1e-6);
     }
   }
 }

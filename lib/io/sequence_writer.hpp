@@ -1,0 +1,18 @@
+// Writing a PLUS sequence metafile (.igs.mha): the MetaImage header PLUS
+// writes (NDims 3 for 2D frames, geometry, Kinds, UltrasoundImageOrientation
+// kept from the global fields), one Seq_FrameNNNN_* block per frame
+// (Timestamp, ImageStatus, each transform and its status, other fields), then
+// the pixels, raw or zlib-compressed. read_sequence() reads it back as it was.
+#pragma once
+
+#include <string>
+
+#include "io/sequence.hpp"
+
+namespace igtb::io {
+
+/// Throws SequenceError (naming the path) if the file cannot be written or
+/// the sequence is inconsistent (pixel bytes vs frame count and size).
+void write_metaimage_sequence(const std::string& path, const Sequence& seq, bool compress = true);
+
+}  // namespace igtb::io
