@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   CLI::App cli{"igtbridge: OpenIGTLink bridge between a PlusServer and 3D Slicer"};
   cli.add_option("--config", config_path, "YAML configuration (see config/igtbridge.yaml); defaults if omitted");
   cli.add_option("--set", overrides, "override a key: --set output.port=18950 (repeatable)");
-  cli.add_flag("--check-config", check_only, "validate the configuration and exit");
+  cli.add_flag("--check-config", check_only, "validate the configuration (and load and probe the models) and exit");
   cli.add_flag("--print-config", print_config, "print the effective configuration as YAML and exit");
   cli.add_flag("--version", version, "print version and LibTorch build, and exit");
   CLI11_PARSE(cli, argc, argv);
@@ -46,10 +46,6 @@ int main(int argc, char** argv) {
     std::printf("%s", igtb::config::to_yaml(cfg).c_str());
     return 0;
   }
-  if (check_only) {
-    std::printf("configuration OK\n");
-    return 0;
-  }
   spdlog::set_level(spdlog::level::from_str(cfg.log.level));
   igtb::app::keep_large_allocations();
   spdlog::info("igtbridge {} (LibTorch {}, {}), {}", IGTB_VERSION, igtb::torch_version(), igtb::torch_devices(),
@@ -70,6 +66,10 @@ int main(int argc, char** argv) {
     spdlog::info("models on {} ({}): detector {} ({} queries, {} classes, input {}), segmenter {} + {} (masks {})",
                  pipeline->device().str(), cfg.models.precision, cfg.models.detector, d.queries, d.classes,
                  d.input_size, cfg.models.encoder, cfg.models.decoder, pipeline->segmenter().mask_size);
+  }
+  if (check_only) {
+    std::printf("configuration OK%s\n", pipeline ? "; models loaded and probed OK" : "");
+    return 0;
   }
 
   igtb::app::install_signal_handlers();

@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, then runs the main job on bundled PLUS data:
-# igtbridge-replay (a PlusServer stand-in) serves a real ultrasound recording,
-# igtbridge relays it (pipeline.enabled: false in config/igtbridge.yaml for now),
-# and igtbridge-listen (a Slicer stand-in) prints and saves what arrives.
+# igtbridge-replay (a PlusServer stand-in) serves a real ultrasound recording
+# (SpinePhantomFreehand, 820x616, 21 frames) at 30 frames/s, igtbridge runs the
+# whole pipeline on the CPU with the demo models (config/igtbridge.yaml as
+# shipped), and igtbridge-listen (a Slicer stand-in) checks and saves what
+# arrives: the forwarded image, the BoneMask label map, the BoneContour
+# contours and the BoneMaskState JSON. Then scripts/demo_report.py draws
+# overlays of a few frames and the latency histogram (PNG) from the saved
+# messages and the KPI file, and prints frames, drops, fps and p50/p99.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
+# The report's plotting comes from Debian too (only the demo needs it).
+if ! /usr/bin/python3 -c "import numpy, matplotlib" 2>/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy python3-matplotlib >/dev/null ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-numpy python3-matplotlib >/dev/null; }
+fi
 "$root/scripts/build.sh"
 bin=${BUILD_DIR:-$root/build}/apps
 out=${DEMO_OUT:-$root/out/demo}
@@ -18,27 +28,35 @@ mkdir -p "$out"
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
 
-echo "== igtbridge (relay) on 127.0.0.1:$out_port, upstream 127.0.0.1:$in_port"
+echo "== igtbridge (pipeline, CPU, demo models) on 127.0.0.1:$out_port, upstream 127.0.0.1:$in_port"
 "$bin/igtbridge" --config "$root/config/igtbridge.yaml" --set "input.port=$in_port" --set "output.port=$out_port" \
-  --set input.reconnect_max_s=0.5 --set log.summary_interval_s=1 2>"$out/igtbridge.log" &
-pids+=($!)
+  --set input.reconnect_max_s=0.5 --set log.summary_interval_s=1 --set "kpi.path=$out/kpi.jsonl" \
+  2>"$out/igtbridge.log" &
+bridge=$!
+pids+=($bridge)
 
-echo "== igtbridge-listen: 21 frames = 21 IMAGE + 63 TRANSFORM, saved under $out/saved"
-"$bin/igtbridge-listen" --port "$out_port" --count 84 --timeout 60 --save "$out/saved" | tee "$out/listen.txt" &
+echo "== igtbridge-listen: saves every IMAGE and POLYDATA under $out/saved, ends 3 s after the last message"
+"$bin/igtbridge-listen" --port "$out_port" --idle 3 --timeout 120 --save "$out/saved" >"$out/listen.txt" &
 listen=$!
 pids+=($listen)
-for _ in $(seq 100); do grep -q "client .* connected" "$out/igtbridge.log" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q "client .* connected" "$out/igtbridge.log" && break; sleep 0.1; done
 
 echo "== igtbridge-replay $(basename "$recording") at 30 fps on 127.0.0.1:$in_port"
 "$bin/igtbridge-replay" "$recording" --port "$in_port" --fps 30 2>"$out/replay.log" &
 pids+=($!)
 
 if wait "$listen"; then status=0; else status=$?; fi
-sleep 1.2  # one more summary line from the bridge
+kill -INT "$bridge" 2>/dev/null || true
+wait "$bridge" 2>/dev/null || true
 echo "== igtbridge log"
 cat "$out/igtbridge.log"
-echo "== replay log"
-cat "$out/replay.log"
-echo "== saved: $(ls "$out/saved" | wc -l) NRRD files in $out/saved (open one in 3D Slicer)"
-[ "$status" = 0 ] && echo "demo: OK" || echo "demo: FAILED (igtbridge-listen exit $status)"
+echo "== received (type, device: count)"
+grep -E "^(IMAGE|TRANSFORM|POLYDATA|STRING|STATUS) " "$out/listen.txt" | awk '{print $1, $2}' | sort | uniq -c || true
+echo "== first state message"
+grep -m1 "^STRING" "$out/listen.txt" || true
+echo "== report"
+if [ "$status" = 0 ]; then
+  /usr/bin/python3 "$root/scripts/demo_report.py" --saved "$out/saved" --kpi "$out/kpi.jsonl" --out "$out" || status=$?
+fi
+[ "$status" = 0 ] && echo "demo: OK (PNGs, KPI and saved messages in $out)" || echo "demo: FAILED (exit $status)"
 exit "$status"

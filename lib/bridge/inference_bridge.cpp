@@ -105,7 +105,7 @@ void InferenceBridge::process(Pending& p) {
     rep.stages_ms.emplace_back("encode", ms_since(t));
   } catch (const std::exception& e) {
     rep.failed = true;
-    rep.error = e.what();
+    rep.error = short_error(e);
     rep.tracks.clear();
     failed_.fetch_add(1);
     log_failure(rep.error);

@@ -29,9 +29,11 @@ DetectorModel load_detector(const std::string& spec, const torch::Device& device
   try {
     torch::NoGradGuard no_grad;
     out = m.module.forward({torch::zeros({1, 3, input_size, input_size}, torch::dtype(dtype).device(device))});
-  } catch (const c10::Error& e) {
+  } catch (const ModelError&) {
+    throw;
+  } catch (const std::exception& e) {
     throw ModelError(spec + ": forward(images[1, 3, " + std::to_string(input_size) + ", " + std::to_string(input_size) +
-                     "]) failed: " + e.what_without_backtrace());
+                     "]) failed: " + short_error(e));
   }
   const auto [logits, boxes] = split(out, spec);
   if (logits.dim() != 3 || boxes.dim() != 3 || logits.size(0) != 1 || boxes.size(0) != 1 || boxes.size(2) != 4 ||

@@ -35,6 +35,16 @@ torch::Device model_device(const std::string& name) {
   return *d;
 }
 
+std::string short_error(const std::exception& e) {
+  const auto* c10 = dynamic_cast<const c10::Error*>(&e);
+  std::string text = c10 ? c10->what_without_backtrace() : e.what();
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  const auto nl = text.rfind('\n');
+  if (nl != std::string::npos) text = text.substr(nl + 1);
+  const auto start = text.find_first_not_of(' ');
+  return start == std::string::npos ? text : text.substr(start);
+}
+
 std::string shape_of(const torch::Tensor& t) {
   std::ostringstream s;
   s << t.sizes();
@@ -56,8 +66,8 @@ torch::jit::Module load_module(const std::string& spec, DemoModel demo, const to
       throw ModelError(spec + ": " + demo_model_name(demo) + " model is not a regular file");
     try {
       m = torch::jit::load(spec, device);
-    } catch (const c10::Error& e) {
-      throw ModelError(spec + ": not a TorchScript module (" + std::string(e.what_without_backtrace()) + ")");
+    } catch (const std::exception& e) {
+      throw ModelError(spec + ": not a TorchScript module (" + short_error(e) + ")");
     }
   }
   if (dtype != torch::kFloat32) m.to(dtype);

@@ -30,6 +30,11 @@ torch::Device model_device(const std::string& device);
 torch::jit::Module load_module(const std::string& spec, DemoModel demo, const torch::Device& device,
                                torch::ScalarType dtype);
 
+/// One line for an exception from LibTorch: a c10::Error without its
+/// backtrace, a TorchScript interpreter error reduced to its last line
+/// (the error itself, without the TorchScript traceback).
+std::string short_error(const std::exception& e);
+
 /// The shape of a tensor as "[1, 3, 640, 640]".
 std::string shape_of(const torch::Tensor& t);
 

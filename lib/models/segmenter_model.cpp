@@ -39,18 +39,22 @@ SegmenterModel load_segmenter(const std::string& encoder_spec, const std::string
   torch::Tensor emb;
   try {
     emb = m.encode(torch::zeros({1, 3, input_size, input_size}, torch::dtype(dtype).device(device)));
-  } catch (const c10::Error& e) {
+  } catch (const ModelError&) {
+    throw;
+  } catch (const std::exception& e) {
     throw ModelError(encoder_spec + ": encoder forward(image[1, 3, " + s + ", " + s + "]) failed: " +
-                     e.what_without_backtrace());
+                     short_error(e));
   }
   const double q = double(input_size) / 4;
   const auto box = torch::tensor({q, q, 3 * q, 3 * q}, torch::dtype(dtype).device(device)).reshape({1, 4});
   torch::Tensor logits, iou;
   try {
     std::tie(logits, iou) = m.decode(emb, box);
-  } catch (const c10::Error& e) {
+  } catch (const ModelError&) {
+    throw;
+  } catch (const std::exception& e) {
     throw ModelError(decoder_spec + ": decoder forward(embeddings" + shape_of(emb) + ", boxes[1, 1, 4]) failed: " +
-                     e.what_without_backtrace());
+                     short_error(e));
   }
   if (logits.dim() != 4 || logits.size(0) != 1 || logits.size(1) != 1 || logits.size(2) != logits.size(3) ||
       logits.size(2) < 8 || iou.dim() != 2 || iou.size(0) != 1 || iou.size(1) != 1)

@@ -1,4 +1,7 @@
 #include "models/detector_model.hpp"
+#include "models/segmenter_model.hpp"
+
+#include <torch/cuda.h>
 
 #include <filesystem>
 #include <fstream>
@@ -57,4 +60,57 @@ def forward(self, images: Tensor):
 )");
   CHECK_THROWS_WITH(load_detector(bad_boxes, torch::kCPU, 32), Catch::Contains("boxes[1, 5, 2]"));
   std::filesystem::remove(bad_boxes);
+}
+
+TEST_CASE("the demo models load by name and from files, with the contracts' shapes") {
+  const DetectorModel d = load_detector("demo", torch::kCPU);
+  CHECK(d.queries == 10);
+  CHECK(d.classes == 1);
+  const SegmenterModel s = load_segmenter("demo", "demo", torch::kCPU);
+  CHECK(s.mask_size == 256);
+  const auto dir = std::filesystem::temp_directory_path() / "igtb_models_test";
+  const auto paths = save_demo_models(dir.string());
+  REQUIRE(paths.size() == 3);
+  CHECK(load_detector(paths[0], torch::kCPU).queries == 10);
+  CHECK(load_segmenter(paths[1], paths[2], torch::kCPU).mask_size == 256);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("wrong segmenter files get one clear error naming the file") {
+  CHECK_THROWS_WITH(load_segmenter("/nonexistent/enc.pt", "demo", torch::kCPU),
+                    Catch::Contains("/nonexistent/enc.pt") && Catch::Contains("encoder model file not found"));
+  CHECK_THROWS_WITH(load_segmenter("demo", "/nonexistent/dec.pt", torch::kCPU),
+                    Catch::Contains("decoder model file not found"));
+  CHECK_THROWS_WITH(load_segmenter("demo", "/tmp", torch::kCPU), Catch::Contains("not a regular file"));
+
+  const auto two = save_module("TupleEncoder", R"(
+def forward(self, image: Tensor):
+    return image, image
+)");
+  CHECK_THROWS_WITH(load_segmenter(two, "demo", torch::kCPU, 64), Catch::Contains("encoder forward must return one tensor"));
+  std::filesystem::remove(two);
+
+  const auto flat = save_module("FlatDecoder", R"(
+def forward(self, embeddings: Tensor, boxes: Tensor):
+    n = boxes.size(1)
+    return torch.zeros([n, 256, 256]), torch.zeros([n, 1])
+)");
+  CHECK_THROWS_WITH(load_segmenter("demo", flat, torch::kCPU, 64),
+                    Catch::Contains("must return (mask_logits[N, 1, M, M], iou[N, 1])") && Catch::Contains("[1, 256, 256]"));
+  std::filesystem::remove(flat);
+
+  const auto crash = save_module("CrashDecoder", R"(
+def forward(self, embeddings: Tensor, boxes: Tensor):
+    return torch.mm(embeddings, boxes), boxes
+)");
+  CHECK_THROWS_WITH(load_segmenter("demo", crash, torch::kCPU, 64), Catch::Contains("decoder forward(embeddings[1, 1, 16, 16], boxes[1, 1, 4]) failed"));
+  std::filesystem::remove(crash);
+}
+
+TEST_CASE("devices and precisions are checked") {
+  CHECK(model_device("cpu").is_cpu());
+  CHECK_THROWS_WITH(model_device("gpu"), Catch::Contains("not cpu, cuda or cuda:N"));
+  if (!torch::cuda::is_available()) CHECK_THROWS_WITH(model_device("cuda"), Catch::Contains("no CUDA device"));
+  CHECK(precision_dtype("fp16") == torch::kFloat16);
+  CHECK_THROWS_AS(precision_dtype("int8"), std::invalid_argument);
 }

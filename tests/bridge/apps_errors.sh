@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# igtbridge refuses what it cannot serve with one clear line and exit code 2,
+# before any socket opens: a missing or wrong model, an unwritable KPI path,
+# a bad config value.
+set -euo pipefail
+bin=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+
+expect() {  # expect NAME CODE PATTERN -- ARGS...
+  local name=$1 code=$2 pattern=$3
+  shift 4
+  local rc=0
+  "$bin/igtbridge" --config "$src/config/igtbridge.yaml" --set output.port=$((20000 + RANDOM % 40000)) "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  if [ "$rc" != "$code" ]; then
+    echo "FAIL $name: exit $rc, expected $code"; cat "$tmp/err"; fails=$((fails + 1)); return
+  fi
+  if ! grep -q -- "$pattern" "$tmp/err" "$tmp/out"; then
+    echo "FAIL $name: no '$pattern' in the output"; cat "$tmp/err"; fails=$((fails + 1)); return
+  fi
+  if grep -q "serving on" "$tmp/err"; then
+    echo "FAIL $name: a socket was opened before the error"; fails=$((fails + 1)); return
+  fi
+  if [ "$code" != 0 ] && [ "$(grep -c ' error: ' "$tmp/err")" != 1 ]; then
+    echo "FAIL $name: expected exactly one error line"; cat "$tmp/err"; fails=$((fails + 1)); return
+  fi
+  echo "ok   $name: exit $rc, $(grep -h -- "$pattern" "$tmp/err" "$tmp/out" | head -1)"
+}
+
+echo "not a model" >"$tmp/garbage.pt"
+expect "missing detector" 2 "models.*/nonexistent/detector.pt: detector model file not found" -- --set models.detector=/nonexistent/detector.pt
+expect "garbage encoder" 2 "garbage.pt: not a TorchScript module" -- --set models.encoder="$tmp/garbage.pt"
+expect "cuda without a GPU or bad device" 2 "models" -- --set models.device=cuda:7
+expect "unwritable KPI path" 2 "kpi.path: cannot open '/nonexistent/dir/kpi.jsonl'" -- --set kpi.path=/nonexistent/dir/kpi.jsonl
+expect "bad threshold" 2 "detect.score_threshold: expected a number 0..1" -- --set detect.score_threshold=2
+expect "check-config passes with the pipeline on" 0 "configuration OK" -- --check-config
+[ "$fails" = 0 ] && echo "apps_errors: all passed" || { echo "apps_errors: $fails failed"; exit 1; }
