@@ -130,5 +130,8 @@ TEST_CASE("saved demo models load from files like any model") {
   const auto a = from_files.process(make_image(scene, 3)).result;
   const auto b = builtin.process(make_image(scene, 3)).result;
   CHECK(a.labels == b.labels);
-  std::filesystem::remove_all(dir);
+  // Not remove_all: in binaries linked with the CUDA LibTorch 2.11 wheel,
+  // std::filesystem's directory iteration crashed (SIGSEGV on the H100 host).
+  for (const auto& f : paths) std::filesystem::remove(f);
+  std::filesystem::remove(dir);
 }
