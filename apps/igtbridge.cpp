@@ -63,9 +63,11 @@ int main(int argc, char** argv) {
       return 2;
     }
     const auto& d = pipeline->detector();
-    spdlog::info("models on {} ({}): detector {} ({} queries, {} classes, input {}), segmenter {} + {} (masks {})",
+    spdlog::info("models on {} ({}): detector {} ({} queries, {} classes, input {}), segmenter {} + {} (masks {}); "
+                 "warm-up frame {:.1f} ms",
                  pipeline->device().str(), cfg.models.precision, cfg.models.detector, d.queries, d.classes,
-                 d.input_size, cfg.models.encoder, cfg.models.decoder, pipeline->segmenter().mask_size);
+                 d.input_size, cfg.models.encoder, cfg.models.decoder, pipeline->segmenter().mask_size,
+                 pipeline->warmup_ms());
   }
   if (check_only) {
     std::printf("configuration OK%s\n", pipeline ? "; models loaded and probed OK" : "");
