@@ -33,6 +33,13 @@ class StageClock {
 
 enum Stage : std::size_t { kUpload, kPreprocess, kDetect, kMatch, kSegment, kResult, kContours };
 
+/// The smallest power of two >= n (n >= 1).
+std::int64_t box_bucket(std::int64_t n) {
+  std::int64_t b = 1;
+  while (b < n) b *= 2;
+  return b;
+}
+
 }  // namespace
 
 const std::array<const char*, StageTimes::kCount>& StageTimes::names() {
@@ -77,6 +84,16 @@ Pipeline::Pipeline(PipelineOptions options)
       process(warm);
       warmup_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     }
+    // Every box-count bucket the decoder can see: at most top_k detections
+    // are matched in a frame, so at most that many tracks are VISIBLE.
+    c10::InferenceMode inference;
+    SamFrame frame;
+    const torch::Tensor emb = segmenter_.encode(segmenter_input(
+        to_unit_image(upload_image(warm, device_)), &frame, opt_.segmenter_input).to(dtype_));
+    const double q = double(opt_.segmenter_input) / 4;
+    const auto box = torch::tensor({q, q, 2 * q, 2 * q}, torch::dtype(dtype_).device(device_)).reshape({1, 4});
+    for (std::int64_t b = 1; b <= box_bucket(opt_.detect.top_k); b *= 2)
+      for (int i = 0; i < 2; ++i) segmenter_.decode(emb, box.expand({b, 4}).contiguous());
     tracker_ = Tracker(opt_.tracker);
   }
 }
@@ -141,8 +158,15 @@ PipelineOutput Pipeline::process(const Image& image) {
     SamFrame frame;
     const torch::Tensor seg_in = segmenter_input(unit, &frame, opt_.segmenter_input).to(dtype_);
     const torch::Tensor emb = segmenter_.encode(seg_in);
-    const torch::Tensor sam_boxes = boxes_to_sam(to_device(visible_boxes, torch::kFloat32, {nv, 4}), frame).to(dtype_);
-    const auto [mask_logits, iou] = segmenter_.decode(emb, sam_boxes);
+    // The decoder sees box counts in powers of two (padded with copies of
+    // the first box, their masks dropped): a handful of shapes, each warmed
+    // up at start-up, instead of a TorchScript re-specialisation (~0.5 s on
+    // CUDA) the first time a new count of visible tracks appears.
+    torch::Tensor sam_boxes = boxes_to_sam(to_device(visible_boxes, torch::kFloat32, {nv, 4}), frame).to(dtype_);
+    const std::int64_t padded = box_bucket(nv);
+    if (padded > nv) sam_boxes = torch::cat({sam_boxes, sam_boxes.slice(0, 0, 1).expand({padded - nv, 4})});
+    auto [mask_logits, iou] = segmenter_.decode(emb, sam_boxes);
+    mask_logits = mask_logits.slice(0, 0, nv);
     if (mask_logits.dim() != 4 || mask_logits.size(0) != nv)
       throw std::runtime_error("decoder returned mask_logits" + shape_of(mask_logits) + " for " +
                                std::to_string(nv) + " boxes");

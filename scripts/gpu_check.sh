@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# On the GPU machine (see README, "GPU build"): configure and build against
+# the CUDA LibTorch with the staged Debian deps, run ctest (the gpu-labelled
+# tests included), then the pipeline benchmark on CUDA in each precision and
+# a live run: replay at 30 frames/s -> igtbridge (models.device=cuda) ->
+# listen. Logs go to ${OUT:-out/gpu}.
+set -uo pipefail
+out=${OUT:-out/gpu}
+mkdir -p "$out"
+source .gpu/device-env.sh >"$out/env.log" 2>&1
+{ cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS >"$out/configure.log" 2>&1 &&
+  cmake --build build-gpu -j "$(nproc)" >"$out/build.log" 2>&1; } || { tail -40 "$out/configure.log" "$out/build.log"; exit 1; }
+ctest --test-dir build-gpu --output-on-failure >"$out/ctest.log" 2>&1
+ctest_rc=$?
+grep -E "tests passed|tests failed|Test +#" "$out/ctest.log" | tail -25
+B=build-gpu/apps
+"$B/igtbridge" --version
+for p in fp32 fp16 bf16; do
+  "$B/igtbridge-bench" --pipeline --frames "${FRAMES:-500}" --set models.device=cuda --set models.precision=$p 2>&1 | tee -a "$out/bench.log"
+done
+"$B/igtbridge-bench" --pipeline --frames "${FRAMES:-500}" --set models.device=cuda --sync-stages 2>&1 | tee -a "$out/bench.log"
+"$B/igtbridge-bench" --pipeline --frames 200 --set models.device=cpu 2>&1 | tee -a "$out/bench.log"
+
+mkdir -p "$out/live"
+"$B/igtbridge" --config config/igtbridge.yaml --set models.device=cuda --set input.port=28944 --set output.port=28945 \
+  --set log.summary_interval_s=2 --set "kpi.path=$out/live/kpi.jsonl" 2>"$out/live/bridge.log" &
+bridge=$!
+"$B/igtbridge-listen" --port 28945 --idle 3 --timeout 120 >"$out/live/listen.txt" &
+listen=$!
+for _ in $(seq 300); do grep -q "client .* connected" "$out/live/bridge.log" && break; sleep 0.1; done
+"$B/igtbridge-replay" tests/data/SpinePhantomFreehand.igs.mha --port 28944 --fps 30 --loop --count "${LIVE_FRAMES:-300}" 2>"$out/live/replay.log"
+wait "$listen"
+kill -INT "$bridge"
+wait "$bridge"
+echo "live run (igtbridge exit $?):"
+grep -v "cannot connect\|connection lost" "$out/live/bridge.log" | tail -8
+exit "$ctest_rc"
