@@ -5,17 +5,11 @@ namespace {
 
 const std::string kWant = "must return (logits[1, Q, C], boxes[1, Q, 4])";
 
-std::pair<torch::Tensor, torch::Tensor> split(const torch::jit::IValue& out, const std::string& spec) {
-  if (!out.isTuple() || out.toTuple()->elements().size() != 2 || !out.toTuple()->elements()[0].isTensor() ||
-      !out.toTuple()->elements()[1].isTensor())
-    throw ModelError(spec + ": forward " + kWant + ", got " + out.tagKind());
-  return {out.toTuple()->elements()[0].toTensor(), out.toTuple()->elements()[1].toTensor()};
-}
 
 }  // namespace
 
 std::pair<torch::Tensor, torch::Tensor> DetectorModel::run(const torch::Tensor& images) {
-  return split(module.forward({images}), spec);
+  return tensor_pair(module.forward({images}), spec, kWant);
 }
 
 DetectorModel load_detector(const std::string& spec, const torch::Device& device, std::int64_t input_size,
@@ -35,7 +29,7 @@ DetectorModel load_detector(const std::string& spec, const torch::Device& device
     throw ModelError(spec + ": forward(images[1, 3, " + std::to_string(input_size) + ", " + std::to_string(input_size) +
                      "]) failed: " + short_error(e));
   }
-  const auto [logits, boxes] = split(out, spec);
+  const auto [logits, boxes] = tensor_pair(out, spec, kWant);
   if (logits.dim() != 3 || boxes.dim() != 3 || logits.size(0) != 1 || boxes.size(0) != 1 || boxes.size(2) != 4 ||
       logits.size(1) != boxes.size(1) || logits.size(1) == 0 || logits.size(2) == 0)
     throw ModelError(spec + ": forward " + kWant + ", got logits" + shape_of(logits) + " and boxes" + shape_of(boxes));

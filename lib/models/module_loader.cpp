@@ -45,6 +45,14 @@ std::string short_error(const std::exception& e) {
   return start == std::string::npos ? text : text.substr(start);
 }
 
+std::pair<torch::Tensor, torch::Tensor> tensor_pair(const torch::jit::IValue& out, const std::string& spec,
+                                                    const std::string& want) {
+  if (!out.isTuple() || out.toTuple()->elements().size() != 2 || !out.toTuple()->elements()[0].isTensor() ||
+      !out.toTuple()->elements()[1].isTensor())
+    throw ModelError(spec + ": forward " + want + ", got " + out.tagKind());
+  return {out.toTuple()->elements()[0].toTensor(), out.toTuple()->elements()[1].toTensor()};
+}
+
 std::string shape_of(const torch::Tensor& t) {
   std::ostringstream s;
   s << t.sizes();

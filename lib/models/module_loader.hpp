@@ -35,6 +35,11 @@ torch::jit::Module load_module(const std::string& spec, DemoModel demo, const to
 /// (the error itself, without the TorchScript traceback).
 std::string short_error(const std::exception& e);
 
+/// A module output that must be a tuple of two tensors; otherwise a
+/// ModelError "<spec>: forward <want>, got <kind>".
+std::pair<torch::Tensor, torch::Tensor> tensor_pair(const torch::jit::IValue& out, const std::string& spec,
+                                                    const std::string& want);
+
 /// The shape of a tensor as "[1, 3, 640, 640]".
 std::string shape_of(const torch::Tensor& t);
 

@@ -5,12 +5,6 @@ namespace {
 
 const std::string kWant = "must return (mask_logits[N, 1, M, M], iou[N, 1])";
 
-std::pair<torch::Tensor, torch::Tensor> split(const torch::jit::IValue& out, const std::string& spec) {
-  if (!out.isTuple() || out.toTuple()->elements().size() != 2 || !out.toTuple()->elements()[0].isTensor() ||
-      !out.toTuple()->elements()[1].isTensor())
-    throw ModelError(spec + ": forward " + kWant + ", got " + out.tagKind());
-  return {out.toTuple()->elements()[0].toTensor(), out.toTuple()->elements()[1].toTensor()};
-}
 
 }  // namespace
 
@@ -22,7 +16,7 @@ torch::Tensor SegmenterModel::encode(const torch::Tensor& image) {
 
 std::pair<torch::Tensor, torch::Tensor> SegmenterModel::decode(const torch::Tensor& embeddings,
                                                                const torch::Tensor& boxes) {
-  return split(decoder.forward({embeddings, boxes.unsqueeze(0)}), decoder_spec);
+  return tensor_pair(decoder.forward({embeddings, boxes.unsqueeze(0)}), decoder_spec, kWant);
 }
 
 SegmenterModel load_segmenter(const std::string& encoder_spec, const std::string& decoder_spec,

@@ -67,14 +67,7 @@ std::map<int, std::string> track_states(const std::string& json) {
 }
 
 double iou(const Image& mask, const test::Scene& s, std::size_t d, int f, std::uint8_t id) {
-  std::size_t both = 0, either = 0;
-  for (int y = 0; y < s.height; ++y)
-    for (int x = 0; x < s.width; ++x) {
-      const bool a = mask.pixels[std::size_t(y * s.width + x)] == id, b = s.inside(d, f, x, y);
-      both += a && b;
-      either += a || b;
-    }
-  return either ? double(both) / double(either) : 1.0;
+  return test::label_iou(mask.pixels.data(), s, d, f, id);
 }
 
 }  // namespace

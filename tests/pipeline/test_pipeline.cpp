@@ -15,27 +15,10 @@ using namespace igtb;
 
 namespace {
 
-Image make_image(const test::Scene& s, int f) {
-  Image img;
-  img.dims = {std::uint16_t(s.width), std::uint16_t(s.height), 1};
-  img.subvolume_size = img.dims;
-  img.scalar = ScalarType::UInt8;
-  img.matrix = {0.2f, 0, 0, 0, 0.2f, 0, 0, 0, 1, 5, 6, 7};
-  const auto px = s.frame(f);
-  img.pixels.assign(px.begin(), px.end());
-  return img;
-}
+Image make_image(const test::Scene& s, int f) { return test::scene_image(s, f, {0.2f, 0, 0, 0, 0.2f, 0, 0, 0, 1, 5, 6, 7}); }
 
-/// IoU of the pixels labelled `id` with disk d of frame f.
 double iou(const FrameResult& r, const test::Scene& s, std::size_t d, int f, std::uint8_t id) {
-  std::size_t both = 0, either = 0;
-  for (int y = 0; y < s.height; ++y)
-    for (int x = 0; x < s.width; ++x) {
-      const bool a = r.labels[std::size_t(y * s.width + x)] == id, b = s.inside(d, f, x, y);
-      both += a && b;
-      either += a || b;
-    }
-  return either ? double(both) / double(either) : 1.0;
+  return test::label_iou(r.labels.data(), s, d, f, id);
 }
 
 const TrackResult* track(const FrameResult& r, std::uint8_t id) {

@@ -17,14 +17,7 @@ using namespace igtb;
 
 namespace {
 
-Image make_image(const test::Scene& s, int f) {
-  Image img;
-  img.dims = {std::uint16_t(s.width), std::uint16_t(s.height), 1};
-  img.subvolume_size = img.dims;
-  const auto px = s.frame(f);
-  img.pixels.assign(px.begin(), px.end());
-  return img;
-}
+Image make_image(const test::Scene& s, int f) { return test::scene_image(s, f); }
 
 double label_agreement(const FrameResult& a, const FrameResult& b) {
   std::size_t both = 0, either = 0;

@@ -8,6 +8,8 @@
 #include <random>
 #include <vector>
 
+#include "transport/image_codec.hpp"
+
 namespace igtb::test {
 
 struct Disk {
@@ -48,6 +50,31 @@ struct Scene {
     return px;
   }
 };
+
+/// Frame f as an uint8 IMAGE with the given wire matrix.
+inline Image scene_image(const Scene& s, int f,
+                         const std::array<float, 12>& matrix = {1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0}) {
+  Image img;
+  img.dims = {std::uint16_t(s.width), std::uint16_t(s.height), 1};
+  img.subvolume_size = img.dims;
+  img.scalar = ScalarType::UInt8;
+  img.matrix = matrix;
+  const auto px = s.frame(f);
+  img.pixels.assign(px.begin(), px.end());
+  return img;
+}
+
+/// IoU of the label-map pixels equal to `id` with disk d of frame f (1 when both are empty).
+inline double label_iou(const std::uint8_t* labels, const Scene& s, std::size_t d, int f, std::uint8_t id) {
+  std::size_t both = 0, either = 0;
+  for (int y = 0; y < s.height; ++y)
+    for (int x = 0; x < s.width; ++x) {
+      const bool a = labels[std::size_t(y * s.width + x)] == id, b = s.inside(d, f, x, y);
+      both += a && b;
+      either += a || b;
+    }
+  return either ? double(both) / double(either) : 1.0;
+}
 
 /// Two disks; disk 1 leaves at frame 12 and comes back at frame 30, near
 /// where it left (it moves slowly). With lost_after_frames 10 its track is
