@@ -51,7 +51,11 @@ int main(int argc, char** argv) {
   spdlog::info("igtbridge {} (LibTorch {}, {}), {}", IGTB_VERSION, igtb::torch_version(), igtb::torch_devices(),
                cfg.pipeline.enabled ? "pipeline mode" : "relay mode");
   if (cfg.output.bind != "127.0.0.1")
-    spdlog::warn("output.bind {}: reachable from other machines; OpenIGTLink has no authentication", cfg.output.bind);
+    spdlog::warn("output.bind {}: reachable from other machines; OpenIGTLink has no authentication{}", cfg.output.bind,
+                 cfg.output.allow.empty() ? " and output.allow is empty (any peer may connect)" : "");
+  if (cfg.input.mode == "listen" && cfg.input.bind != "127.0.0.1")
+    spdlog::warn("input.bind {}: senders from other machines can connect; OpenIGTLink has no authentication{}",
+                 cfg.input.bind, cfg.input.allow.empty() ? " and input.allow is empty (any peer may connect)" : "");
 
   // Models are loaded and probed before any socket opens: a bad model is exit 2.
   std::unique_ptr<igtb::Pipeline> pipeline;

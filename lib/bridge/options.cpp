@@ -13,6 +13,7 @@ RelayOptions relay_options(const config::BridgeConfig& cfg) {
   r.upstream.request_v2_headers = cfg.input.request_v2_headers;
   r.upstream.reader.check_crc = cfg.input.check_crc;
   r.upstream.reader.max_message_bytes = cfg.input.max_message_bytes;
+  r.upstream.allow = cfg.input.allow;
   r.image_devices = cfg.input.image_devices;
   r.transform_devices = cfg.input.transform_devices;
   r.forward_images = cfg.output.forward_images || !cfg.pipeline.enabled;
@@ -22,6 +23,8 @@ RelayOptions relay_options(const config::BridgeConfig& cfg) {
   r.downstream.queue_messages = cfg.output.queue_messages;
   r.downstream.initial_header_version = static_cast<std::uint16_t>(cfg.output.header_version);
   r.downstream.reader.check_crc = cfg.output.check_crc;
+  r.downstream.allow = cfg.output.allow;
+  r.downstream.allow_key = "output.allow";
   return r;
 }
 

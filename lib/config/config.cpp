@@ -2,6 +2,8 @@
 
 #include "config/schema.hpp"
 
+#include "core/address_filter.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -69,6 +71,9 @@ std::vector<Field> fields() {
       field("input.max_message_bytes", at(&B::input, &I::max_message_bytes),
             Int<std::uint64_t>{1024, std::uint64_t{4} << 30}, "largest accepted message body in bytes (1 KiB .. 4 GiB)"),
 
+      field("input.allow", at(&B::input, &I::allow), TextList{18, "IPv4 address or CIDR block"},
+            "listen mode: senders allowed to connect (e.g. [127.0.0.1, 192.168.1.0/24]); empty = any"),
+
       field("output.bind", at(&B::output, &O::bind), Text{Text::Kind::Ipv4}, "address Slicer connects to"),
       field("output.port", at(&B::output, &O::port), Int<std::uint16_t>{1, 65535}, "port Slicer connects to"),
       field("output.max_clients", at(&B::output, &O::max_clients), Int<int>{1, 1024}, "most simultaneous clients"),
@@ -78,6 +83,8 @@ std::vector<Field> fields() {
             "header version a client starts at (2 unless it speaks v2); relayed messages keep theirs"),
       field("output.check_crc", at(&B::output, &O::check_crc), Bool{}, "verify the CRC64 of what clients send us"),
 
+      field("output.allow", at(&B::output, &O::allow), TextList{18, "IPv4 address or CIDR block"},
+            "clients allowed to connect (e.g. [127.0.0.1, 10.0.0.0/8]); empty = any that reach output.bind"),
       field("output.forward_images", at(&B::output, &O::forward_images), Bool{},
             "also send each input IMAGE on, so Slicer shows the label map over it"),
       field("output.mask_device", at(&B::output, &O::mask_device), device_name,
@@ -133,8 +140,16 @@ bool is_loopback_of(const std::string& host, const std::string& bind) {
   return h == bind || (bind == "0.0.0.0" && h.rfind("127.", 0) == 0);
 }
 
+std::string check_allow(const std::string& key, const std::vector<std::string>& entries) {
+  for (const auto& e : entries)
+    if (const std::string why = AddressFilter::check(e); !why.empty()) return key + ": " + why;
+  return {};
+}
+
 std::vector<Check> checks() {
   return {
+      {{"input.allow"}, [](const B& c) { return check_allow("input.allow", c.input.allow); }},
+      {{"output.allow"}, [](const B& c) { return check_allow("output.allow", c.output.allow); }},
       {{"visibility.theta_on", "visibility.theta_off"},
        [](const B& c) -> std::string {
          if (c.visibility.theta_off <= c.visibility.theta_on) return {};

@@ -27,6 +27,7 @@ struct InputConfig {
   bool request_v2_headers = true;              // send a v2 STATUS with metadata on connect so PlusServer answers in v2/v3
   bool check_crc = true;
   std::uint64_t max_message_bytes = 64ull << 20;  // 1 KiB .. 4 GiB
+  std::vector<std::string> allow;              // listen mode: senders allowed (IPv4 / CIDR); empty = any
 };
 
 struct OutputConfig {
@@ -36,6 +37,7 @@ struct OutputConfig {
   int queue_messages = 16; // per-client send queue bound, in messages, 1..1024
   int header_version = 2;  // 1 or 2: header version a client starts at; relayed messages keep theirs
   bool check_crc = true;   // check CRC of what clients send us
+  std::vector<std::string> allow;  // clients allowed (IPv4 / CIDR); empty = any who reach output.bind
   bool forward_images = true;                   // also send the input IMAGE on (Slicer shows the label map over it)
   std::string mask_device = "BoneMask";         // IMAGE label map
   std::string contour_device = "BoneContour";   // POLYDATA contours

@@ -1,5 +1,7 @@
 #include "transport/downstream_server.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 namespace igtb {
@@ -29,7 +31,7 @@ struct DownstreamServer::Client {
 };
 
 DownstreamServer::DownstreamServer(ServerOptions options, MessageHandler on_inbound)
-    : opt_(std::move(options)), on_inbound_(std::move(on_inbound)) {}
+    : opt_(std::move(options)), allow_(opt_.allow), on_inbound_(std::move(on_inbound)) {}
 
 DownstreamServer::~DownstreamServer() { stop(); }
 
@@ -138,6 +140,17 @@ void DownstreamServer::reap(bool all) {
   }
 }
 
+void DownstreamServer::refuse(const std::string& peer, const std::string& why) {
+  // The socket is closed on return (it goes out of scope in the caller).
+  ++refused_;
+  const std::string address = peer.substr(0, peer.find(':'));
+  const std::string key = address + " " + why;
+  if (std::find(refused_logged_.begin(), refused_logged_.end(), key) != refused_logged_.end()) return;
+  if (refused_logged_.size() < 1024) refused_logged_.push_back(key);  // bounded: a scan cannot grow it
+  spdlog::warn("{}: refused {} ({}); further refusals of this address for this reason are not logged", opt_.name,
+               peer, why);
+}
+
 void DownstreamServer::accept_loop() {
   while (!stop_) {
     reap(false);
@@ -150,8 +163,12 @@ void DownstreamServer::accept_loop() {
       break;
     }
     if (!s) continue;
+    if (!allow_.allows(peer)) {
+      refuse(peer, "not in " + opt_.allow_key);
+      continue;
+    }
     if (client_count() >= std::size_t(opt_.max_clients)) {
-      spdlog::warn("{}: refused client {}: the limit of {} connected clients is reached", opt_.name, peer, opt_.max_clients);
+      refuse(peer, "the limit of " + std::to_string(opt_.max_clients) + " connected clients is reached");
       continue;
     }
     auto c = std::make_shared<Client>();

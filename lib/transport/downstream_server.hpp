@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/address_filter.hpp"
 #include "transport/message_reader.hpp"
 
 namespace igtb {
@@ -32,6 +33,10 @@ struct ServerOptions {
   /// to version 2 once it has sent us a message with a version 2 header.
   std::uint16_t initial_header_version = 2;
   ReaderOptions reader;        ///< for what clients send us (Slicer's STATUS, queries)
+  /// Peers allowed to connect (addresses, CIDR blocks); empty = anyone who
+  /// can reach the bind address. A refused peer is logged once per address.
+  std::vector<std::string> allow;
+  std::string allow_key = "allow";  ///< the config key named in the refusal line
 };
 
 struct ClientInfo {
@@ -69,13 +74,19 @@ class DownstreamServer {
   std::vector<ClientInfo> clients() const;
   /// Messages dropped from client queues since start, all clients.
   std::uint64_t dropped() const { return dropped_.load(); }
+  /// Connections refused since start (allow-list or max_clients).
+  std::uint64_t refused() const { return refused_.load(); }
 
  private:
   struct Client;
   void accept_loop();
   void reap(bool all);
+  void refuse(const std::string& peer, const std::string& why);
 
   ServerOptions opt_;
+  AddressFilter allow_;
+  std::vector<std::string> refused_logged_;  ///< addresses already logged (accept thread only)
+  std::atomic<std::uint64_t> refused_{0};
   MessageHandler on_inbound_;
   Socket listen_;
   std::uint16_t port_ = 0;

@@ -107,6 +107,8 @@ ServerOptions listener_options(const UpstreamOptions& o) {
   s.port = o.port;
   s.max_clients = o.max_senders;
   s.reader = o.reader;
+  s.allow = o.allow;
+  s.allow_key = "input.allow";
   return s;
 }
 

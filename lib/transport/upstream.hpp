@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 #include <thread>
 
 #include "transport/downstream_server.hpp"
@@ -25,6 +26,7 @@ struct UpstreamOptions {
   /// answers this client with v2 headers, so frame fields arrive as metadata.
   bool request_v2_headers = true;
   int max_senders = 4;  ///< listener
+  std::vector<std::string> allow;  ///< listener: senders allowed (addresses, CIDR blocks); empty = any
   ReaderOptions reader;
 };
 

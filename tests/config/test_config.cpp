@@ -80,7 +80,7 @@ TEST_CASE("the shipped file lists every key, each with a comment above it") {
 
 TEST_CASE("config_keys: one entry per key, documented") {
   const auto keys = config_keys();
-  CHECK(keys.size() == 44);
+  CHECK(keys.size() == 46);
   std::set<std::string> names;
   for (const auto& k : keys) {
     INFO(k.key);
@@ -306,11 +306,11 @@ TEST_CASE("errors: unknown keys with did-you-mean") {
         "t.yaml:2: unknown key 'log.check_crc' (did you mean 'input.check_crc' or 'output.check_crc'?)");
   CHECK(parse_error("input:\n  foo: 1\n") ==
         "t.yaml:2: unknown key 'input.foo'; valid keys under 'input': mode, host, port, bind, image_devices, "
-        "transform_devices, reconnect_initial_s, reconnect_max_s, request_v2_headers, check_crc, max_message_bytes");
+        "transform_devices, reconnect_initial_s, reconnect_max_s, request_v2_headers, check_crc, max_message_bytes, allow");
   CHECK(parse_error("zzz: 1\n") == "t.yaml:1: unknown key 'zzz'; valid top-level keys: input, output, pipeline, models, detect, match, visibility, kpi, log");
   CHECK(parse_error("input: 5\n") ==
         "t.yaml:1: input: expected a section with keys mode, host, port, bind, image_devices, transform_devices, "
-        "reconnect_initial_s, reconnect_max_s, request_v2_headers, check_crc, max_message_bytes, got '5'");
+        "reconnect_initial_s, reconnect_max_s, request_v2_headers, check_crc, max_message_bytes, allow, got '5'");
   CHECK(parse_error("output:\n  port: 1\n  port: 2\n") == "t.yaml:3: duplicate key 'output.port' (first set on line 2)");
   CHECK(parse_error("log:\n  level: info\nlog:\n  level: warn\n") == "t.yaml:3: duplicate key 'log' (first set on line 1)");
 }
@@ -464,4 +464,15 @@ TEST_CASE("pipeline keys: models, thresholds, matcher, FSM, KPI, output names") 
   CHECK(parse_error("output:\n  mask_device: ThisNameIsLongerThan20\n").find("1..20 printable ASCII") != std::string::npos);
   CHECK(set_error({"kpi.path=/tmp/a\tb"}).find("kpi.path: expected a file path") != std::string::npos);
   CHECK(default_config({"kpi.path=\"\""}).kpi.path.empty());
+}
+
+TEST_CASE("allow-lists: IPv4 addresses and CIDR blocks, anything else named") {
+  const BridgeConfig c = parse_config("output:\n  allow: [127.0.0.1, 10.1.0.0/16]\ninput:\n  allow: [0.0.0.0/0]\n", "t.yaml");
+  CHECK(c.output.allow == std::vector<std::string>{"127.0.0.1", "10.1.0.0/16"});
+  CHECK(c.input.allow == std::vector<std::string>{"0.0.0.0/0"});
+  CHECK(parse_error("output:\n  allow: [10.0.0.0/33]\n") ==
+        "t.yaml:2: output.allow: '10.0.0.0/33': the prefix length must be 0..32");
+  CHECK(parse_error("input:\n  allow: [slicer-host]\n") ==
+        "t.yaml:2: input.allow: 'slicer-host' is not an IPv4 address or address/prefix (e.g. 192.168.1.0/24)");
+  CHECK(default_config({"output.allow=192.168.2.7,127.0.0.1"}).output.allow.size() == 2);
 }

@@ -185,3 +185,57 @@ TEST_CASE("downstream server: per-client header version follows what the client 
   CHECK(decode_string(*second).text == "v2");
   server.stop();
 }
+
+TEST_CASE("address filter: addresses and CIDR blocks, peers with ports, bad entries named") {
+  CHECK(AddressFilter().allows("203.0.113.9:1234"));  // empty: everyone
+  const AddressFilter f({"127.0.0.1", "192.168.1.0/24", "10.0.0.0/8"});
+  CHECK(f.allows("127.0.0.1:5000"));
+  CHECK(f.allows("192.168.1.254"));
+  CHECK_FALSE(f.allows("192.168.2.1:80"));
+  CHECK(f.allows("10.200.3.4:1"));
+  CHECK_FALSE(f.allows("127.0.0.2:1"));
+  CHECK_FALSE(f.allows("[::1]:80"));
+  CHECK(AddressFilter({"0.0.0.0/0"}).allows("8.8.8.8:53"));
+  CHECK_THROWS_WITH(AddressFilter({"10.0.0.0/40"}), Catch::Contains("'10.0.0.0/40'") && Catch::Contains("0..32"));
+  CHECK_THROWS_WITH(AddressFilter({"localhost"}), Catch::Contains("not an IPv4 address"));
+  CHECK(AddressFilter::check("1.2.3.4/32").empty());
+}
+
+TEST_CASE("downstream server: a peer outside the allow-list is closed at accept, the allowed keep being served") {
+  ServerOptions o;
+  o.port = 0;
+  o.allow = {"10.0.0.0/8"};  // loopback is not in it
+  DownstreamServer refusing(o);
+  refusing.start();
+  for (int i = 0; i < 3; ++i) {
+    Socket c = Socket::connect_tcp("127.0.0.1", refusing.port(), 1000);
+    std::uint8_t byte;
+    CHECK(eventually([&] {
+      try {
+        c.recv_upto(&byte, 1, 50);
+        return false;
+      } catch (const ConnectionClosed&) {
+        return true;
+      }
+    }));
+  }
+  CHECK(refusing.refused() == 3);
+  CHECK(refusing.connections() == 0);
+  CHECK(refusing.client_count() == 0);
+  refusing.stop();
+
+  o.allow = {"10.0.0.0/8", "127.0.0.0/8"};
+  DownstreamServer serving(o);
+  serving.start();
+  Socket ok = Socket::connect_tcp("127.0.0.1", serving.port(), 1000);
+  REQUIRE(serving.wait_for_clients(1, 2000));
+  serving.broadcast(text("hello"));
+  std::uint8_t buf[64];
+  std::size_t got = 0;
+  CHECK(eventually([&] {
+    got += ok.recv_upto(buf + got, sizeof buf - got, 50);
+    return got >= kHeaderSize;
+  }));
+  CHECK(serving.refused() == 0);
+  serving.stop();
+}
