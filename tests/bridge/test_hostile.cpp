@@ -1,0 +1,152 @@
+// Hostile input on the wire, at the bridge with the pipeline on (listen
+// mode): a garbage header, a body over the limit, a truncated body followed
+// by silence, a wrong CRC, a v3 extended header whose sizes disagree with the
+// body, and an IMAGE whose dims do not match its pixels. Each costs only its
+// own message or connection; a good sender's frames keep coming out to the
+// client the whole time.
+#include "bridge/inference_bridge.hpp"
+
+#include <thread>
+
+#include "../support/synthetic_scene.hpp"
+#include "transport/crc64.hpp"
+#include "transport/image_codec.hpp"
+#include "transport/socket.hpp"
+#include "transport/string_codec.hpp"
+
+#undef CHECK
+#include <catch2/catch.hpp>
+
+using namespace igtb;
+using namespace std::chrono_literals;
+
+namespace {
+
+template <class F>
+bool eventually(F f, std::chrono::milliseconds limit = 10000ms) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (f()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return f();
+}
+
+Bytes good_image(std::uint64_t n, std::uint16_t version = 1) {
+  Image img = test::scene_image(test::two_disks_scene(), int(n % 10));
+  Envelope env{"IMAGE", "Image_Reference", timestamp_from_seconds(1000.0 + double(n)), version, 0, {}};
+  if (version == 2) env.metadata = {{"FrameNumber", std::to_string(n)}};
+  return encode_image(env, img);
+}
+
+/// Sends `bytes` on a fresh connection, then waits until the bridge closes
+/// it (true) or `wait` passes with it open (false).
+bool send_and_see_closed(std::uint16_t port, const Bytes& bytes, std::chrono::milliseconds wait) {
+  Socket s = Socket::connect_tcp("127.0.0.1", port, 1000);
+  s.send_all(bytes.data(), bytes.size());
+  std::uint8_t b;
+  return eventually(
+      [&] {
+        try {
+          s.recv_upto(&b, 1, 20);
+          return false;
+        } catch (const std::exception&) {
+          return true;
+        }
+      },
+      wait);
+}
+
+}  // namespace
+
+TEST_CASE("hostile senders cost only their own message or connection; the good stream goes on") {
+  InferenceOptions io;
+  io.relay.input_mode = "listen";
+  io.relay.upstream.port = 0;
+  io.relay.upstream.max_senders = 8;
+  io.relay.upstream.reader.max_message_bytes = 1 << 20;
+  io.relay.upstream.reader.stall_ms = 300;
+  io.relay.downstream.port = 0;
+  io.relay.downstream.queue_messages = 1024;
+  PipelineOptions po;
+  po.warmup_frames = 0;
+  InferenceBridge bridge(io, std::make_unique<Pipeline>(po));
+  bridge.start();
+  const std::uint16_t in = bridge.input_port();
+
+  // The client (Slicer stand-in) counts the label maps it receives.
+  Socket client = Socket::connect_tcp("127.0.0.1", bridge.output_port(), 1000);
+  REQUIRE(eventually([&] { return bridge.stats().relay.clients == 1; }));
+  std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> masks{0}, states_failed{0};
+  std::thread reader([&] {
+    MessageReader r(client, ReaderOptions{}, "test client");
+    pump_messages(r, done, [&](Message&& m) {
+      if (m.device() == "BoneMask") ++masks;
+      if (m.type() == "STRING" && decode_string(m).text.find("\"failed\": true") != std::string::npos) ++states_failed;
+    });
+  });
+
+  // A good sender: one valid IMAGE every 40 ms for the whole test.
+  std::atomic<std::uint64_t> sent{0};
+  std::thread good([&] {
+    Socket s = Socket::connect_tcp("127.0.0.1", in, 1000);
+    while (!done) {
+      const Bytes b = good_image(sent, sent % 2 ? 2 : 1);
+      s.send_all(b.data(), b.size());
+      ++sent;
+      std::this_thread::sleep_for(40ms);
+    }
+  });
+  REQUIRE(eventually([&] { return masks.load() >= 3; }));
+
+  SECTION("each hostile case") {}
+  // 1. A garbage header: the connection is closed.
+  Bytes garbage(200, 0x5a);
+  CHECK(send_and_see_closed(in, garbage, 3000ms));
+  // 2. A body over max_message_bytes: closed before anything is allocated.
+  Bytes big = good_image(0);
+  big[42] = 0x7f;  // body size field (bytes 42..49), big-endian: way over 1 MiB
+  CHECK(send_and_see_closed(in, big, 3000ms));
+  // 3. A truncated body, then silence: closed after the stall limit.
+  const Bytes whole = good_image(1);
+  CHECK(send_and_see_closed(in, Bytes(whole.begin(), whole.begin() + 100), 3000ms));
+  // 4. A wrong CRC: that message is dropped, the connection stays open.
+  Bytes bad_crc = good_image(2);
+  bad_crc.back() ^= 0xff;
+  CHECK_FALSE(send_and_see_closed(in, bad_crc, 500ms));
+  // 5. A v3 extended header whose metadata size runs past the body, with a
+  //    correct CRC so the layout check is what catches it: dropped as malformed.
+  Bytes v3 = good_image(3, 2);
+  v3[kHeaderSize + 4] = 0x7f;  // metadata size (after the 2-byte header size and 2-byte metadata header size)
+  put_be64(v3.data() + 50, crc64(v3.data() + kHeaderSize, v3.size() - kHeaderSize));
+  CHECK_FALSE(send_and_see_closed(in, v3, 500ms));
+  // 6. An IMAGE whose dims do not match its pixels: valid framing and CRC, so
+  //    the pipeline sees it, reports that frame failed, and runs the next.
+  {
+    Image img = test::scene_image(test::two_disks_scene(), 0);
+    Bytes content;
+    append_image_content(img, content);
+    content[6] = 0x10;   // size_i high byte: 4096 + 320 columns, far more than the pixels carried
+    content[66] = 0x10;  // and the subvolume size likewise, so it is not a valid subvolume either
+    const Bytes lie = frame_message(Envelope{"IMAGE", "Image_Reference", timestamp_from_seconds(5.0), 1, 0, {}},
+                                    content.data(), content.size());
+    Socket s = Socket::connect_tcp("127.0.0.1", in, 1000);
+    s.send_all(lie.data(), lie.size());
+    CHECK(eventually([&] { return bridge.stats().failed >= 1; }));
+  }
+
+  // The good stream kept flowing through all of it.
+  const std::uint64_t before = masks.load();
+  CHECK(eventually([&] { return masks.load() >= before + 5; }));
+  done = true;
+  good.join();
+  bridge.stop();
+  client.shutdown();
+  reader.join();
+  const InferenceStats st = bridge.stats();
+  CHECK(st.failed == 1);
+  CHECK(states_failed.load() == 1);
+  CHECK(st.processed + st.dropped == st.frames_in);
+  CHECK(masks.load() + 1 == st.processed);  // every processed frame but the failed one sent a mask
+}
