@@ -77,7 +77,7 @@ TEST_CASE("hostile senders cost only their own message or connection; the good s
   // The client (Slicer stand-in) counts the label maps it receives.
   Socket client = Socket::connect_tcp("127.0.0.1", bridge.output_port(), 1000);
   REQUIRE(eventually([&] { return bridge.stats().relay.clients == 1; }));
-  std::atomic<bool> done{false};
+  std::atomic<bool> done{false}, sending_done{false};
   std::atomic<std::uint64_t> masks{0}, states_failed{0};
   std::thread reader([&] {
     MessageReader r(client, ReaderOptions{}, "test client");
@@ -91,7 +91,7 @@ TEST_CASE("hostile senders cost only their own message or connection; the good s
   std::atomic<std::uint64_t> sent{0};
   std::thread good([&] {
     Socket s = Socket::connect_tcp("127.0.0.1", in, 1000);
-    while (!done) {
+    while (!sending_done) {
       const Bytes b = good_image(sent, sent % 2 ? 2 : 1);
       s.send_all(b.data(), b.size());
       ++sent;
@@ -139,8 +139,14 @@ TEST_CASE("hostile senders cost only their own message or connection; the good s
   // The good stream kept flowing through all of it.
   const std::uint64_t before = masks.load();
   CHECK(eventually([&] { return masks.load() >= before + 5; }));
-  done = true;
+  sending_done = true;
   good.join();
+  // Every processed frame's outputs reach the client (all but the failed one carry a mask).
+  CHECK(eventually([&] {
+    const InferenceStats now = bridge.stats();
+    return now.processed + now.dropped == now.frames_in && masks.load() + 1 == now.processed;
+  }));
+  done = true;
   bridge.stop();
   client.shutdown();
   reader.join();
