@@ -131,9 +131,14 @@ TEST_CASE("hostile senders cost only their own message or connection; the good s
     content[66] = 0x10;  // and the subvolume size likewise, so it is not a valid subvolume either
     const Bytes lie = frame_message(Envelope{"IMAGE", "Image_Reference", timestamp_from_seconds(5.0), 1, 0, {}},
                                     content.data(), content.size());
+    // Latest frame wins: a good frame arriving right behind it can replace it
+    // in the mailbox (a counted drop), so send it until one is processed.
     Socket s = Socket::connect_tcp("127.0.0.1", in, 1000);
-    s.send_all(lie.data(), lie.size());
-    CHECK(eventually([&] { return bridge.stats().failed >= 1; }));
+    CHECK(eventually([&] {
+      s.send_all(lie.data(), lie.size());
+      std::this_thread::sleep_for(50ms);
+      return bridge.stats().failed >= 1;
+    }));
   }
 
   // The good stream kept flowing through all of it.
@@ -141,18 +146,18 @@ TEST_CASE("hostile senders cost only their own message or connection; the good s
   CHECK(eventually([&] { return masks.load() >= before + 5; }));
   sending_done = true;
   good.join();
-  // Every processed frame's outputs reach the client (all but the failed one carry a mask).
+  // Every processed frame's outputs reach the client (all but the failed ones carry a mask).
   CHECK(eventually([&] {
     const InferenceStats now = bridge.stats();
-    return now.processed + now.dropped == now.frames_in && masks.load() + 1 == now.processed;
+    return now.processed + now.dropped == now.frames_in && masks.load() + now.failed == now.processed;
   }));
   done = true;
   bridge.stop();
   client.shutdown();
   reader.join();
   const InferenceStats st = bridge.stats();
-  CHECK(st.failed == 1);
-  CHECK(states_failed.load() == 1);
+  CHECK(st.failed >= 1);
+  CHECK(states_failed.load() == st.failed);  // each failed frame said so in its state message
   CHECK(st.processed + st.dropped == st.frames_in);
-  CHECK(masks.load() + 1 == st.processed);  // every processed frame but the failed one sent a mask
+  CHECK(masks.load() + st.failed == st.processed);  // every processed frame but the failed ones sent a mask
 }
