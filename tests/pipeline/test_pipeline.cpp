@@ -118,3 +118,29 @@ TEST_CASE("saved demo models load from files like any model") {
   for (const auto& f : paths) std::filesystem::remove(f);
   std::filesystem::remove(dir);
 }
+
+TEST_CASE("a model that throws at run time fails that frame only; the next frame runs") {
+  // The demo detector, except that it raises on a very bright frame.
+  torch::jit::Module flaky("__torch__.FlakyDetector");
+  flaky.register_module("inner", make_demo_model(DemoModel::Detector));
+  flaky.define(R"(
+def forward(self, images: Tensor) -> Tuple[Tensor, Tensor]:
+    if bool(images.mean() > 0.9):
+        images = images.reshape([7])  # fails: a run-time error inside the module
+    return self.inner.forward(images)
+)");
+  const auto path = (std::filesystem::temp_directory_path() / "igtb_flaky_detector.pt").string();
+  flaky.save(path);
+  PipelineOptions o;
+  o.detector = path;
+  Pipeline p(o);
+  const test::Scene scene = test::two_disks_scene();
+  CHECK(p.process(make_image(scene, 0)).result.tracks.size() == 2);
+  Image bright = make_image(scene, 1);
+  std::fill(bright.pixels.begin(), bright.pixels.end(), std::uint8_t(250));
+  CHECK_THROWS_WITH(p.process(bright), Catch::Contains("is invalid for input of size"));
+  const auto next = p.process(make_image(scene, 2)).result;
+  CHECK(next.tracks.size() == 2);
+  for (const auto& t : next.tracks) CHECK(t.state == std::uint8_t(TrackState::Visible));
+  std::filesystem::remove(path);
+}
