@@ -15,6 +15,9 @@
 #ifndef IGTB_VERSION
 #define IGTB_VERSION "unknown"
 #endif
+#ifndef IGTB_GIT_HASH
+#define IGTB_GIT_HASH "unknown"
+#endif
 
 int main(int argc, char** argv) {
   std::string config_path;
@@ -29,7 +32,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(cli, argc, argv);
 
   if (version) {
-    std::printf("igtbridge %s (LibTorch %s, %s)\n", IGTB_VERSION, igtb::torch_version().c_str(),
+    std::printf("igtbridge %s (git %s, LibTorch %s, %s)\n", IGTB_VERSION, IGTB_GIT_HASH, igtb::torch_version().c_str(),
                 igtb::torch_devices().c_str());
     return 0;
   }
@@ -48,7 +51,7 @@ int main(int argc, char** argv) {
   }
   spdlog::set_level(spdlog::level::from_str(cfg.log.level));
   igtb::app::keep_large_allocations();
-  spdlog::info("igtbridge {} (LibTorch {}, {}), {}", IGTB_VERSION, igtb::torch_version(), igtb::torch_devices(),
+  spdlog::info("igtbridge {} (git {}, LibTorch {}, {}), {}", IGTB_VERSION, IGTB_GIT_HASH, igtb::torch_version(), igtb::torch_devices(),
                cfg.pipeline.enabled ? "pipeline mode" : "relay mode");
   if (cfg.output.bind != "127.0.0.1")
     spdlog::warn("output.bind {}: reachable from other machines; OpenIGTLink has no authentication{}", cfg.output.bind,
