@@ -31,7 +31,7 @@ seconds=$(awk -v m="$minutes" 'BEGIN { printf "%d", m * 60 }')
 bridge=$!
 pids+=($bridge)
 for c in $(seq 8); do
-  "$bin/igtbridge-listen" --port "$out_port" --timeout $((seconds + 60)) >"$tmp/client$c.out" 2>&1 &
+  "$bin/igtbridge-listen" --port "$out_port" --timeout $((2 * seconds + 300)) >"$tmp/client$c.out" 2>&1 &
   pids+=($!)
 done
 for _ in $(seq 100); do [ "$(grep -c "client .* connected" "$tmp/bridge.err")" -ge 8 ] && break; sleep 0.1; done
@@ -45,10 +45,11 @@ summary() { grep "pipeline:" "$tmp/bridge.err" | tail -1 | sed 's/.*pipeline: //
 echo "soak: $minutes min, replay 60 frames/s 820x616 -> igtbridge (pipeline, CPU) -> 8 clients, loopback"
 printf "%6s %10s %5s %8s %8s  %s\n" "t (s)" "RSS (kB)" "fds" "in" "out" "last summary"
 base_rss="" base_fds="" t=0 half_counts=()
+t0=$(date +%s)
 while [ "$t" -lt "$seconds" ]; do
   step=$(( seconds - t < 10 ? seconds - t : 10 ))
   sleep "$step"
-  t=$((t + step))
+  t=$(( $(date +%s) - t0 ))
   kill -0 "$bridge" 2>/dev/null || { echo "FAIL: igtbridge died"; tail -20 "$tmp/bridge.err"; exit 1; }
   lines=$(wc -l <"$tmp/kpi.jsonl" 2>/dev/null || echo 0)
   frames_in=$(grep -o '"frame": [0-9]*' "$tmp/kpi.jsonl" 2>/dev/null | tail -1 | grep -o '[0-9]*$' || echo 0)
