@@ -4,6 +4,7 @@
 
 #include "core/address_filter.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -214,27 +215,56 @@ using schema::ValueError;
 
 std::string at_line(const std::string& source, int line0) { return source + ":" + std::to_string(line0 + 1); }
 
+/// Where each document's first node is (documents without a node are not counted).
+struct DocumentMarks : YAML::EventHandler {
+  std::vector<YAML::Mark> with_content;
+  bool seen = false;
+  void note(const YAML::Mark& m) {
+    if (!seen) with_content.push_back(m);
+    seen = true;
+  }
+  void end_document() { seen = false; }
+  void OnDocumentStart(const YAML::Mark&) override { seen = false; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { note(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { note(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override { note(m); }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    note(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    note(m);
+  }
+  void OnMapEnd() override {}
+};
+
 class Builder {
  public:
   BridgeConfig config;
 
   void apply_document(const std::string& text, const std::string& source) {
-    std::vector<YAML::Node> docs;
+    YAML::Node root;
     try {
-      docs = YAML::LoadAll(text);
+      // Count documents with a bounded event walk rather than YAML::LoadAll:
+      // yaml-cpp 0.7 (Debian 12) loops forever, allocating, in LoadAll on
+      // some malformed input (e.g. ",\n", found by fuzz_config; fixed upstream
+      // in 2024). YAML::Load, which reads the first document, returns.
+      std::istringstream in(text);
+      YAML::Parser parser(in);
+      DocumentMarks marks;
+      for (int i = 0; i < 4 && marks.with_content.size() < 2 && parser.HandleNextDocument(marks); ++i) marks.end_document();
+      if (marks.with_content.size() > 1)
+        fail(at_line(source, std::max(0, marks.with_content[1].line)),
+             "expected one YAML document, found 2 or more (remove the '---' separators)");
+      root = YAML::Load(text);
     } catch (const YAML::ParserException& e) {
       if (e.mark.is_null()) fail(source, "invalid YAML: " + e.msg);
       fail(at_line(source, e.mark.line) + ":" + std::to_string(e.mark.column + 1), "invalid YAML: " + e.msg);
     } catch (const YAML::Exception& e) {
       fail(source, std::string("invalid YAML: ") + e.what());
     }
-    if (docs.empty()) return;
-    if (docs.size() > 1) {
-      fail(at_line(source, std::max(0, docs[1].Mark().line)),
-           "expected one YAML document, found " + std::to_string(docs.size()) + " (remove the '---' separators)");
-    }
-    const YAML::Node& root = docs[0];
-    if (root.IsNull()) return;
+    if (!root || root.IsNull()) return;
     if (!root.IsMap()) {
       fail(at_line(source, std::max(0, root.Mark().line)),
            "expected a map of sections (" + join_children("") + ") at the top level, got " + schema::describe_node(root));

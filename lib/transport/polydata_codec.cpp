@@ -61,6 +61,51 @@ std::uint32_t components_of(int type, std::uint32_t scalar_components) {
   return 0;
 }
 
+// OpenIGTLink 1.11's igtl_polydata_unpack trusts every count and size in the
+// content: it reads points, cells, attribute names (strlen) and attribute data
+// wherever they say, past the end of the buffer if need be. So the whole
+// layout is checked here first, the way unpack will walk it. Returns, per
+// attribute, the floats per tuple that unpack will read (type 0x00: its
+// ncomponents; vector, normal: 3; every other type: 9).
+std::vector<std::uint32_t> check_layout(const std::uint8_t* c, std::size_t size, const std::string& device) {
+  auto fail = [&](const std::string& what) {
+    return ProtocolError("POLYDATA '" + device + "': " + what + " (content of " + std::to_string(size) + " bytes)");
+  };
+  std::uint32_t h[10];
+  for (int i = 0; i < 10; ++i) h[i] = get_be32(c + 4 * i);
+  const std::uint64_t npoints = h[0], nattributes = h[9];
+  std::uint64_t at = sizeof(igtl_polydata_header) + npoints * 12;
+  if (at > size) throw fail(std::to_string(npoints) + " points run past the end");
+  for (int i = 2; i <= 8; i += 2) {  // size_vertices, size_lines, size_polygons, size_triangle_strips
+    if (h[i] % 4 != 0) throw fail("cell data size " + std::to_string(h[i]) + " is not a multiple of 4");
+    at += h[i];
+  }
+  if (at > size) throw fail("cell data runs past the end");
+  if (nattributes > (size - at) / sizeof(igtl_polydata_attribute_header))
+    throw fail(std::to_string(nattributes) + " attribute headers run past the end");
+  const std::uint8_t* att = c + at;
+  at += nattributes * sizeof(igtl_polydata_attribute_header);
+  std::uint64_t names = 0;
+  for (std::uint64_t i = 0; i < nattributes; ++i) {
+    const void* nul = std::memchr(c + at, 0, size - at);
+    if (!nul) throw fail("attribute name " + std::to_string(i) + " runs past the end");
+    const std::uint64_t len = static_cast<const std::uint8_t*>(nul) - (c + at);
+    if (len > IGTL_POLY_MAX_ATTR_NAME_LEN) throw fail("attribute name " + std::to_string(i) + " is longer than 255");
+    at += len + 1;
+    names += len + 1;
+  }
+  if (names % 2) ++at;  // padding
+  std::vector<std::uint32_t> per_tuple(nattributes);
+  for (std::uint64_t i = 0; i < nattributes; ++i) {
+    const std::uint8_t* a = att + 6 * i;  // type, ncomponents, n (big-endian)
+    per_tuple[i] = a[0] == IGTL_POLY_ATTR_TYPE_SCALAR ? a[1]
+                 : (a[0] == IGTL_POLY_ATTR_TYPE_VECTOR || a[0] == IGTL_POLY_ATTR_TYPE_NORMAL) ? 3 : 9;
+    at += std::uint64_t(per_tuple[i]) * get_be32(a + 2) * 4;
+    if (at > size) throw fail("attribute " + std::to_string(i) + " data runs past the end");
+  }
+  return per_tuple;
+}
+
 }  // namespace
 
 PolyData decode_polydata(const Message& msg) {
@@ -81,6 +126,7 @@ PolyData decode_polydata(const Message& msg) {
   if (std::all_of(reinterpret_cast<const std::uint8_t*>(&head), reinterpret_cast<const std::uint8_t*>(&head + 1),
                   [](std::uint8_t b) { return b == 0; }))
     return PolyData{};  // 1.11's unpack fails on an empty data set (malloc(0)); it is valid
+  const std::vector<std::uint32_t> per_tuple = check_layout(content.data(), content.size(), msg.device());
   if (igtl_polydata_unpack(IGTL_TYPE_PREFIX_NONE, content.data(), &info, content.size()) != 1)
     throw ProtocolError("POLYDATA '" + msg.device() + "': OpenIGTLink could not unpack a " +
                         std::to_string(content.size()) + "-byte content");
@@ -101,6 +147,10 @@ PolyData decode_polydata(const Message& msg) {
     out.per_cell = (a.type & 0x10) != 0;
     out.components = components_of(a.type & 0x0f, a.ncomponents);
     const std::size_t tuples = a.n;
+    if (out.components > per_tuple[i])
+      throw ProtocolError("POLYDATA '" + dev + "': attribute '" + out.name + "' has " +
+                          std::to_string(out.components) + " components, " + std::to_string(per_tuple[i]) +
+                          " floats a tuple on the wire");
     if (out.components == 0 || tuples != (out.per_cell ? cells : h.npoints))
       throw ProtocolError("POLYDATA '" + dev + "': attribute '" + out.name + "' has " + std::to_string(tuples) +
                           " tuples of " + std::to_string(out.components) + " for " +

@@ -18,7 +18,15 @@ Status decode_status(const Message& msg) {
     throw ProtocolError("STATUS '" + msg.device() + "': content of " + std::to_string(msg.content_size) +
                         " bytes is shorter than 30");
   auto m = igtl::StatusMessage::New();
-  igtl_unpack(*m, msg);
+  if (msg.content_size == kStatusHeaderSize) {
+    // No status string: 1.11's UnpackBody runs strlen from byte 30 when the
+    // last byte is NUL, i.e. past the end here. Hand it an empty string.
+    Bytes c(msg.content(), msg.content() + kStatusHeaderSize);
+    c.push_back(0);
+    igtl_unpack(*m, msg.type(), msg.device(), c.data(), c.size());
+  } else {
+    igtl_unpack(*m, msg);
+  }
   s.code = static_cast<std::uint16_t>(m->GetCode());
   s.subcode = m->GetSubCode();
   const char* name = m->GetErrorName();

@@ -2,6 +2,8 @@
 
 #include <igtlStringMessage.h>
 
+#include <cstring>
+
 #include "transport/igtl_adapter.hpp"
 
 namespace igtb {
@@ -29,7 +31,15 @@ Bytes encode_string(const Envelope& env, const Text& t) {
   std::string text = t.text;  // 1.11 takes a non-const reference
   m->SetString(text);
   MessageBuilder b(env, 4 + t.text.size());
+  const std::size_t at = b.content().size();
   igtl_append_content(*m, b.content());
+  // 1.11 copies the text only up to its first NUL and zero-fills the rest;
+  // the length field is right, so put the bytes in verbatim.
+  if (b.content().size() != at + 4 + t.text.size())
+    throw ProtocolError("STRING '" + env.device + "': OpenIGTLink packed " +
+                        std::to_string(b.content().size() - at) + " bytes for a text of " +
+                        std::to_string(t.text.size()));
+  if (!t.text.empty()) std::memcpy(b.content().data() + at + 4, t.text.data(), t.text.size());
   return std::move(b).finish();
 }
 

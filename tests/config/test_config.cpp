@@ -217,7 +217,7 @@ TEST_CASE("errors: missing file, directory, YAML syntax") {
   CHECK_THAT(syntax, Catch::StartsWith("t.yaml:"));
   CHECK_THAT(syntax, Catch::Contains("invalid YAML: "));
   CHECK(parse_error("input:\n\tport: 1\n").find("t.yaml:2:") == 0);
-  CHECK(parse_error("a: 1\n---\nb: 2\n") == "t.yaml:3: expected one YAML document, found 2 (remove the '---' separators)");
+  CHECK(parse_error("a: 1\n---\nb: 2\n") == "t.yaml:3: expected one YAML document, found 2 or more (remove the '---' separators)");
   CHECK(parse_error("- input\n- output\n") ==
         "t.yaml:1: expected a map of sections (input, output, pipeline, models, detect, match, visibility, kpi, log) at the top level, got a list");
 }
@@ -475,4 +475,13 @@ TEST_CASE("allow-lists: IPv4 addresses and CIDR blocks, anything else named") {
   CHECK(parse_error("input:\n  allow: [slicer-host]\n") ==
         "t.yaml:2: input.allow: 'slicer-host' is not an IPv4 address or address/prefix (e.g. 192.168.1.0/24)");
   CHECK(default_config({"output.allow=192.168.2.7,127.0.0.1"}).output.allow.size() == 2);
+}
+
+TEST_CASE("malformed YAML that made yaml-cpp 0.7's LoadAll loop forever is one error (found by fuzz_config)") {
+  for (const std::string text : {std::string(",\n"), std::string("\x2c\x2d\x2d\x0a\x6f\xe9\x00\x00\x20\x32\x7d\x4a", 12)}) {
+    const std::string e = parse_error(text);
+    INFO(e);
+    CHECK(e.rfind("t.yaml", 0) == 0);
+    CHECK(e != "<no error>");
+  }
 }
