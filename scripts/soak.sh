@@ -5,15 +5,28 @@
 # models) with 8 igtbridge-listen clients attached, for MINUTES minutes.
 # Every 10 s it prints igtbridge's RSS and open fds and the frames in/out and
 # drops so far; at the end the RSS growth (from the first sample after one
-# minute of warm-up, or the first sample for shorter runs), the fd change and
-# each client's message count. Exits 1 if igtbridge died, a client starved
-# (received nothing in the second half), fds grew, or RSS grew by more than
-# SOAK_MAX_RSS_GROWTH_KB (default 5120). Loopback only, bounded in time.
+# minute of warm-up, or after a third of a shorter run), the fd change and
+# each client's message count.
+# Stalled clients: at half time SOAK_STALLED (default 4) more clients connect
+# and never read. Their queues are bounded (output.queue_messages, messages
+# shared with the other clients), so the RSS step when they come must stay
+# under SOAK_MAX_STALLED_KB (default 16384) and RSS must not grow after it;
+# the 8 reading clients' message rate over the second half is compared with
+# the quarter before it.
+# Exits 1 if igtbridge died, a client starved (received nothing in the second
+# half), a reading client's rate fell below SOAK_MIN_RATE_RATIO (default 0.8)
+# of its rate before the stalled clients came, fds grew beyond the stalled
+# clients' own sockets, RSS grew by more than SOAK_MAX_RSS_GROWTH_KB (default
+# 5120) outside the stalled clients' step, or that step was too large.
+# Loopback only, bounded in time.
 set -euo pipefail
 minutes=${1:?usage: scripts/soak.sh MINUTES [BUILD_DIR]}
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${2:-${BUILD_DIR:-$root/build}}/apps
 max_growth=${SOAK_MAX_RSS_GROWTH_KB:-5120}
+stalled=${SOAK_STALLED:-4}
+max_stalled=${SOAK_MAX_STALLED_KB:-16384}
+min_ratio=${SOAK_MIN_RATE_RATIO:-0.8}
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
@@ -27,7 +40,7 @@ out_port=$((in_port + 1))
 seconds=$(awk -v m="$minutes" 'BEGIN { printf "%d", m * 60 }')
 
 "$bin/igtbridge" --config "$root/config/igtbridge.yaml" --set "input.port=$in_port" --set "output.port=$out_port" \
-  --set input.reconnect_max_s=0.2 --set log.summary_interval_s=10 --set "kpi.path=$tmp/kpi.jsonl" 2>"$tmp/bridge.err" &
+  --set input.reconnect_max_s=0.2 --set log.summary_interval_s=10 --set output.max_clients=$((8 + stalled)) --set "kpi.path=$tmp/kpi.jsonl" 2>"$tmp/bridge.err" &
 bridge=$!
 pids+=($bridge)
 for c in $(seq 8); do
@@ -42,9 +55,11 @@ pids+=($!)
 rss() { awk '/VmRSS/ {print $2}' "/proc/$bridge/status"; }
 fds() { ls "/proc/$bridge/fd" | wc -l; }
 summary() { grep "pipeline:" "$tmp/bridge.err" | tail -1 | sed 's/.*pipeline: //'; }
-echo "soak: $minutes min, replay 60 frames/s 820x616 -> igtbridge (pipeline, CPU) -> 8 clients, loopback"
+echo "soak: $minutes min, replay 60 frames/s 820x616 -> igtbridge (pipeline, CPU) -> 8 clients, loopback;" \
+  "$stalled stalled clients join at half time"
 printf "%6s %10s %5s %8s %8s  %s\n" "t (s)" "RSS (kB)" "fds" "in" "out" "last summary"
-base_rss="" base_fds="" t=0 half_counts=()
+counts() { for c in $(seq 8); do wc -l <"$tmp/client$c.out"; done | tr '\n' ' '; }
+base_rss="" base_fds="" t=0 quarter_t="" quarter_counts="" half_t="" half_counts="" half_rss="" settled_rss=""
 t0=$(date +%s)
 while [ "$t" -lt "$seconds" ]; do
   step=$(( seconds - t < 10 ? seconds - t : 10 ))
@@ -55,22 +70,50 @@ while [ "$t" -lt "$seconds" ]; do
   frames_in=$(grep -o '"frame": [0-9]*' "$tmp/kpi.jsonl" 2>/dev/null | tail -1 | grep -o '[0-9]*$' || echo 0)
   dropped=$(tail -1 "$tmp/kpi.jsonl" 2>/dev/null | grep -o '"dropped": [0-9]*' | grep -o '[0-9]*$' || echo 0)
   printf "%6d %10s %5s %8s %8s  %s\n" "$t" "$(rss)" "$(fds)" "$((frames_in + dropped))" "$lines" "$(summary)"
-  if [ -z "$base_rss" ] && { [ "$t" -ge 60 ] || [ "$seconds" -le 60 ]; }; then base_rss=$(rss); base_fds=$(fds); fi
-  if [ -z "${half_counts[*]:-}" ] && [ "$t" -ge $((seconds / 2)) ]; then
-    for c in $(seq 8); do half_counts+=("$(wc -l <"$tmp/client$c.out")"); done
+  # Baseline after the warm-up: one minute, or a third of a shorter run.
+  if [ -z "$base_rss" ] && { [ "$t" -ge 60 ] || [ "$t" -ge $((seconds / 3)) ]; }; then base_rss=$(rss); base_fds=$(fds); fi
+  if [ -z "$quarter_t" ] && [ "$t" -ge $((seconds / 4)) ]; then quarter_t=$t; quarter_counts=$(counts); fi
+  # The sample after the stalled clients came: their queues are full by then.
+  if [ -n "$half_t" ] && [ -z "$settled_rss" ]; then settled_rss=$(rss); fi
+  if [ -z "$half_t" ] && [ "$t" -ge $((seconds / 2)) ]; then
+    half_t=$t half_counts=$(counts) half_rss=$(rss)
+    for _ in $(seq "$stalled"); do
+      # Connects and never reads: the bridge's queue for it fills and stays full.
+      ( exec 3<>"/dev/tcp/127.0.0.1/$out_port" && exec sleep $((seconds + 60)) ) 2>/dev/null &
+      pids+=($!)
+    done
+    [ "$stalled" -gt 0 ] && echo "       ($stalled stalled clients connected)"
   fi
 done
+end_t=$t
 end_rss=$(rss)
 end_fds=$(fds)
-growth=$((end_rss - base_rss))
+end_counts=$(counts)
+settled_rss=${settled_rss:-$end_rss}
+step=$((settled_rss - half_rss))
+# Growth while running steadily: before the stalled clients, and after their
+# queues filled; the step between is what the stalled clients cost (bounded).
+growth=$(( (half_rss - base_rss) + (end_rss - settled_rss) ))
 status=0
-echo "RSS: $base_rss kB -> $end_rss kB (growth $growth kB, limit $max_growth kB); fds: $base_fds -> $end_fds"
+echo "RSS: $base_rss kB -> $half_rss kB at half time, $settled_rss kB once $stalled stalled clients' queues filled" \
+  "(+$step kB, limit $max_stalled kB), $end_rss kB at the end; growth outside that step $growth kB (limit $max_growth kB)"
+echo "fds: $base_fds -> $end_fds (+$stalled stalled clients' sockets allowed)"
+read -r -a q <<<"$quarter_counts"
+read -r -a h <<<"$half_counts"
+read -r -a e <<<"$end_counts"
 for c in $(seq 8); do
-  n=$(wc -l <"$tmp/client$c.out")
-  echo "  client $c: $n messages (at half time ${half_counts[$((c - 1))]:-?})"
-  [ "$n" -gt "${half_counts[$((c - 1))]:-0}" ] || { echo "FAIL: client $c starved in the second half"; status=1; }
+  i=$((c - 1))
+  before=$(awk -v a="${q[$i]}" -v b="${h[$i]}" -v dt=$((half_t - quarter_t)) 'BEGIN { printf "%.1f", (dt > 0 ? (b - a) / dt : 0) }')
+  after=$(awk -v a="${h[$i]}" -v b="${e[$i]}" -v dt=$((end_t - half_t)) 'BEGIN { printf "%.1f", (dt > 0 ? (b - a) / dt : 0) }')
+  ratio=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')
+  echo "  client $c: ${e[$i]} messages (at half time ${h[$i]}); ${before} msg/s before the stalled clients, ${after} msg/s with them (ratio $ratio)"
+  [ "${e[$i]}" -gt "${h[$i]}" ] || { echo "FAIL: client $c starved in the second half"; status=1; }
+  if [ "$stalled" -gt 0 ] && awk -v r="$ratio" -v m="$min_ratio" 'BEGIN { exit !(r < m) }'; then
+    echo "FAIL: client $c slowed to $ratio of its rate with stalled clients attached (limit $min_ratio)"; status=1
+  fi
 done
-[ "$end_fds" -le "$base_fds" ] || { echo "FAIL: fds grew"; status=1; }
+[ "$end_fds" -le $((base_fds + stalled)) ] || { echo "FAIL: fds grew"; status=1; }
 [ "$growth" -le "$max_growth" ] || { echo "FAIL: RSS grew by $growth kB"; status=1; }
+[ "$step" -le "$max_stalled" ] || { echo "FAIL: the stalled clients cost $step kB"; status=1; }
 [ "$status" = 0 ] && echo "soak: passed" || echo "soak: FAILED"
 exit "$status"
