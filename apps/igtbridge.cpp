@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
       }
     };
     if (pipeline) {
+      const std::string device = pipeline->device().str();
       std::unique_ptr<igtb::InferenceBridge> made;
       try {
         made = std::make_unique<igtb::InferenceBridge>(igtb::inference_options(cfg), std::move(pipeline));
@@ -105,12 +106,11 @@ int main(int argc, char** argv) {
       }
       igtb::InferenceBridge& bridge = *made;
       bridge.start();
-      igtb::InferenceStats before = bridge.stats();
-      every_interval([&](double dt) {
-        const igtb::InferenceStats now = bridge.stats();
-        spdlog::info("{}", igtb::inference_summary(now, before, dt, bridge.take_latencies()));
-        before = now;
-      });
+      igtb::Monitor monitor(bridge, igtb::monitor_options(cfg, device));
+      while (!igtb::app::stop_requested()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        monitor.poll();
+      }
       spdlog::info("stopping");
       bridge.stop();
       const auto s = bridge.stats();

@@ -123,6 +123,13 @@ void InferenceBridge::process(Pending& p) {
   latencies_.push_back(rep.e2e_ms);
 }
 
+void InferenceBridge::send_text(const std::string& device, const std::string& text) {
+  const auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto m = both_versions(Envelope{"STRING", device, timestamp_from_seconds(now), 1, 0, {}},
+                               [&](const Envelope& e) { return encode_string(e, Text{3, text}); });
+  relay_.server().broadcast(m.first, m.second);
+}
+
 InferenceStats InferenceBridge::stats() const {
   InferenceStats s;
   s.relay = relay_.stats();

@@ -53,6 +53,8 @@ class InferenceBridge {
   std::uint16_t input_port() const { return relay_.input_port(); }
   std::string upstream_name() const { return relay_.upstream_name(); }
   InferenceStats stats() const;
+  /// One STRING message (`text`, UTF-8) to every client, in both header versions.
+  void send_text(const std::string& device, const std::string& text);
   /// End-to-end latencies (ms) of the frames processed since the last call.
   std::vector<double> take_latencies();
 

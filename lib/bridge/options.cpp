@@ -63,4 +63,14 @@ InferenceOptions inference_options(const config::BridgeConfig& cfg) {
   return o;
 }
 
+MonitorOptions monitor_options(const config::BridgeConfig& cfg, const std::string& model_device) {
+  MonitorOptions o;
+  o.status_interval_s = cfg.output.status_interval_s;
+  o.summary_interval_s = cfg.log.summary_interval_s;
+  o.status_device = cfg.output.status_device;
+  o.model_device = model_device;
+  o.precision = cfg.models.precision;
+  return o;
+}
+
 }  // namespace igtb

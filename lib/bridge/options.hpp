@@ -2,6 +2,7 @@
 #pragma once
 
 #include "bridge/inference_bridge.hpp"
+#include "bridge/monitor.hpp"
 #include "bridge/relay.hpp"
 #include "config/config.hpp"
 #include "pipeline/pipeline.hpp"
@@ -11,5 +12,7 @@ namespace igtb {
 RelayOptions relay_options(const config::BridgeConfig& cfg);
 PipelineOptions pipeline_options(const config::BridgeConfig& cfg);
 InferenceOptions inference_options(const config::BridgeConfig& cfg);
+/// `model_device`: where the models actually run (e.g. "cuda:0").
+MonitorOptions monitor_options(const config::BridgeConfig& cfg, const std::string& model_device);
 
 }  // namespace igtb

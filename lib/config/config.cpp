@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace igtb::config {
@@ -94,6 +95,10 @@ std::vector<Field> fields() {
             "device name of the contour POLYDATA"),
       field("output.state_device", at(&B::output, &O::state_device), device_name,
             "device name of the per-frame STRING with the JSON state"),
+      field("output.status_device", at(&B::output, &O::status_device), device_name,
+            "device name of the STRING with the bridge's health (fps, drops, latency, clients)"),
+      field("output.status_interval_s", at(&B::output, &O::status_interval_s), Real{0, false, 3600},
+            "seconds between health STRING messages; 0 = none"),
 
       field("pipeline.enabled", at(&B::pipeline, &P::enabled), Bool{},
             "run the inference pipeline; false: relay images and transforms unchanged"),
@@ -162,12 +167,18 @@ std::vector<Check> checks() {
          if (c.models.precision == "fp32" || c.models.device != "cpu") return {};
          return "models.precision " + c.models.precision + " needs a cuda device (models.device is cpu); use fp32";
        }},
-      {{"output.mask_device", "output.contour_device", "output.state_device"},
+      {{"output.mask_device", "output.contour_device", "output.state_device", "output.status_device"},
        [](const B& c) -> std::string {
          const auto& o = c.output;
-         if (o.mask_device != o.contour_device && o.mask_device != o.state_device && o.contour_device != o.state_device)
-           return {};
-         return "output.mask_device, output.contour_device and output.state_device must differ";
+         const std::set<std::string> names{o.mask_device, o.contour_device, o.state_device, o.status_device};
+         if (names.size() == 4) return {};
+         return "output.mask_device, output.contour_device, output.state_device and output.status_device must differ";
+       }},
+      {{"output.status_interval_s"},
+       [](const B& c) -> std::string {
+         const double v = c.output.status_interval_s;
+         if (v == 0 || v >= 0.1) return {};
+         return "output.status_interval_s (" + format_double(v) + ") must be 0 (off) or at least 0.1";
        }},
       {{"input.reconnect_initial_s", "input.reconnect_max_s"},
        [](const B& c) -> std::string {

@@ -42,6 +42,8 @@ struct OutputConfig {
   std::string mask_device = "BoneMask";         // IMAGE label map
   std::string contour_device = "BoneContour";   // POLYDATA contours
   std::string state_device = "BoneMaskState";   // STRING JSON state per frame
+  std::string status_device = "IgtbridgeStatus";  // STRING JSON health every status_interval_s
+  double status_interval_s = 1.0;               // 0 = no status messages; else 0.1..3600
 };
 
 struct PipelineConfig {

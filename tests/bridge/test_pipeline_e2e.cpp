@@ -5,6 +5,7 @@
 // segmentation against the true disks, the label map's geometry against the
 // input IMAGE, stable ids, the FSM's states, and the contours' positions.
 #include "bridge/inference_bridge.hpp"
+#include "bridge/monitor.hpp"
 
 #include <cmath>
 #include <filesystem>
@@ -93,6 +94,21 @@ TEST_CASE("replay -> igtbridge (demo models, CPU) -> listen: masks, geometry, id
   io.relay.downstream.drop_when_full = false;  // the test wants every produced frame
   InferenceBridge bridge(io, std::make_unique<Pipeline>(PipelineOptions{}));
   bridge.start();
+  // The daemon's health messages, polled as igtbridge does (every 50 ms).
+  MonitorOptions mo;
+  mo.status_interval_s = 0.25;
+  mo.summary_interval_s = 60;
+  mo.model_device = "cpu";
+  mo.precision = "fp32";
+  Monitor monitor(bridge, mo);
+  std::atomic<bool> monitoring{true};
+  std::thread monitor_thread([&] {
+    while (monitoring) {
+      monitor.poll();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  std::vector<std::string> statuses;
 
   Received got;
   std::mutex m;
@@ -114,13 +130,16 @@ TEST_CASE("replay -> igtbridge (demo models, CPU) -> listen: masks, geometry, id
             got.mask_messages.emplace(f, msg);
           }
           if (msg.type() == "POLYDATA") got.contours[f] = decode_polydata(msg);
-          if (msg.type() == "STRING") got.states[f] = decode_string(msg).text;
+          if (msg.type() == "STRING" && msg.device() == "IgtbridgeStatus") statuses.push_back(decode_string(msg).text);
+          else if (msg.type() == "STRING") got.states[f] = decode_string(msg).text;
         });
   });
   for (int i = 0; i < 200 && bridge.stats().relay.clients < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
   REQUIRE(bridge.stats().relay.clients == 1);
   const ReplayStats rs = replay.run();
   listener.join();
+  monitoring = false;
+  monitor_thread.join();
   bridge.stop();
   std::filesystem::remove(recording);
 
@@ -131,6 +150,27 @@ TEST_CASE("replay -> igtbridge (demo models, CPU) -> listen: masks, geometry, id
   CHECK(st.frames_in == kFrames);
   CHECK(st.failed == 0);
   CHECK(st.processed + st.dropped == kFrames);
+
+  // Health messages: one every 0.25 s while the stream ran, each with every
+  // field; frames went through and the listener was seen as a client.
+  INFO("status messages: " << statuses.size());
+  CHECK(statuses.size() >= 4);
+  CHECK(monitor.statuses_sent() >= statuses.size());
+  const std::regex status_re(
+      R"re(\{"uptime_s": [0-9.]+, "fps_in": [0-9.]+, "fps_out": ([0-9.]+), "dropped": [0-9]+, "dropped_total": [0-9]+, )re"
+      R"re("failed": 0, "failed_total": 0, "e2e_p50_ms": (null|[0-9.]+), "e2e_p99_ms": (null|[0-9.]+), "clients": 1, )re"
+      R"re("client_drops_total": [0-9]+, "upstream": "(connected|not connected)", "model_device": "cpu", "precision": "fp32"\})re");
+  double best_fps = 0;
+  int with_latency = 0;
+  for (const auto& text : statuses) {
+    std::smatch sm;
+    INFO(text);
+    REQUIRE(std::regex_match(text, sm, status_re));
+    best_fps = std::max(best_fps, std::stod(sm[1].str()));
+    with_latency += sm[2].str() != "null" ? 1 : 0;
+  }
+  CHECK(best_fps > 1.0);
+  CHECK(with_latency >= 1);
   REQUIRE(got.states.size() == st.processed);
   REQUIRE(got.masks.size() == st.processed);
   REQUIRE(got.contours.size() == st.processed);

@@ -80,7 +80,7 @@ TEST_CASE("the shipped file lists every key, each with a comment above it") {
 
 TEST_CASE("config_keys: one entry per key, documented") {
   const auto keys = config_keys();
-  CHECK(keys.size() == 46);
+  CHECK(keys.size() == 48);
   std::set<std::string> names;
   for (const auto& k : keys) {
     INFO(k.key);
@@ -461,6 +461,12 @@ TEST_CASE("pipeline keys: models, thresholds, matcher, FSM, KPI, output names") 
         std::string::npos);
   CHECK(parse_error("visibility:\n  lost_after_frames: 0\n").find("t.yaml:2: visibility.lost_after_frames") == 0);
   CHECK(parse_error("output:\n  contour_device: BoneMask\n").find("must differ") != std::string::npos);
+  CHECK(parse_error("output:\n  status_device: BoneMaskState\n").find("output.status_device must differ") !=
+        std::string::npos);
+  CHECK(parse_error("output:\n  status_interval_s: 0.05\n") ==
+        "t.yaml:2: output.status_interval_s (0.05) must be 0 (off) or at least 0.1");
+  CHECK(parse_error("output:\n  status_interval_s: -1\n").find("t.yaml:2: output.status_interval_s: expected") == 0);
+  CHECK(default_config({"output.status_interval_s=0"}).output.status_interval_s == 0);
   CHECK(parse_error("output:\n  mask_device: ThisNameIsLongerThan20\n").find("1..20 printable ASCII") != std::string::npos);
   CHECK(set_error({"kpi.path=/tmp/a\tb"}).find("kpi.path: expected a file path") != std::string::npos);
   CHECK(default_config({"kpi.path=\"\""}).kpi.path.empty());
@@ -478,7 +484,7 @@ TEST_CASE("allow-lists: IPv4 addresses and CIDR blocks, anything else named") {
 }
 
 TEST_CASE("malformed YAML that made yaml-cpp 0.7's LoadAll loop forever is one error (found by fuzz_config)") {
-  for (const std::string text : {std::string(",\n"), std::string("\x2c\x2d\x2d\x0a\x6f\xe9\x00\x00\x20\x32\x7d\x4a", 12)}) {
+  for (const std::string& text : {std::string(",\n"), std::string("\x2c\x2d\x2d\x0a\x6f\xe9\x00\x00\x20\x32\x7d\x4a", 12)}) {
     const std::string e = parse_error(text);
     INFO(e);
     CHECK(e.rfind("t.yaml", 0) == 0);

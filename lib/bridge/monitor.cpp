@@ -1,0 +1,75 @@
+#include "bridge/monitor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "bridge/frame_report.hpp"
+#include "core/percentile.hpp"
+
+namespace igtb {
+namespace {
+
+std::string number(double v, int decimals) {
+  if (!std::isfinite(v)) return "null";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+double seconds_between(Monitor::Clock::time_point a, Monitor::Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+}  // namespace
+
+std::string status_json(const InferenceStats& now, const InferenceStats& before, double seconds, double uptime_s,
+                        const std::vector<double>& lat, const MonitorOptions& o) {
+  const double dt = seconds > 0 ? seconds : 1;
+  const double nan = std::nan("");
+  return "{\"uptime_s\": " + number(uptime_s, 1) +
+         ", \"fps_in\": " + number(double(now.frames_in - before.frames_in) / dt, 1) +
+         ", \"fps_out\": " + number(double(now.processed - before.processed) / dt, 1) +
+         ", \"dropped\": " + std::to_string(now.dropped - before.dropped) +
+         ", \"dropped_total\": " + std::to_string(now.dropped) +
+         ", \"failed\": " + std::to_string(now.failed - before.failed) +
+         ", \"failed_total\": " + std::to_string(now.failed) +
+         ", \"e2e_p50_ms\": " + number(lat.empty() ? nan : percentile(lat, 50), 2) +
+         ", \"e2e_p99_ms\": " + number(lat.empty() ? nan : percentile(lat, 99), 2) +
+         ", \"clients\": " + std::to_string(now.relay.clients) +
+         ", \"client_drops_total\": " + std::to_string(now.relay.dropped) +
+         ", \"upstream\": \"" + (now.relay.upstream_connected ? "connected" : "not connected") +
+         "\", \"model_device\": " + json_string(o.model_device) + ", \"precision\": " + json_string(o.precision) + "}";
+}
+
+Monitor::Monitor(InferenceBridge& bridge, MonitorOptions options)
+    : bridge_(bridge), opt_(std::move(options)), start_(Clock::now()), last_status_(start_), last_summary_(start_),
+      status_before_(bridge.stats()), summary_before_(status_before_) {}
+
+void Monitor::poll(Clock::time_point now) {
+  const bool status_due = opt_.status_interval_s > 0 && seconds_between(last_status_, now) >= opt_.status_interval_s;
+  const bool summary_due = seconds_between(last_summary_, now) >= opt_.summary_interval_s;
+  if (!status_due && !summary_due) return;
+  // One reader of the bridge's latencies: both windows are fed from here.
+  const std::vector<double> lat = bridge_.take_latencies();
+  status_lat_.insert(status_lat_.end(), lat.begin(), lat.end());
+  summary_lat_.insert(summary_lat_.end(), lat.begin(), lat.end());
+  const InferenceStats s = bridge_.stats();
+  if (status_due) {
+    bridge_.send_text(opt_.status_device, status_json(s, status_before_, seconds_between(last_status_, now),
+                                                      seconds_between(start_, now), status_lat_, opt_));
+    ++sent_;
+    status_before_ = s;
+    status_lat_.clear();
+    last_status_ = now;
+  }
+  if (summary_due) {
+    spdlog::info("{}", inference_summary(s, summary_before_, seconds_between(last_summary_, now), summary_lat_));
+    summary_before_ = s;
+    summary_lat_.clear();
+    last_summary_ = now;
+  }
+}
+
+}  // namespace igtb

@@ -1,0 +1,51 @@
+// Health of a running bridge, for the log and for Slicer: every
+// `status_interval_s` one STRING message (device `status_device`, one JSON
+// object) goes to every client, and every `summary_interval_s` one summary
+// line goes to the log. Both describe the interval since the last one:
+//   {"uptime_s": 12.0, "fps_in": 30.0, "fps_out": 29.9, "dropped": 0,
+//    "dropped_total": 3, "failed": 0, "failed_total": 0, "e2e_p50_ms": 5.1,
+//    "e2e_p99_ms": 6.3, "clients": 1, "client_drops_total": 0,
+//    "upstream": "connected", "model_device": "cuda:0", "precision": "fp16"}
+// Latency percentiles are null when no frame was processed in the interval.
+// The owner calls poll() often (the daemon: every 50 ms); nothing here sleeps.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "bridge/inference_bridge.hpp"
+
+namespace igtb {
+
+struct MonitorOptions {
+  double status_interval_s = 1.0;   ///< 0 = no status messages
+  double summary_interval_s = 5.0;  ///< > 0
+  std::string status_device = "IgtbridgeStatus";
+  std::string model_device;         ///< e.g. "cuda:0", reported as is
+  std::string precision;            ///< e.g. "fp16"
+};
+
+/// The status JSON of one interval (pure: for tests and the monitor).
+std::string status_json(const InferenceStats& now, const InferenceStats& before, double seconds, double uptime_s,
+                        const std::vector<double>& latencies_ms, const MonitorOptions& o);
+
+class Monitor {
+ public:
+  using Clock = std::chrono::steady_clock;
+  Monitor(InferenceBridge& bridge, MonitorOptions options);
+
+  /// Sends the status message and writes the summary line when they are due.
+  void poll(Clock::time_point now = Clock::now());
+  std::uint64_t statuses_sent() const { return sent_; }
+
+ private:
+  InferenceBridge& bridge_;
+  MonitorOptions opt_;
+  Clock::time_point start_, last_status_, last_summary_;
+  InferenceStats status_before_, summary_before_;
+  std::vector<double> status_lat_, summary_lat_;
+  std::uint64_t sent_ = 0;
+};
+
+}  // namespace igtb
