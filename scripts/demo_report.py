@@ -440,6 +440,9 @@ class Kpi:
                     if num(v) is not None:
                         self.stages.setdefault(str(k), []).append(num(v))
         ts = [num(r.get("timestamp")) for r in records]
+        first = next((t for t in ts if t is not None), None)
+        # Seconds since the first frame's timestamp (NaN where a line has none).
+        self.t = np.array([t - first if t is not None else np.nan for t in ts], dtype=float)
         ts = [t for t in ts if t is not None]
         self.fps = (len(ts) - 1) / (max(ts) - min(ts)) if len(ts) >= 2 and max(ts) > min(ts) else None
         self.by_ts = {ts_key(num(r.get("timestamp"))): r for r in records if num(r.get("timestamp")) is not None}
@@ -530,8 +533,13 @@ def draw_overlay(frame, kpi, image_dev, out_path):
     plt.close(fig)
 
 
-def draw_latency(kpi, out_path):
+def draw_latency(kpi, out_path, x_axis="frame", title=None):
+    """Histogram, per-stage bars and latency over frames (x_axis="frame") or
+    over the frames' timestamps (x_axis="time", seconds since the first)."""
+    x = kpi.x if x_axis == "frame" else kpi.t
     fig = plt.figure(figsize=(12, 8), dpi=100)
+    if title:
+        fig.suptitle(title)
     gs = fig.add_gridspec(2, 2, height_ratios=[1, 1.1])
     ax_h, ax_s, ax_t = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1]), fig.add_subplot(gs[1, :])
     marks = [(50, "tab:green"), (95, "tab:orange"), (99, "tab:red")]
@@ -569,7 +577,7 @@ def draw_latency(kpi, out_path):
     ax_s.set_xlabel("ms")
     ax_s.set_title("per-stage time")
 
-    ax_t.plot(kpi.x[kpi.ok], kpi.e2e[kpi.ok], ".-", ms=3, lw=0.6, color="tab:blue", label="e2e")
+    ax_t.plot(x[kpi.ok], kpi.e2e[kpi.ok], ".-", ms=3, lw=0.6, color="tab:blue", label="e2e")
     if len(e2e):
         for q, c in marks:
             ax_t.axhline(pct(e2e, q), color=c, ls="--", lw=1, label="p%d" % q)
@@ -584,24 +592,24 @@ def draw_latency(kpi, out_path):
             prev = v
     if inc.any():
         total = int(kpi.dropped_last or 0)
-        ax_t.vlines(kpi.x[inc], 0, top * 1.05, colors="tab:red", alpha=0.25, lw=1)
-        ax_t.plot(kpi.x[inc], np.full(inc.sum(), top * 1.05), "v", color="tab:red", ms=5,
+        ax_t.vlines(x[inc], 0, top * 1.05, colors="tab:red", alpha=0.25, lw=1)
+        ax_t.plot(x[inc], np.full(inc.sum(), top * 1.05), "v", color="tab:red", ms=5,
                   label="drops (%d in all)" % total)
         if inc.sum() <= 60:  # how many were dropped before each marked frame
             last = 0.0
             for i in range(len(d)):
                 if inc[i]:
-                    ax_t.text(kpi.x[i], top * 1.08, "+%d" % (d[i] - last), ha="center", fontsize=7, color="tab:red")
+                    ax_t.text(x[i], top * 1.08, "+%d" % (d[i] - last), ha="center", fontsize=7, color="tab:red")
                 if not np.isnan(d[i]):
                     last = d[i]
     failed = np.array(kpi.failed, dtype=bool)
     if failed.any():
-        ax_t.plot(kpi.x[failed], np.full(failed.sum(), top * 0.02), "x", color="black", ms=6,
+        ax_t.plot(x[failed], np.full(failed.sum(), top * 0.02), "x", color="black", ms=6,
                   label="failed (%d)" % failed.sum())
     ax_t.set_ylim(0, top * 1.3)
-    ax_t.set_xlabel("frame")
+    ax_t.set_xlabel("frame" if x_axis == "frame" else "time since the first frame (s)")
     ax_t.set_ylabel("e2e latency (ms)")
-    ax_t.set_title("latency over frames")
+    ax_t.set_title("latency over frames" if x_axis == "frame" else "latency over time")
     ax_t.legend(fontsize=8, loc="upper center", ncol=6)
     fig.tight_layout()
     fig.savefig(out_path)
