@@ -24,8 +24,10 @@ std::optional<ScalarType> element_type(const std::string& name) {
   return std::nullopt;
 }
 
-/// Reads header lines up to ElementDataFile = LOCAL; returns the data offset.
-std::uint64_t read_header(std::ifstream& in, HeaderFields& header) {
+/// Reads header lines up to ElementDataFile; returns the data offset (LOCAL:
+/// right after the header) and sets block.data_path for a detached data file
+/// (a plain file name next to the header, as .mhd + .raw/.zraw pairs have).
+std::uint64_t read_header(std::ifstream& in, HeaderFields& header, const std::string& path, detail::PixelBlock& block) {
   std::string line;
   for (std::size_t number = 1; detail::read_line(in, line); ++number) {
     if (detail::trim(line).empty()) continue;
@@ -36,12 +38,17 @@ std::uint64_t read_header(std::ifstream& in, HeaderFields& header) {
     header.add(key, std::string_view(line).substr(eq + 1));
     if (key == "ElementDataFile") {
       const std::string& value = header.require(key);
-      if (value != "LOCAL")
-        header.fail(key, "detached data file " + detail::quoted(value) + " is not supported (only LOCAL)");
-      return static_cast<std::uint64_t>(in.tellg());
+      if (value == "LOCAL") return static_cast<std::uint64_t>(in.tellg());
+      if (value.find('/') != std::string::npos || value == "." || value == ".." || value.find(' ') != std::string::npos ||
+          value == "LIST")
+        header.fail(key, "data file " + detail::quoted(value) +
+                             " is not supported (LOCAL or one file name in the header's directory)");
+      const std::size_t slash = path.find_last_of('/');
+      block.data_path = (slash == std::string::npos ? std::string() : path.substr(0, slash + 1)) + value;
+      return 0;
     }
   }
-  header.fail("ElementDataFile", "missing: the header has no 'ElementDataFile = LOCAL' line");
+  header.fail("ElementDataFile", "missing: the header has no 'ElementDataFile' line");
 }
 
 const std::string* first_of(const HeaderFields& h, std::initializer_list<const char*> keys, std::string& found) {
@@ -79,7 +86,7 @@ Sequence read_metaimage(const std::string& path) {
   if (!in) throw SequenceError(path, "", "cannot open the file");
   HeaderFields h(path);
   detail::PixelBlock block;
-  block.offset = read_header(in, h);
+  block.offset = read_header(in, h, path, block);
   in.close();
 
   Sequence seq;

@@ -51,8 +51,9 @@ void swap_bytes(std::uint8_t* data, std::size_t size, std::size_t width) {
 }
 
 void read_pixels(Sequence& seq, const PixelBlock& block, std::uint64_t bytes) {
-  std::ifstream in(seq.path, std::ios::binary | std::ios::ate);
-  if (!in) throw SequenceError(seq.path, "", "cannot open the file");
+  const std::string& file = block.data_path.empty() ? seq.path : block.data_path;
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
+  if (!in) throw SequenceError(seq.path, "", "cannot open the data file " + file);
   const auto file_size = static_cast<std::uint64_t>(in.tellg());
   const std::uint64_t remaining = file_size > block.offset ? file_size - block.offset : 0;
   const std::string expect = "expected " + std::to_string(bytes) + " bytes of pixel data";

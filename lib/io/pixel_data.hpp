@@ -18,6 +18,7 @@ constexpr std::uint64_t kMaxInflatedBytes = std::uint64_t{4} << 30;
 
 struct PixelBlock {
   std::uint64_t offset = 0;    ///< where the data starts in the file
+  std::string data_path;       ///< the file holding the data; "" = seq.path (LOCAL)
   bool deflated = false;       ///< a zlib or gzip stream rather than raw bytes
   std::optional<std::uint64_t> stored_size;  ///< bytes of the stream, when the header says
   bool swap = false;           ///< file byte order differs from the host's

@@ -41,9 +41,9 @@ Sequence read_sequence(const std::string& path) {
   if (!std::filesystem::is_regular_file(path, ec)) {
     throw SequenceError(path, "", std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
   }
-  if (has_suffix(path, ".mha")) return read_metaimage(path);
+  if (has_suffix(path, ".mha") || has_suffix(path, ".mhd")) return read_metaimage(path);
   if (has_suffix(path, ".nrrd")) return read_nrrd(path);
-  throw SequenceError(path, "", "unknown sequence file extension (expected .mha or .nrrd)");
+  throw SequenceError(path, "", "unknown sequence file extension (expected .mha, .mhd or .nrrd)");
 }
 
 }  // namespace igtb::io

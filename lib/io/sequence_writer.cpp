@@ -46,31 +46,21 @@ void check_value(const std::string& path, const std::string& key, const std::str
 
 }  // namespace
 
-void write_metaimage_sequence(const std::string& path, const Sequence& seq, bool compress) {
-  const std::size_t frames = seq.frames.size();
-  if (frames == 0) throw SequenceError(path, "DimSize", "a sequence needs at least one frame");
-  if (seq.pixels.size() != seq.frame_bytes() * frames)
-    throw SequenceError(path, "DimSize",
-                        std::to_string(seq.pixels.size()) + " pixel bytes for " + std::to_string(frames) +
-                            " frames of " + std::to_string(seq.frame_bytes()) + " bytes");
+std::string metaimage_sequence_header(const Sequence& seq, std::size_t frames, bool compress,
+                                      std::uint64_t compressed_size, const std::string& element_data_file) {
+  const std::string& path = seq.path;
+  if (frames > seq.frames.size())
+    throw SequenceError(path, "DimSize", std::to_string(frames) + " frames but metadata for " +
+                                             std::to_string(seq.frames.size()));
+  if (element_data_file.empty() || element_data_file.find_first_of("\r\n") != std::string::npos)
+    throw SequenceError(path, "ElementDataFile", "not a file name");
   const bool volume = seq.frame_dims[2] > 1;
   const int ndims = volume ? 4 : 3;
-
-  std::string data;
-  if (compress) {
-    uLongf size = compressBound(static_cast<uLong>(seq.pixels.size()));
-    data.resize(size);
-    if (compress2(reinterpret_cast<Bytef*>(data.data()), &size, seq.pixels.data(),
-                  static_cast<uLong>(seq.pixels.size()), Z_DEFAULT_COMPRESSION) != Z_OK)
-      throw SequenceError(path, "CompressedData", "zlib compression failed");
-    data.resize(size);
-  }
-
   std::ostringstream h;
   h << "ObjectType = Image\nNDims = " << ndims << "\nAnatomicalOrientation = RAI\nBinaryData = True\n"
     << "BinaryDataByteOrderMSB = False\nCenterOfRotation = 0 0 0" << (volume ? " 0" : "") << "\n"
     << "CompressedData = " << (compress ? "True" : "False") << "\n";
-  if (compress) h << "CompressedDataSize = " << data.size() << "\n";
+  if (compress) h << "CompressedDataSize = " << compressed_size << "\n";
   h << "DimSize = " << seq.frame_dims[0] << " " << seq.frame_dims[1] << " ";
   if (volume) h << seq.frame_dims[2] << " ";
   h << frames << "\n";
@@ -114,11 +104,33 @@ void write_metaimage_sequence(const std::string& path, const Sequence& seq, bool
     h << frame_key(i, "Timestamp") << " = " << num(f.timestamp) << "\n";
     h << frame_key(i, "ImageStatus") << " = " << (f.image_valid ? "OK" : "INVALID") << "\n";
   }
-  h << "ElementDataFile = LOCAL\n";
+  h << "ElementDataFile = " << element_data_file << "\n";
+  return h.str();
+}
+
+void write_metaimage_sequence(const std::string& path, const Sequence& seq, bool compress) {
+  const std::size_t frames = seq.frames.size();
+  if (frames == 0) throw SequenceError(path, "DimSize", "a sequence needs at least one frame");
+  if (seq.pixels.size() != seq.frame_bytes() * frames)
+    throw SequenceError(path, "DimSize",
+                        std::to_string(seq.pixels.size()) + " pixel bytes for " + std::to_string(frames) +
+                            " frames of " + std::to_string(seq.frame_bytes()) + " bytes");
+  std::string data;
+  if (compress) {
+    uLongf size = compressBound(static_cast<uLong>(seq.pixels.size()));
+    data.resize(size);
+    if (compress2(reinterpret_cast<Bytef*>(data.data()), &size, seq.pixels.data(),
+                  static_cast<uLong>(seq.pixels.size()), Z_DEFAULT_COMPRESSION) != Z_OK)
+      throw SequenceError(path, "CompressedData", "zlib compression failed");
+    data.resize(size);
+  }
+  Sequence named = seq;  // header errors name the path written
+  named.path = path;
+  named.pixels.clear();
+  const std::string header = metaimage_sequence_header(named, frames, compress, data.size(), "LOCAL");
 
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw SequenceError(path, "", std::string("cannot open for writing: ") + std::strerror(errno));
-  const std::string header = h.str();
   out.write(header.data(), std::streamsize(header.size()));
   if (compress)
     out.write(data.data(), std::streamsize(data.size()));

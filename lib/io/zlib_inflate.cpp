@@ -55,7 +55,24 @@ void inflate_exact(const std::uint8_t* in, std::size_t in_size, std::uint8_t* ou
       break;
     }
     if (rc == Z_BUF_ERROR && out_used == out_size) {
-      throw InflateError("the stream holds more than the expected " + std::to_string(out_size) + " bytes");
+      // Output full. What input is left may still hold no data: the empty
+      // stored block of a flush (a stream recorded frame by frame and read
+      // before its end), or the end of the stream. Drain it into one scratch
+      // byte: any byte out means the stream is longer than the header says.
+      std::uint8_t scratch = 0;
+      for (;;) {
+        if (z->avail_in == 0) z->avail_in = static_cast<uInt>(std::min(kChunk, in_size - in_used));
+        const uInt in_left = z->avail_in;
+        z->next_out = &scratch;
+        z->avail_out = 1;
+        const int drc = inflate(z.operator->(), Z_NO_FLUSH);
+        in_used += in_left - z->avail_in;
+        if (z->avail_out == 0)
+          throw InflateError("the stream holds more than the expected " + std::to_string(out_size) + " bytes");
+        if (drc == Z_STREAM_END || drc == Z_BUF_ERROR) break;
+        if (drc != Z_OK) throw InflateError(zlib_message(*z.operator->(), drc));
+      }
+      break;
     }
     if (rc == Z_BUF_ERROR && in_used == in_size) break;  // input ended mid-stream
     if (rc != Z_OK) throw InflateError(zlib_message(*z.operator->(), rc));

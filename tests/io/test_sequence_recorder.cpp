@@ -1,0 +1,86 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "io/sequence.hpp"
+#include "io/sequence_recorder.hpp"
+#include "test_util.hpp"
+
+using namespace igtb;
+using namespace igtb::io;
+
+namespace {
+
+/// The first `n` frames of `s` (metadata and pixels).
+Sequence first_frames(const Sequence& s, std::size_t n) {
+  Sequence out = s;
+  out.frames.resize(n);
+  out.pixels.resize(n * s.frame_bytes());
+  return out;
+}
+
+void check_same(const Sequence& a, const Sequence& b) {
+  CHECK(a.frame_dims == b.frame_dims);
+  CHECK(a.components == b.components);
+  CHECK(a.scalar == b.scalar);
+  CHECK(a.spacing == b.spacing);
+  CHECK(a.origin == b.origin);
+  CHECK(a.direction == b.direction);
+  CHECK(a.pixels == b.pixels);
+  REQUIRE(a.frames.size() == b.frames.size());
+  for (std::size_t i = 0; i < a.frames.size(); ++i) {
+    CHECK(a.frames[i].timestamp == b.frames[i].timestamp);
+    CHECK(a.frames[i].fields == b.frames[i].fields);
+    REQUIRE(a.frames[i].transforms.size() == b.frames[i].transforms.size());
+    for (std::size_t t = 0; t < a.frames[i].transforms.size(); ++t) {
+      CHECK(a.frames[i].transforms[t].name == b.frames[i].transforms[t].name);
+      CHECK(a.frames[i].transforms[t].matrix == b.frames[i].transforms[t].matrix);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a recording streamed frame by frame reads back as the same sequence, raw and zlib") {
+  const Sequence spine = read_sequence(test::data_path("SpinePhantomFreehand.igs.mha"));
+  REQUIRE(spine.frames.size() >= 8);
+  for (const bool compress : {true, false}) {
+    test::TempDir dir;
+    const std::string base = dir.file("spine");
+    SequenceRecorder rec(base, spine, compress);
+    CHECK(rec.accepts(spine.frame_dims, spine.components, spine.scalar));
+    CHECK_FALSE(rec.accepts({spine.frame_dims[0] + 1, spine.frame_dims[1], 1}, spine.components, spine.scalar));
+    CHECK_FALSE(rec.accepts(spine.frame_dims, 3, spine.scalar));
+    for (std::size_t i = 0; i < spine.frames.size(); ++i) {
+      rec.append(spine.frame_pixels(i), spine.frame_bytes(), spine.frames[i]);
+      if (i == 4) {
+        // Mid-recording (zlib stream not finished): the files are a valid sequence of 5 frames.
+        rec.write_header();
+        check_same(read_sequence(base + ".igs.mhd"), first_frames(spine, 5));
+      }
+    }
+    rec.close();
+    INFO("compress " << compress);
+    CHECK(rec.header_path() == base + ".igs.mhd");
+    CHECK(rec.data_path() == base + (compress ? ".igs.zraw" : ".igs.raw"));
+    CHECK(std::filesystem::file_size(rec.data_path()) == rec.data_bytes());
+    if (!compress) CHECK(rec.data_bytes() == spine.pixels.size());
+    check_same(read_sequence(rec.header_path()), spine);
+    CHECK_FALSE(std::filesystem::exists(rec.header_path() + ".tmp"));
+  }
+}
+
+TEST_CASE("the recorder refuses frames of the wrong size and leaves nothing for an empty recording") {
+  const Sequence spine = read_sequence(test::data_path("SpinePhantomFreehand.igs.mha"));
+  test::TempDir dir;
+  {
+    SequenceRecorder rec(dir.file("empty"), spine);
+    CHECK_THROWS_AS(rec.append(spine.frame_pixels(0), spine.frame_bytes() - 1, spine.frames[0]), SequenceError);
+    rec.close();
+    rec.close();  // idempotent
+  }
+  CHECK_FALSE(std::filesystem::exists(dir.file("empty.igs.mhd")));
+  CHECK_FALSE(std::filesystem::exists(dir.file("empty.igs.zraw")));
+  CHECK_THROWS_AS(SequenceRecorder(dir.file("no/such/dir/x"), spine), SequenceError);
+}
