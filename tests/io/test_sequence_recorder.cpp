@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <zlib.h>
+
 #include "io/sequence.hpp"
 #include "io/sequence_recorder.hpp"
 #include "test_util.hpp"
@@ -83,4 +85,31 @@ TEST_CASE("the recorder refuses frames of the wrong size and leaves nothing for 
   CHECK_FALSE(std::filesystem::exists(dir.file("empty.igs.mhd")));
   CHECK_FALSE(std::filesystem::exists(dir.file("empty.igs.zraw")));
   CHECK_THROWS_AS(SequenceRecorder(dir.file("no/such/dir/x"), spine), SequenceError);
+}
+
+TEST_CASE("a zlib stream longer than the header's size is an error, a flushed unfinished one is not") {
+  test::TempDir dir;
+  const std::string header = "ObjectType = Image\nNDims = 3\nDimSize = 2 2 2\nElementType = MET_UCHAR\n"
+                             "CompressedData = True\nElementDataFile = LOCAL\n";
+  const auto deflated = [](std::size_t bytes, int flush) {
+    std::string in(bytes, '\x07'), out(bytes + 64, '\0');
+    z_stream z{};
+    REQUIRE(deflateInit(&z, Z_BEST_SPEED) == Z_OK);
+    z.next_in = reinterpret_cast<Bytef*>(in.data());
+    z.avail_in = static_cast<uInt>(in.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    deflate(&z, flush);
+    out.resize(out.size() - z.avail_out);
+    deflateEnd(&z);
+    return out;
+  };
+  const Sequence ok = read_sequence(dir.write("flushed.mha", header + deflated(8, Z_FULL_FLUSH)));
+  CHECK(ok.pixels == std::vector<std::uint8_t>(8, 7));
+  try {
+    read_sequence(dir.write("long.mha", header + deflated(9, Z_FINISH)));
+    FAIL("no error");
+  } catch (const SequenceError& e) {
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("holds more than the expected 8 bytes"));
+  }
 }
