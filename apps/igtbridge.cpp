@@ -29,7 +29,11 @@ int main(int argc, char** argv) {
   cli.add_flag("--check-config", check_only, "validate the configuration (and load and probe the models) and exit");
   cli.add_flag("--print-config", print_config, "print the effective configuration as YAML and exit");
   cli.add_flag("--version", version, "print version and LibTorch build, and exit");
+  std::string record_dir;
+  cli.add_option("--record", record_dir, "record the session (input frames, transforms, label maps) into DIR")
+      ->type_name("DIR");
   CLI11_PARSE(cli, argc, argv);
+  if (!record_dir.empty()) overrides.push_back(igtb::config::quoted_override("record.dir", record_dir));
 
   if (version) {
     std::printf("igtbridge %s (git %s, LibTorch %s, %s)\n", IGTB_VERSION, IGTB_GIT_HASH, igtb::torch_version().c_str(),

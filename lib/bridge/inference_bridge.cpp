@@ -36,12 +36,17 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::unique_ptr<Pipel
     kpi_.open(opt_.kpi_path, std::ios::out | std::ios::trunc);
     if (!kpi_) throw std::runtime_error("kpi.path: cannot open '" + opt_.kpi_path + "' for writing: " + std::strerror(errno));
   }
+  if (!opt_.record.dir.empty()) {
+    recorder_ = std::make_unique<SessionRecorder>(opt_.record);
+    relay_.set_input_tap([this](const Message& m) { recorder_->on_input(m); });
+  }
   relay_.set_image_sink([this](Message&& m) { slot_.put(Pending{std::move(m), Clock::now()}); });
 }
 
 InferenceBridge::~InferenceBridge() { stop(); }
 
 void InferenceBridge::start() {
+  if (recorder_) recorder_->start();
   worker_ = std::thread([this] { run(); });
   relay_.start();
 }
@@ -53,6 +58,7 @@ void InferenceBridge::stop() {
   slot_.close();
   if (worker_.joinable()) worker_.join();
   if (kpi_.is_open()) kpi_.flush();
+  if (recorder_) recorder_->stop();  // what is queued is written, files closed
 }
 
 void InferenceBridge::run() {
@@ -115,6 +121,7 @@ void InferenceBridge::process(Pending& p) {
   const auto state = both_versions(Envelope{"STRING", opt_.state_device, m.header.timestamp, 1, 0, {}},
                                    [&](const Envelope& e) { return encode_string(e, Text{3, json}); });
   if (mask.first) relay_.server().broadcast(mask.first, mask.second);
+  if (mask.first && recorder_) recorder_->on_labels(mask.first);
   if (contour.first) relay_.server().broadcast(contour.first, contour.second);
   relay_.server().broadcast(state.first, state.second);
   processed_.fetch_add(1);

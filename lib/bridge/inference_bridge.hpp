@@ -18,6 +18,7 @@
 #include "bridge/frame_report.hpp"
 #include "bridge/latest_slot.hpp"
 #include "bridge/relay.hpp"
+#include "bridge/session_recorder.hpp"
 #include "pipeline/pipeline.hpp"
 
 namespace igtb {
@@ -28,6 +29,7 @@ struct InferenceOptions {
   std::string contour_device = "BoneContour";
   std::string state_device = "BoneMaskState";
   std::string kpi_path;  ///< "" = no KPI file
+  RecorderOptions record;  ///< record.dir "" = no recording
 };
 
 struct InferenceStats {
@@ -53,6 +55,8 @@ class InferenceBridge {
   std::uint16_t input_port() const { return relay_.input_port(); }
   std::string upstream_name() const { return relay_.upstream_name(); }
   InferenceStats stats() const;
+  /// The session recorder, or nullptr when not recording.
+  const SessionRecorder* recorder() const { return recorder_.get(); }
   /// One STRING message (`text`, UTF-8) to every client, in both header versions.
   void send_text(const std::string& device, const std::string& text);
   /// End-to-end latencies (ms) of the frames processed since the last call.
@@ -73,6 +77,7 @@ class InferenceBridge {
   LatestSlot<Pending> slot_;
   std::thread worker_;
   std::ofstream kpi_;
+  std::unique_ptr<SessionRecorder> recorder_;
   std::atomic<std::uint64_t> processed_{0}, failed_{0};
   std::mutex latencies_m_;
   std::vector<double> latencies_;

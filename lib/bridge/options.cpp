@@ -60,6 +60,10 @@ InferenceOptions inference_options(const config::BridgeConfig& cfg) {
   o.contour_device = cfg.output.contour_device;
   o.state_device = cfg.output.state_device;
   o.kpi_path = cfg.kpi.path;
+  o.record.dir = cfg.record.dir;
+  o.record.compress = cfg.record.compress;
+  o.record.queue_frames = static_cast<std::size_t>(cfg.record.queue_frames);
+  o.record.max_frames_per_file = static_cast<std::size_t>(cfg.record.max_frames_per_file);
   return o;
 }
 

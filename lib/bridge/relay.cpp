@@ -56,6 +56,7 @@ std::string Relay::upstream_name() const { return upstream_->describe(); }
 
 void Relay::on_upstream(Message&& m) {
   bytes_ += m.wire->size();
+  if (input_tap_) input_tap_(m);
   if (m.type() != "IMAGE") {
     ++transforms_;
     server_.broadcast(m.wire);

@@ -44,6 +44,9 @@ class Relay {
   /// false, instead of) the clients. Set before start(); called on the
   /// upstream reader thread, so it must hand off quickly.
   void set_image_sink(std::function<void(Message&&)> sink) { image_sink_ = std::move(sink); }
+  /// Sees every accepted message (IMAGE and TRANSFORM) first, e.g. a recorder.
+  /// Set before start(); called on the upstream reader thread, must not block.
+  void set_input_tap(std::function<void(const Message&)> tap) { input_tap_ = std::move(tap); }
   /// The output server, for what the pipeline produces.
   DownstreamServer& server() { return server_; }
   /// Opens the output server, then the upstream side. Throws SocketError.
@@ -60,6 +63,7 @@ class Relay {
 
   RelayOptions opt_;
   std::function<void(Message&&)> image_sink_;
+  std::function<void(const Message&)> input_tap_;
   DownstreamServer server_;
   std::unique_ptr<Upstream> upstream_;
   std::atomic<std::uint64_t> images_{0}, transforms_{0}, bytes_{0};

@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -42,6 +43,7 @@ using D = DetectionConfig;
 using Mt = MatchConfig;
 using V = VisibilityConfig;
 using K = KpiConfig;
+using R = RecordConfig;
 
 constexpr std::size_t kDeviceNameMax = 20;  // OpenIGTLink header device-name field
 
@@ -134,6 +136,14 @@ std::vector<Field> fields() {
       field("kpi.path", at(&B::kpi, &K::path), Text{Text::Kind::OptionalPath},
             "JSON lines per processed frame; \"\" = none"),
 
+      field("record.dir", at(&B::record, &R::dir), Text{Text::Kind::OptionalPath},
+            "record input frames + transforms and label maps as PLUS sequences here; \"\" = off"),
+      field("record.compress", at(&B::record, &R::compress), Bool{}, "zlib-compress the recorded pixels"),
+      field("record.queue_frames", at(&B::record, &R::queue_frames), Int<int>{1, 4096},
+            "frames waiting for the disk at most; beyond, frames are skipped (counted, logged)"),
+      field("record.max_frames_per_file", at(&B::record, &R::max_frames_per_file), Int<int>{1, 1000000},
+            "frames per file; the next frame starts a new file"),
+
       field("log.level", at(&B::log, &L::level), OneOf{{"trace", "debug", "info", "warn", "error", "off"}},
             "log verbosity"),
       field("log.summary_interval_s", at(&B::log, &L::summary_interval_s), positive,
@@ -173,6 +183,11 @@ std::vector<Check> checks() {
          const std::set<std::string> names{o.mask_device, o.contour_device, o.state_device, o.status_device};
          if (names.size() == 4) return {};
          return "output.mask_device, output.contour_device, output.state_device and output.status_device must differ";
+       }},
+      {{"record.dir", "pipeline.enabled"},
+       [](const B& c) -> std::string {
+         if (c.record.dir.empty() || c.pipeline.enabled) return {};
+         return "record.dir needs pipeline.enabled: true (the relay-only mode does not record)";
        }},
       {{"output.status_interval_s"},
        [](const B& c) -> std::string {
@@ -446,6 +461,21 @@ std::vector<KeyInfo> config_keys() {
   std::vector<KeyInfo> out;
   for (const auto& f : schema::schema().fields()) out.push_back(KeyInfo{f.key, f.type, f.doc, f.encode(defaults)});
   return out;
+}
+
+std::string quoted_override(const std::string& key, const std::string& value) {
+  std::string out = key + "=\"";
+  for (const char c : value) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {  // YAML escapes, so the path check names them
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+      out += buf;
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
 }
 
 }  // namespace igtb::config

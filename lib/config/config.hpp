@@ -85,6 +85,13 @@ struct KpiConfig {
   std::string path;  // JSON lines per frame; "" = none
 };
 
+struct RecordConfig {
+  std::string dir;                    // "" = no recording; else created if missing
+  bool compress = true;               // zlib (.igs.zraw) or raw (.igs.raw)
+  int queue_frames = 32;              // writer queue bound in frames, 1..4096
+  int max_frames_per_file = 3000;     // a new file after this many frames, 1..1000000
+};
+
 struct LogConfig {
   std::string level = "info";       // trace|debug|info|warn|error|off
   double summary_interval_s = 5.0;  // > 0
@@ -99,6 +106,7 @@ struct BridgeConfig {
   MatchConfig match;
   VisibilityConfig visibility;
   KpiConfig kpi;
+  RecordConfig record;
   LogConfig log;
 };
 
@@ -108,6 +116,10 @@ class ConfigError : public std::runtime_error {
 };
 
 // Load a YAML file, then apply overrides "dotted.key=value" (from --set), then validate.
+/// "key=\"value\"" for the override list, with value as a YAML double-quoted
+/// string, so a command-line path or name arrives verbatim (e.g. --record DIR).
+std::string quoted_override(const std::string& key, const std::string& value);
+
 BridgeConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
 
 // Same from YAML text (source_name is used in messages instead of a path); for tests.

@@ -137,9 +137,10 @@ TEST_CASE("replay -> igtbridge (demo models, CPU) -> listen: masks, geometry, id
   for (int i = 0; i < 200 && bridge.stats().relay.clients < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
   REQUIRE(bridge.stats().relay.clients == 1);
   const ReplayStats rs = replay.run();
-  listener.join();
+  // Health messages stop with the stream, so the listener's idle limit can end it.
   monitoring = false;
   monitor_thread.join();
+  listener.join();
   bridge.stop();
   std::filesystem::remove(recording);
 

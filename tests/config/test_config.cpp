@@ -80,7 +80,7 @@ TEST_CASE("the shipped file lists every key, each with a comment above it") {
 
 TEST_CASE("config_keys: one entry per key, documented") {
   const auto keys = config_keys();
-  CHECK(keys.size() == 48);
+  CHECK(keys.size() == 52);
   std::set<std::string> names;
   for (const auto& k : keys) {
     INFO(k.key);
@@ -219,7 +219,7 @@ TEST_CASE("errors: missing file, directory, YAML syntax") {
   CHECK(parse_error("input:\n\tport: 1\n").find("t.yaml:2:") == 0);
   CHECK(parse_error("a: 1\n---\nb: 2\n") == "t.yaml:3: expected one YAML document, found 2 or more (remove the '---' separators)");
   CHECK(parse_error("- input\n- output\n") ==
-        "t.yaml:1: expected a map of sections (input, output, pipeline, models, detect, match, visibility, kpi, log) at the top level, got a list");
+        "t.yaml:1: expected a map of sections (input, output, pipeline, models, detect, match, visibility, kpi, record, log) at the top level, got a list");
 }
 
 TEST_CASE("errors: wrong types name source, line and key") {
@@ -307,7 +307,7 @@ TEST_CASE("errors: unknown keys with did-you-mean") {
   CHECK(parse_error("input:\n  foo: 1\n") ==
         "t.yaml:2: unknown key 'input.foo'; valid keys under 'input': mode, host, port, bind, image_devices, "
         "transform_devices, reconnect_initial_s, reconnect_max_s, request_v2_headers, check_crc, max_message_bytes, allow");
-  CHECK(parse_error("zzz: 1\n") == "t.yaml:1: unknown key 'zzz'; valid top-level keys: input, output, pipeline, models, detect, match, visibility, kpi, log");
+  CHECK(parse_error("zzz: 1\n") == "t.yaml:1: unknown key 'zzz'; valid top-level keys: input, output, pipeline, models, detect, match, visibility, kpi, record, log");
   CHECK(parse_error("input: 5\n") ==
         "t.yaml:1: input: expected a section with keys mode, host, port, bind, image_devices, transform_devices, "
         "reconnect_initial_s, reconnect_max_s, request_v2_headers, check_crc, max_message_bytes, allow, got '5'");
@@ -467,6 +467,14 @@ TEST_CASE("pipeline keys: models, thresholds, matcher, FSM, KPI, output names") 
         "t.yaml:2: output.status_interval_s (0.05) must be 0 (off) or at least 0.1");
   CHECK(parse_error("output:\n  status_interval_s: -1\n").find("t.yaml:2: output.status_interval_s: expected") == 0);
   CHECK(default_config({"output.status_interval_s=0"}).output.status_interval_s == 0);
+  // --record DIR arrives verbatim, whatever the path holds; control characters are refused.
+  CHECK(default_config({}).record.dir.empty());
+  CHECK(default_config({quoted_override("record.dir", "/tmp/rec: a \"b\" \\c")}).record.dir == "/tmp/rec: a \"b\" \\c");
+  CHECK(set_error({quoted_override("record.dir", "/tmp/a\nb")}).find("record.dir: expected a file path") !=
+        std::string::npos);
+  CHECK(parse_error("record:\n  queue_frames: 0\n").find("t.yaml:2: record.queue_frames") == 0);
+  CHECK(parse_error("record:\n  dir: /tmp/r\npipeline:\n  enabled: false\n").find(
+            "record.dir needs pipeline.enabled: true") != std::string::npos);
   CHECK(parse_error("output:\n  mask_device: ThisNameIsLongerThan20\n").find("1..20 printable ASCII") != std::string::npos);
   CHECK(set_error({"kpi.path=/tmp/a\tb"}).find("kpi.path: expected a file path") != std::string::npos);
   CHECK(default_config({"kpi.path=\"\""}).kpi.path.empty());
