@@ -8,6 +8,8 @@
 #include <malloc.h>
 #endif
 
+#include <unistd.h>
+
 #include <atomic>
 #include <csignal>
 #include <string>
@@ -44,6 +46,20 @@ inline void setup_logging(const std::string& level, const std::string& name) {
 /// `igtbridge-bench --pipeline` 22 frames/s with glibc's defaults, 33 with
 /// the heap kept (fixed thresholds). Memory stays bounded by the per-frame
 /// working set, which the heap then reuses.
+/// `built_in` if that file exists (a build tree), else the same file name under
+/// <prefix>/share/igtbridge/data next to the running executable (an install).
+inline std::string installed_data_file(const std::string& built_in) {
+  if (built_in.empty() || ::access(built_in.c_str(), R_OK) == 0) return built_in;
+  char exe[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return built_in;
+  std::string dir(exe, static_cast<std::size_t>(n));
+  dir = dir.substr(0, dir.find_last_of('/'));                  // <prefix>/bin
+  const std::string name = built_in.substr(built_in.find_last_of('/') + 1);
+  const std::string installed = dir.substr(0, dir.find_last_of('/')) + "/share/igtbridge/data/" + name;
+  return ::access(installed.c_str(), R_OK) == 0 ? installed : built_in;
+}
+
 inline void keep_large_allocations() {
 #ifdef M_MMAP_THRESHOLD
   mallopt(M_MMAP_THRESHOLD, 512 << 20);

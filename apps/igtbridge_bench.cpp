@@ -51,7 +51,7 @@ int pipeline_bench(const igtb::PipelineBenchOptions& o, double min_fps) {
 int main(int argc, char** argv) {
   igtb::TransportBenchOptions t;
   igtb::PipelineBenchOptions p;
-  t.file = p.file = IGTB_DEFAULT_BENCH_FILE;
+  t.file = p.file = igtb::app::installed_data_file(IGTB_DEFAULT_BENCH_FILE);
   bool transport = false, pipeline = false, sync = false;
   double min_ratio = 0, min_fps = 0;
   std::string config_path;
