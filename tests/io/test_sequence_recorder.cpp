@@ -22,25 +22,6 @@ Sequence first_frames(const Sequence& s, std::size_t n) {
   return out;
 }
 
-void check_same(const Sequence& a, const Sequence& b) {
-  CHECK(a.frame_dims == b.frame_dims);
-  CHECK(a.components == b.components);
-  CHECK(a.scalar == b.scalar);
-  CHECK(a.spacing == b.spacing);
-  CHECK(a.origin == b.origin);
-  CHECK(a.direction == b.direction);
-  CHECK(a.pixels == b.pixels);
-  REQUIRE(a.frames.size() == b.frames.size());
-  for (std::size_t i = 0; i < a.frames.size(); ++i) {
-    CHECK(a.frames[i].timestamp == b.frames[i].timestamp);
-    CHECK(a.frames[i].fields == b.frames[i].fields);
-    REQUIRE(a.frames[i].transforms.size() == b.frames[i].transforms.size());
-    for (std::size_t t = 0; t < a.frames[i].transforms.size(); ++t) {
-      CHECK(a.frames[i].transforms[t].name == b.frames[i].transforms[t].name);
-      CHECK(a.frames[i].transforms[t].matrix == b.frames[i].transforms[t].matrix);
-    }
-  }
-}
 
 }  // namespace
 
@@ -59,7 +40,7 @@ TEST_CASE("a recording streamed frame by frame reads back as the same sequence, 
       if (i == 4) {
         // Mid-recording (zlib stream not finished): the files are a valid sequence of 5 frames.
         rec.write_header();
-        check_same(read_sequence(base + ".igs.mhd"), first_frames(spine, 5));
+        test::check_same(read_sequence(base + ".igs.mhd"), first_frames(spine, 5));
       }
     }
     rec.close();
@@ -68,7 +49,7 @@ TEST_CASE("a recording streamed frame by frame reads back as the same sequence, 
     CHECK(rec.data_path() == base + (compress ? ".igs.zraw" : ".igs.raw"));
     CHECK(std::filesystem::file_size(rec.data_path()) == rec.data_bytes());
     if (!compress) CHECK(rec.data_bytes() == spine.pixels.size());
-    check_same(read_sequence(rec.header_path()), spine);
+    test::check_same(read_sequence(rec.header_path()), spine);
     CHECK_FALSE(std::filesystem::exists(rec.header_path() + ".tmp"));
   }
 }

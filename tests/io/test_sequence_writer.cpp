@@ -9,39 +9,13 @@
 using namespace igtb;
 using namespace igtb::io;
 
-namespace {
-
-void check_same(const Sequence& a, const Sequence& b) {
-  CHECK(a.frame_dims == b.frame_dims);
-  CHECK(a.components == b.components);
-  CHECK(a.scalar == b.scalar);
-  CHECK(a.spacing == b.spacing);
-  CHECK(a.origin == b.origin);
-  CHECK(a.direction == b.direction);
-  CHECK(a.pixels == b.pixels);
-  REQUIRE(a.frames.size() == b.frames.size());
-  for (std::size_t i = 0; i < a.frames.size(); ++i) {
-    CHECK(a.frames[i].timestamp == b.frames[i].timestamp);
-    CHECK(a.frames[i].image_valid == b.frames[i].image_valid);
-    CHECK(a.frames[i].fields == b.frames[i].fields);
-    REQUIRE(a.frames[i].transforms.size() == b.frames[i].transforms.size());
-    for (std::size_t t = 0; t < a.frames[i].transforms.size(); ++t) {
-      CHECK(a.frames[i].transforms[t].name == b.frames[i].transforms[t].name);
-      CHECK(a.frames[i].transforms[t].matrix == b.frames[i].transforms[t].matrix);
-      CHECK(a.frames[i].transforms[t].status == b.frames[i].transforms[t].status);
-    }
-  }
-}
-
-}  // namespace
-
 TEST_CASE("a PLUS recording written back and read again is the same sequence, raw and zlib") {
   const Sequence spine = read_sequence(test::data_path("SpinePhantomFreehand.igs.mha"));
   for (const bool compress : {true, false}) {
     const auto path = (std::filesystem::temp_directory_path() / (compress ? "igtb_rt_z.igs.mha" : "igtb_rt.igs.mha")).string();
     write_metaimage_sequence(path, spine, compress);
     const Sequence back = read_sequence(path);
-    check_same(spine, back);
+    test::check_same(spine, back);
     CHECK(back.fields.at("UltrasoundImageOrientation") == "MFA");
     std::filesystem::remove(path);
   }
@@ -68,7 +42,7 @@ TEST_CASE("geometry, invalid frames and odd fields survive; bad sequences are re
   for (std::size_t i = 0; i < s.pixels.size(); ++i) s.pixels[i] = std::uint8_t(i * 37);
   const auto path = (std::filesystem::temp_directory_path() / "igtb_geom.igs.mha").string();
   write_metaimage_sequence(path, s);
-  check_same(s, read_sequence(path));
+  test::check_same(s, read_sequence(path));
 
   s.pixels.pop_back();
   CHECK_THROWS_WITH(write_metaimage_sequence(path, s), Catch::Contains(path) && Catch::Contains("pixel bytes"));

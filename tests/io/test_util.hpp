@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
+#include "io/sequence.hpp"
+
 #include <unistd.h>
 
 namespace igtb::io::test {
@@ -50,5 +54,29 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+/// Every field of two sequences, pixels, frames, transforms and statuses included.
+inline void check_same(const Sequence& a, const Sequence& b) {
+  CHECK(a.frame_dims == b.frame_dims);
+  CHECK(a.components == b.components);
+  CHECK(a.scalar == b.scalar);
+  CHECK(a.spacing == b.spacing);
+  CHECK(a.origin == b.origin);
+  CHECK(a.direction == b.direction);
+  CHECK(a.pixels == b.pixels);
+  REQUIRE(a.frames.size() == b.frames.size());
+  for (std::size_t i = 0; i < a.frames.size(); ++i) {
+    CHECK(a.frames[i].timestamp == b.frames[i].timestamp);
+    CHECK(a.frames[i].image_valid == b.frames[i].image_valid);
+    CHECK(a.frames[i].fields == b.frames[i].fields);
+    REQUIRE(a.frames[i].transforms.size() == b.frames[i].transforms.size());
+    for (std::size_t t = 0; t < a.frames[i].transforms.size(); ++t) {
+      CHECK(a.frames[i].transforms[t].name == b.frames[i].transforms[t].name);
+      CHECK(a.frames[i].transforms[t].matrix == b.frames[i].transforms[t].matrix);
+      CHECK(a.frames[i].transforms[t].status == b.frames[i].transforms[t].status);
+    }
+  }
+}
+
 
 }  // namespace igtb::io::test
