@@ -4,6 +4,7 @@
 // body, and an IMAGE whose dims do not match its pixels. Each costs only its
 // own message or connection; a good sender's frames keep coming out to the
 // client the whole time.
+#include "../support/eventually.hpp"
 #include "bridge/inference_bridge.hpp"
 
 #include <dirent.h>
@@ -24,15 +25,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-template <class F>
-bool eventually(F f, std::chrono::milliseconds limit = 10000ms) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (f()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return f();
-}
+using igtb::test::eventually;
 
 Bytes good_image(std::uint64_t n, std::uint16_t version = 1) {
   Image img = test::scene_image(test::two_disks_scene(), int(n % 10));

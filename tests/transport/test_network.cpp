@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include "../support/eventually.hpp"
 #include "transport/backoff.hpp"
 #include "transport/downstream_server.hpp"
 #include "transport/string_codec.hpp"
@@ -13,14 +14,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
+/// The shared poll, with this file's 5 s default.
 template <class F>
 bool eventually(F f, std::chrono::milliseconds limit = 5000ms) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (f()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return f();
+  return igtb::test::eventually(f, limit);
 }
 
 SharedBytes text(const std::string& s, std::uint16_t v = 1) {
