@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import demo_report as dr  # noqa: E402  (the KPI reader and the plot are shared with the demo's report)
 
 PROG = "plot_kpi"
+dr.PROG = PROG  # warnings from the shared reader carry this name
 
 
 def main(argv=None):

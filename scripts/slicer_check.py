@@ -26,10 +26,14 @@ import os
 
 import qt
 import slicer
+import vtk
 
 
 def _igtb_setting(name, default):
-    return str(globals().get(name) or os.environ.get(name) or default)
+    # A console variable wins (even a falsy one), then the environment, then the default.
+    if globals().get(name) is not None:
+        return str(globals()[name])
+    return str(os.environ.get(name) or default)
 
 
 _igtb_names = {
@@ -39,7 +43,7 @@ _igtb_names = {
     "contour": _igtb_setting("IGTB_CONTOUR", "BoneContour"),
     "state": _igtb_setting("IGTB_STATE", "BoneMaskState"),
 }
-_igtb_seconds = float(_igtb_setting("IGTB_CHECK_S", "5"))
+_igtb_seconds = max(0.5, float(_igtb_setting("IGTB_CHECK_S", "5")))  # at least one timer tick or two
 _igtb_classes = {"image": "vtkMRMLVolumeNode", "mask": "vtkMRMLVolumeNode",
                  "contour": "vtkMRMLModelNode", "state": "vtkMRMLTextNode"}
 
@@ -67,9 +71,13 @@ class _IgtbCheck:
                 continue
             node = slicer.mrmlScene.GetFirstNode(_igtb_names[key], cls)
             if node is not None:
-                event = node.ImageDataModifiedEvent if key in ("image", "mask") else node.ModifiedEvent
-                if key == "contour":
+                # Node classes define only their own events; ModifiedEvent is vtkCommand's.
+                if key in ("image", "mask"):
+                    event = node.ImageDataModifiedEvent
+                elif key == "contour":
                     event = node.MeshModifiedEvent
+                else:
+                    event = vtk.vtkCommand.ModifiedEvent
                 tag = node.AddObserver(event, lambda *_, k=key: self.bump(k))
                 self.observed[key] = (node, tag)
         if self.elapsed.elapsed() >= _igtb_seconds * 1000:
@@ -122,11 +130,18 @@ class _IgtbCheck:
         if state is not None:
             try:
                 s = json.loads(state.GetText())
-                check(True, "state: frame %s, %s, e2e %s ms, %d tracks%s"
-                      % (s.get("frame"), s.get("state"), s.get("e2e_ms"), len(s.get("tracks", [])),
-                         ", FAILED: %s" % s.get("error") if s.get("failed") else ""))
             except (ValueError, TypeError) as e:
-                check(False, "state text is not JSON: %s" % e)
+                s, why = None, "state text is not JSON: %s" % e
+            if s is not None and not isinstance(s, dict):
+                s, why = None, "state text is JSON but not an object: %.60s" % state.GetText()
+            if s is None:
+                check(False, why)
+            else:
+                tracks = s.get("tracks")
+                check(isinstance(tracks, list), "state: frame %s, %s, e2e %s ms, %s tracks%s"
+                      % (s.get("frame"), s.get("state"), s.get("e2e_ms"),
+                         len(tracks) if isinstance(tracks, list) else "no list of",
+                         ", FAILED: %s" % s.get("error") if s.get("failed") else ""))
         ok = all(r for r, _ in results)
         print("igtbridge check: %s" % ("PASSED" if ok else "FAILED"))
         slicer.igtbridge_check = {"passed": ok, "seconds": seconds, "updates": dict(self.counts),
@@ -134,7 +149,6 @@ class _IgtbCheck:
 
 
 def vtk_matrix(volume):
-    import vtk
     m = vtk.vtkMatrix4x4()
     volume.GetIJKToRASMatrix(m)
     return [m.GetElement(i, j) for i in range(4) for j in range(4)]

@@ -19,7 +19,10 @@ import slicer
 
 
 def _setting(name, default):
-    return str(globals().get(name) or os.environ.get(name) or default)
+    # A console variable wins (even a falsy one), then the environment, then the default.
+    if globals().get(name) is not None:
+        return str(globals()[name])
+    return str(os.environ.get(name) or default)
 
 
 host = _setting("IGTB_HOST", "127.0.0.1")
