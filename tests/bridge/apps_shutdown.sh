@@ -12,7 +12,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; tail -20 "$tmp"/*.err >&2 || true; exit 1; }
+fail() { echo "FAIL: $*" >&2; tail -n 20 "$tmp"/*.err >&2 || true; exit 1; }
 
 for sig in TERM INT; do
   in_port=$((20000 + RANDOM % 20000))
