@@ -1,12 +1,14 @@
 #include "bridge/session_recorder.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
 #include <stdexcept>
 
 #include "io/sequence_recorder.hpp"
@@ -31,6 +33,19 @@ std::string session_stamp() {
   return buf;
 }
 
+/// mkdir -p with POSIX calls (std::filesystem misbehaves in binaries linked
+/// with the CUDA LibTorch 2.11 wheel, see the GPU notes). "" if it exists now.
+std::string make_directories(const std::string& dir) {
+  for (std::size_t i = 1; i <= dir.size(); ++i) {
+    if (i != dir.size() && dir[i] != '/') continue;
+    const std::string part = dir.substr(0, i);
+    if (::mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) return part + ": " + std::strerror(errno);
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return "not a directory";
+  return {};
+}
+
 /// Device names may hold any printable character; file names get [A-Za-z0-9_.-].
 std::string file_safe(const std::string& s) {
   std::string out = s;
@@ -51,10 +66,8 @@ struct SessionRecorder::Series {
 SessionRecorder::SessionRecorder(RecorderOptions options) : opt_(std::move(options)), session_(session_stamp()) {
   if (opt_.dir.empty()) throw std::runtime_error("record.dir: no directory given");
   if (opt_.queue_frames == 0) throw std::runtime_error("record.queue_frames must be at least 1");
-  std::error_code ec;
-  std::filesystem::create_directories(opt_.dir, ec);
-  if (ec || !std::filesystem::is_directory(opt_.dir))
-    throw std::runtime_error("record.dir: cannot create directory '" + opt_.dir + "': " + ec.message());
+  if (const std::string why = make_directories(opt_.dir); !why.empty())
+    throw std::runtime_error("record.dir: cannot create directory '" + opt_.dir + "': " + why);
   // Writable? A probe file, removed at once.
   const std::string probe = opt_.dir + "/.igtbridge_write_test";
   std::FILE* f = std::fopen(probe.c_str(), "wb");

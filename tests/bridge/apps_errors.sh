@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # igtbridge refuses what it cannot serve with one clear line and exit code 2,
-# before any socket opens: a missing or wrong model, an unwritable KPI path,
-# a bad config value.
+# before any socket opens: a missing or wrong model, an unwritable KPI path or
+# recording directory, a bad config value.
 set -euo pipefail
 bin=$1
 src=$2
@@ -34,6 +34,8 @@ expect "missing detector" 2 "models.*/nonexistent/detector.pt: detector model fi
 expect "garbage encoder" 2 "garbage.pt: not a TorchScript module" -- --set models.encoder="$tmp/garbage.pt"
 expect "cuda without a GPU or bad device" 2 "models" -- --set models.device=cuda:7
 expect "unwritable KPI path" 2 "kpi.path: cannot open '/nonexistent/dir/kpi.jsonl'" -- --set kpi.path=/nonexistent/dir/kpi.jsonl
+expect "record dir under a file" 2 "record.dir: cannot create directory '$tmp/garbage.pt/rec'" -- --record "$tmp/garbage.pt/rec"
+expect "record without the pipeline" 2 "record.dir needs pipeline.enabled: true" -- --record "$tmp/rec" --set pipeline.enabled=false
 expect "bad threshold" 2 "detect.score_threshold: expected a number 0..1" -- --set detect.score_threshold=2
 expect "check-config passes with the pipeline on" 0 "configuration OK" -- --check-config
 [ "$fails" = 0 ] && echo "apps_errors: all passed" || { echo "apps_errors: $fails failed"; exit 1; }
