@@ -3,10 +3,10 @@
 # Loopback soak: igtbridge-replay serves the bundled 820x616 recording at 60
 # frames/s (looped) to igtbridge (the shipped config: pipeline on, CPU demo
 # models) with 8 igtbridge-listen clients attached, for MINUTES minutes.
-# Every 10 s it prints igtbridge's RSS and open fds and the frames in/out and
-# drops so far; at the end the RSS growth (from the first sample after one
-# minute of warm-up, or after a third of a shorter run), the fd change and
-# each client's message count.
+# A warm-up of SOAK_WARMUP_S seconds (default 60) comes first and is not
+# measured. Every 10 s it prints igtbridge's RSS and open fds and the frames
+# in/out and drops so far; at the end the RSS growth over the measured MINUTES,
+# the fd change and each client's message count.
 # Stalled clients: at half time SOAK_STALLED (default 4) more clients connect
 # and never read. Their queues are bounded (output.queue_messages, messages
 # shared with the other clients), so the RSS step when they come must stay
@@ -38,13 +38,15 @@ trap cleanup EXIT
 in_port=$((20000 + RANDOM % 20000))
 out_port=$((in_port + 1))
 seconds=$(awk -v m="$minutes" 'BEGIN { printf "%d", m * 60 }')
+warmup=${SOAK_WARMUP_S:-60}  # before the measured MINUTES: the allocator and the models settle
+total=$((warmup + seconds))
 
 "$bin/igtbridge" --config "$root/config/igtbridge.yaml" --set "input.port=$in_port" --set "output.port=$out_port" \
   --set input.reconnect_max_s=0.2 --set log.summary_interval_s=10 --set output.max_clients=$((8 + stalled)) --set "kpi.path=$tmp/kpi.jsonl" 2>"$tmp/bridge.err" &
 bridge=$!
 pids+=($bridge)
 for c in $(seq 8); do
-  "$bin/igtbridge-listen" --port "$out_port" --timeout $((2 * seconds + 300)) >"$tmp/client$c.out" 2>&1 &
+  "$bin/igtbridge-listen" --port "$out_port" --timeout $((2 * total + 300)) >"$tmp/client$c.out" 2>&1 &
   pids+=($!)
 done
 for _ in $(seq 100); do [ "$(grep -c "client .* connected" "$tmp/bridge.err")" -ge 8 ] && break; sleep 0.1; done
@@ -55,14 +57,14 @@ pids+=($!)
 rss() { awk '/VmRSS/ {print $2}' "/proc/$bridge/status"; }
 fds() { ls "/proc/$bridge/fd" | wc -l; }
 summary() { grep "pipeline:" "$tmp/bridge.err" | tail -1 | sed 's/.*pipeline: //'; }
-echo "soak: $minutes min, replay 60 frames/s 820x616 -> igtbridge (pipeline, CPU) -> 8 clients, loopback;" \
+echo "soak: $warmup s warm-up + $minutes min, replay 60 frames/s 820x616 -> igtbridge (pipeline, CPU) -> 8 clients, loopback;" \
   "$stalled stalled clients join at half time"
 printf "%6s %10s %5s %8s %8s  %s\n" "t (s)" "RSS (kB)" "fds" "in" "out" "last summary"
 counts() { for c in $(seq 8); do wc -l <"$tmp/client$c.out"; done | tr '\n' ' '; }
 base_rss="" base_fds="" t=0 quarter_t="" quarter_counts="" half_t="" half_counts="" half_rss="" settled_rss=""
 t0=$(date +%s)
-while [ "$t" -lt "$seconds" ]; do
-  step=$(( seconds - t < 10 ? seconds - t : 10 ))
+while [ "$t" -lt "$total" ]; do
+  step=$(( total - t < 10 ? total - t : 10 ))
   sleep "$step"
   t=$(( $(date +%s) - t0 ))
   kill -0 "$bridge" 2>/dev/null || { echo "FAIL: igtbridge died"; tail -20 "$tmp/bridge.err"; exit 1; }
@@ -70,16 +72,16 @@ while [ "$t" -lt "$seconds" ]; do
   frames_in=$(grep -o '"frame": [0-9]*' "$tmp/kpi.jsonl" 2>/dev/null | tail -1 | grep -o '[0-9]*$' || echo 0)
   dropped=$(tail -1 "$tmp/kpi.jsonl" 2>/dev/null | grep -o '"dropped": [0-9]*' | grep -o '[0-9]*$' || echo 0)
   printf "%6d %10s %5s %8s %8s  %s\n" "$t" "$(rss)" "$(fds)" "$((frames_in + dropped))" "$lines" "$(summary)"
-  # Baseline after the warm-up: one minute, or a third of a shorter run.
-  if [ -z "$base_rss" ] && { [ "$t" -ge 60 ] || [ "$t" -ge $((seconds / 3)) ]; }; then base_rss=$(rss); base_fds=$(fds); fi
-  if [ -z "$quarter_t" ] && [ "$t" -ge $((seconds / 4)) ]; then quarter_t=$t; quarter_counts=$(counts); fi
+  # Baseline at the end of the warm-up; the measured run follows.
+  if [ -z "$base_rss" ] && [ "$t" -ge "$warmup" ]; then base_rss=$(rss); base_fds=$(fds); fi
+  if [ -z "$quarter_t" ] && [ "$t" -ge $((warmup + seconds / 4)) ]; then quarter_t=$t; quarter_counts=$(counts); fi
   # The sample after the stalled clients came: their queues are full by then.
   if [ -n "$half_t" ] && [ -z "$settled_rss" ]; then settled_rss=$(rss); fi
-  if [ -z "$half_t" ] && [ "$t" -ge $((seconds / 2)) ]; then
+  if [ -z "$half_t" ] && [ "$t" -ge $((warmup + seconds / 2)) ]; then
     half_t=$t half_counts=$(counts) half_rss=$(rss)
     for _ in $(seq "$stalled"); do
       # Connects and never reads: the bridge's queue for it fills and stays full.
-      ( exec 3<>"/dev/tcp/127.0.0.1/$out_port" && exec sleep $((seconds + 60)) ) 2>/dev/null &
+      ( exec 3<>"/dev/tcp/127.0.0.1/$out_port" && exec sleep $((total + 60)) ) 2>/dev/null &
       pids+=($!)
     done
     [ "$stalled" -gt 0 ] && echo "       ($stalled stalled clients connected)"
