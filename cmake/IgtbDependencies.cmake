@@ -49,7 +49,38 @@ if(TORCH_CXX_FLAGS)
   target_compile_options(igtb_torch INTERFACE ${_igtb_torch_flags})
 endif()
 
+# --- our CUDA kernels ----------------------------------------------------------
+# Built where LibTorch has CUDA and a CUDA compiler is found (the GPU machine);
+# elsewhere (Debian's CPU LibTorch) their stand-ins refuse to run. The
+# architectures follow TORCH_CUDA_ARCH_LIST ("9.0" -> 90), else "native".
+set(IGTB_WITH_CUDA OFF)
+if(NOT IGTB_FUZZ_ONLY AND (CAFFE2_USE_CUDA OR TORCH_CUDA_LIBRARIES))
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(TORCH_CUDA_ARCH_LIST)
+      string(REGEX REPLACE "[ ;]+" ";" _igtb_arch "${TORCH_CUDA_ARCH_LIST}")
+      string(REPLACE "." "" _igtb_arch "${_igtb_arch}")
+      string(REPLACE "+PTX" "" _igtb_arch "${_igtb_arch}")
+      set(IGTB_CUDA_ARCHITECTURES ${_igtb_arch})
+    else()
+      set(IGTB_CUDA_ARCHITECTURES native)
+    endif()
+    if(NOT CMAKE_CUDA_ARCHITECTURES)
+      set(CMAKE_CUDA_ARCHITECTURES ${IGTB_CUDA_ARCHITECTURES})
+    endif()
+    enable_language(CUDA)
+    set(CMAKE_CUDA_STANDARD 17)
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+    set(IGTB_WITH_CUDA ON)
+    message(STATUS "CUDA kernels: on (${CMAKE_CUDA_COMPILER}, architectures ${IGTB_CUDA_ARCHITECTURES})")
+  else()
+    message(STATUS "CUDA kernels: off (LibTorch has CUDA but no CUDA compiler was found)")
+  endif()
+endif()
+
 # --- warnings for our own code -------------------------------------------------
 add_library(igtb_warnings INTERFACE)
 add_library(igtb::warnings ALIAS igtb_warnings)
-target_compile_options(igtb_warnings INTERFACE -Wall -Wextra -Wpedantic -Wno-unused-parameter -Wno-missing-field-initializers)
+target_compile_options(igtb_warnings INTERFACE
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wno-unused-parameter -Wno-missing-field-initializers>)

@@ -47,6 +47,7 @@ PipelineOptions pipeline_options(const config::BridgeConfig& cfg) {
   w.gamma = cfg.match.focal_gamma;
   w.gate = cfg.match.gate;
   p.tracker.min_new_score = cfg.match.min_new_score;
+  p.tracker.max_tracks = cfg.match.max_tracks;
   p.tracker.visibility.theta_on = cfg.visibility.theta_on;
   p.tracker.visibility.theta_off = cfg.visibility.theta_off;
   p.tracker.visibility.lost_after_frames = cfg.visibility.lost_after_frames;

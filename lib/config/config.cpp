@@ -116,7 +116,8 @@ std::vector<Field> fields() {
       field("models.segmenter_input", at(&B::models, &M::segmenter_input), Int<int>{32, 4096},
             "side of the square segmenter input, pixels"),
 
-      field("detect.top_k", at(&B::detect, &D::top_k), Int<int>{1, 1000}, "candidates kept over queries x classes"),
+      field("detect.top_k", at(&B::detect, &D::top_k), Int<int>{1, 64},
+            "candidates kept over queries x classes (and segmenter box slots)"),
       field("detect.score_threshold", at(&B::detect, &D::score_threshold), unit, "a candidate below this is dropped"),
 
       field("match.class_weight", at(&B::match, &Mt::class_weight), non_negative, "weight of the focal class cost"),
@@ -127,6 +128,8 @@ std::vector<Field> fields() {
       field("match.gate", at(&B::match, &Mt::gate), Real{}, "a pair costing more than this starts a new track"),
       field("match.min_new_score", at(&B::match, &Mt::min_new_score), unit,
             "a detection below this score starts no track"),
+      field("match.max_tracks", at(&B::match, &Mt::max_tracks), Int<int>{1, 64},
+            "live tracks at most; when full the LOST track seen longest ago makes room"),
 
       field("visibility.theta_on", at(&B::visibility, &V::theta_on), unit, "enter VISIBLE at score >= theta_on"),
       field("visibility.theta_off", at(&B::visibility, &V::theta_off), unit, "leave VISIBLE at score < theta_off"),

@@ -61,7 +61,7 @@ struct ModelsConfig {
 };
 
 struct DetectionConfig {
-  int top_k = 10;                 // candidates kept over queries x classes, 1..1000
+  int top_k = 10;                 // candidates kept over queries x classes, 1..64
   double score_threshold = 0.5;   // 0..1
 };
 
@@ -73,6 +73,7 @@ struct MatchConfig {
   double focal_gamma = 2.0;
   double gate = 1.0;            // a pair costing more starts a new track
   double min_new_score = 0.6;   // a detection below this starts no track
+  int max_tracks = 64;          // live tracks at most, 1..64
 };
 
 struct VisibilityConfig {

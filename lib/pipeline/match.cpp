@@ -1,40 +1,29 @@
 #include "pipeline/match.hpp"
 
-#include <algorithm>
-#include <cmath>
+#include "pipeline/track_step.hpp"
 
 namespace igtb {
 namespace {
 
-struct Corners {
-  double x0, y0, x1, y1;
-};
-
-Corners corners(const Box& b) { return {b.cx - b.w / 2, b.cy - b.h / 2, b.cx + b.w / 2, b.cy + b.h / 2}; }
-
-double area(const Corners& c) { return std::max(0.0, c.x1 - c.x0) * std::max(0.0, c.y1 - c.y0); }
+void xywh(const Box& b, double* out) {
+  out[0] = b.cx, out[1] = b.cy, out[2] = b.w, out[3] = b.h;
+}
 
 }  // namespace
 
-double focal_class_cost(double p, double alpha, double gamma) {
-  const double pos = alpha * std::pow(1 - p, gamma) * -std::log(p + 1e-8);
-  const double neg = (1 - alpha) * std::pow(p, gamma) * -std::log(1 - p + 1e-8);
-  return pos - neg;
-}
+// The arithmetic lives in track_step.hpp, shared with the device tracker.
+double focal_class_cost(double p, double alpha, double gamma) { return step::focal_class_cost(p, alpha, gamma); }
 
 double box_l1(const Box& a, const Box& b) {
-  return std::abs(a.cx - b.cx) + std::abs(a.cy - b.cy) + std::abs(a.w - b.w) + std::abs(a.h - b.h);
+  double p[4], q[4];
+  xywh(a, p), xywh(b, q);
+  return step::box_l1(p, q);
 }
 
 double giou(const Box& a, const Box& b) {
-  const Corners p = corners(a), q = corners(b);
-  const Corners inter{std::max(p.x0, q.x0), std::max(p.y0, q.y0), std::min(p.x1, q.x1), std::min(p.y1, q.y1)};
-  const double i = area(inter);
-  const double u = area(p) + area(q) - i;
-  const Corners hull{std::min(p.x0, q.x0), std::min(p.y0, q.y0), std::max(p.x1, q.x1), std::max(p.y1, q.y1)};
-  const double h = area(hull);
-  if (u <= 0 || h <= 0) return 0;  // degenerate boxes: no overlap information
-  return i / u - (h - u) / h;
+  double p[4], q[4];
+  xywh(a, p), xywh(b, q);
+  return step::giou(p, q);
 }
 
 CostMatrix match_costs(const std::vector<Detection>& detections, const std::vector<Box>& tracks,
@@ -43,11 +32,13 @@ CostMatrix match_costs(const std::vector<Detection>& detections, const std::vect
   m.rows = detections.size();
   m.cols = tracks.size();
   m.cost.resize(m.rows * m.cols);
+  const step::CostWeights cw{w.cls, w.l1, w.giou, w.alpha, w.gamma};
+  std::vector<double> tr(4 * m.cols);
+  for (std::size_t c = 0; c < m.cols; ++c) xywh(tracks[c], &tr[4 * c]);
   for (std::size_t r = 0; r < m.rows; ++r) {
-    const double cls = focal_class_cost(detections[r].score, w.alpha, w.gamma);
-    for (std::size_t c = 0; c < m.cols; ++c)
-      m.cost[r * m.cols + c] =
-          w.cls * cls + w.l1 * box_l1(detections[r].box, tracks[c]) - w.giou * giou(detections[r].box, tracks[c]);
+    double det[4];
+    xywh(detections[r].box, det);
+    for (std::size_t c = 0; c < m.cols; ++c) m.cost[r * m.cols + c] = step::match_cost(cw, detections[r].score, det, &tr[4 * c]);
   }
   return m;
 }

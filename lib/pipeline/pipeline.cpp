@@ -2,6 +2,7 @@
 
 #include <torch/cuda.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -34,7 +35,7 @@ class StageClock {
 enum Stage : std::size_t { kUpload, kPreprocess, kDetect, kMatch, kSegment, kResult, kContours };
 
 /// The smallest power of two >= n (n >= 1).
-std::int64_t box_bucket(std::int64_t n) {
+std::int64_t power_of_two_at_least(std::int64_t n) {
   std::int64_t b = 1;
   while (b < n) b *= 2;
   return b;
@@ -58,12 +59,13 @@ Pipeline::Pipeline(PipelineOptions options)
     : opt_(std::move(options)),
       device_(model_device(opt_.device)),
       dtype_(precision_dtype(opt_.precision)),
-      tracker_(opt_.tracker) {
+      tracker_(opt_.tracker, int(opt_.detect.top_k), device_) {
   if (device_.is_cpu() && dtype_ != torch::kFloat32)
     throw std::invalid_argument("precision " + opt_.precision + " needs a CUDA device; use fp32 on the CPU");
   if (opt_.detector_input < 32 || opt_.segmenter_input < 32)
     throw std::invalid_argument("model input sizes must be at least 32 pixels");
-  if (opt_.detect.top_k < 1) throw std::invalid_argument("detect top_k must be at least 1");
+  if (opt_.detect.top_k < 1 || opt_.detect.top_k > step::kMaxSide)
+    throw std::invalid_argument("detect top_k must be 1.." + std::to_string(step::kMaxSide));
   detector_ = load_detector(opt_.detector, device_, opt_.detector_input, dtype_);
   segmenter_ = load_segmenter(opt_.encoder, opt_.decoder, device_, opt_.segmenter_input, dtype_);
   if (opt_.warmup_frames > 0) {
@@ -84,17 +86,17 @@ Pipeline::Pipeline(PipelineOptions options)
       process(warm);
       warmup_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     }
-    // Every box-count bucket the decoder can see: at most top_k detections
-    // are matched in a frame, so at most that many tracks are VISIBLE.
+    // Every box count the decoder can see: all slots on CUDA, powers of two
+    // up to them on the CPU (see process()).
     c10::InferenceMode inference;
     SamFrame frame;
     const torch::Tensor emb = segmenter_.encode(segmenter_input(
         to_unit_image(upload_image(warm, device_)), &frame, opt_.segmenter_input).to(dtype_));
-    const double q = double(opt_.segmenter_input) / 4;
-    const auto box = torch::tensor({q, q, 2 * q, 2 * q}, torch::dtype(dtype_).device(device_)).reshape({1, 4});
-    for (std::int64_t b = 1; b <= box_bucket(opt_.detect.top_k); b *= 2)
-      for (int i = 0; i < 2; ++i) segmenter_.decode(emb, box.expand({b, 4}).contiguous());
-    tracker_ = Tracker(opt_.tracker);
+    const auto zeros = torch::zeros({tracker_.slots(), 4}, torch::dtype(dtype_).device(device_));
+    for (std::int64_t n = device_.is_cpu() ? 1 : tracker_.slots(); n < tracker_.slots(); n *= 2)
+      for (int i = 0; i < 2; ++i) segmenter_.decode(emb, zeros.slice(0, 0, n));
+    for (int i = 0; i < 2; ++i) segmenter_.decode(emb, zeros);
+    tracker_.reset();
   }
 }
 
@@ -115,71 +117,52 @@ PipelineOutput Pipeline::process(const Image& image) {
   const DetectionSet dets = postprocess_detections(logits, boxes, width, height, opt_.detect);
   clock.lap(kDetect);
 
-  // The assignment runs on the host (a few microseconds for ten objects);
-  // moving it onto the device, inside the captured graph, is the fast path's.
-  const torch::Tensor small = torch::cat({dets.scores.unsqueeze(1), dets.boxes_norm, dets.valid.unsqueeze(1).to(torch::kFloat32)}, 1)
-                                  .to(torch::kCPU, torch::kFloat32)
-                                  .contiguous();
-  std::vector<Detection> found;
-  const float* row = small.data_ptr<float>();
-  for (std::int64_t i = 0; i < small.size(0); ++i, row += 6)
-    if (row[5] > 0.5f) found.push_back(Detection{Box{row[1], row[2], row[3], row[4]}, row[0]});
-  tracker_.update(found);
-  const auto& tracks = tracker_.tracks();
-  const auto n = static_cast<std::int64_t>(tracks.size());
-  const auto count = static_cast<std::size_t>(n);
-  std::vector<float> box_px(count * 4), scores(count);
-  std::vector<std::uint8_t> ids(count), states(count);
-  std::vector<float> visible_boxes;
-  std::vector<std::uint8_t> visible_ids;
-  for (std::size_t i = 0; i < tracks.size(); ++i) {
-    const Box& b = tracks[i].box;
-    const float xyxy[4] = {float((b.cx - b.w / 2) * double(width)), float((b.cy - b.h / 2) * double(height)),
-                           float((b.cx + b.w / 2) * double(width)), float((b.cy + b.h / 2) * double(height))};
-    std::copy(xyxy, xyxy + 4, box_px.begin() + std::ptrdiff_t(4 * i));
-    scores[i] = float(tracks[i].score);
-    ids[i] = tracks[i].id;
-    states[i] = static_cast<std::uint8_t>(tracks[i].visibility.state());
-    if (tracks[i].visibility.state() == TrackState::Visible) {
-      visible_boxes.insert(visible_boxes.end(), xyxy, xyxy + 4);
-      visible_ids.push_back(tracks[i].id);
-    }
-  }
-  auto to_device = [&](auto& v, torch::ScalarType t, std::vector<std::int64_t> shape) {
-    return torch::from_blob(v.data(), shape, torch::dtype(t)).to(device_);
-  };
+  // One byte buffer for everything the frame returns: the tracker writes the
+  // track block at its front, the segment stage the label map behind it.
+  const std::int64_t block = tracker_.block_bytes();
+  torch::Tensor packed = torch::empty({block + height * width}, torch::dtype(torch::kUInt8).device(device_));
+  torch::Tensor track_block = packed.slice(0, 0, block);
+  const TrackSlots slots = tracker_.update(dets, width, height, track_block);
   clock.lap(kMatch);
 
-  torch::Tensor labels;
-  const auto nv = static_cast<std::int64_t>(visible_ids.size());
-  if (nv == 0) {
-    labels = torch::zeros({height, width}, torch::dtype(torch::kUInt8).device(device_));
+  torch::Tensor labels = packed.slice(0, block).view({height, width});
+  // On CUDA the segmenter always takes every slot (fixed shapes, nothing
+  // read back). On the CPU the slots are host memory, so the work follows
+  // the VISIBLE count: none skips the segmenter, else the slots up to the
+  // next power of two (a few shapes, each seen in the warm-up).
+  std::int64_t used = tracker_.slots();
+  if (device_.is_cpu()) {
+    const std::uint8_t* ids = slots.ids.data_ptr<std::uint8_t>();
+    std::int64_t visible = 0;
+    while (visible < used && ids[visible] != 0) ++visible;
+    used = visible == 0 ? 0 : std::min(used, power_of_two_at_least(visible));
+  }
+  if (used == 0) {
+    labels.zero_();
   } else {
     SamFrame frame;
     const torch::Tensor seg_in = segmenter_input(unit, &frame, opt_.segmenter_input).to(dtype_);
     const torch::Tensor emb = segmenter_.encode(seg_in);
-    // The decoder sees box counts in powers of two (padded with copies of
-    // the first box, their masks dropped): a handful of shapes, each warmed
-    // up at start-up, instead of a TorchScript re-specialisation (~0.5 s on
-    // CUDA) the first time a new count of visible tracks appears.
-    torch::Tensor sam_boxes = boxes_to_sam(to_device(visible_boxes, torch::kFloat32, {nv, 4}), frame).to(dtype_);
-    const std::int64_t padded = box_bucket(nv);
-    if (padded > nv) sam_boxes = torch::cat({sam_boxes, sam_boxes.slice(0, 0, 1).expand({padded - nv, 4})});
-    auto [mask_logits, iou] = segmenter_.decode(emb, sam_boxes);
-    mask_logits = mask_logits.slice(0, 0, nv);
-    if (mask_logits.dim() != 4 || mask_logits.size(0) != nv)
+    const auto [mask_logits, iou] =
+        segmenter_.decode(emb, boxes_to_sam(slots.boxes.slice(0, 0, used), frame).to(dtype_));
+    if (mask_logits.dim() != 4 || mask_logits.size(0) != used)
       throw std::runtime_error("decoder returned mask_logits" + shape_of(mask_logits) + " for " +
-                               std::to_string(nv) + " boxes");
+                               std::to_string(used) + " boxes");
     const torch::Tensor masks = masks_from_logits(mask_logits, frame, height, width, opt_.segmenter_input);
-    labels = compose_labels(masks, to_device(visible_ids, torch::kUInt8, {nv}), height, width);
+    labels.copy_(compose_labels(masks, slots.ids.slice(0, 0, used), height, width));
   }
   clock.lap(kSegment);
 
-  const torch::Tensor packed = pack_result(labels, to_device(box_px, torch::kFloat32, {n, 4}),
-                                           to_device(scores, torch::kFloat32, {n}), to_device(ids, torch::kUInt8, {n}),
-                                           to_device(states, torch::kUInt8, {n}));
-  const torch::Tensor host = packed.to(torch::kCPU);  // the one device-to-host copy of the frame
-  out.result = unpack_result(host.data_ptr<std::uint8_t>(), std::size_t(host.numel()));
+  if (device_.is_cuda()) {  // the one device-to-host copy of the frame, into pinned memory
+    if (!host_.defined() || host_.numel() < packed.numel())
+      host_ = torch::empty({packed.numel()}, torch::dtype(torch::kUInt8).pinned_memory(true));
+    torch::Tensor dst = host_.slice(0, 0, packed.numel());
+    dst.copy_(packed, /*non_blocking=*/true);
+    torch::cuda::synchronize(device_.index());
+    out.result = unpack_result(dst.data_ptr<std::uint8_t>(), std::size_t(packed.numel()));
+  } else {
+    out.result = unpack_result(packed.data_ptr<std::uint8_t>(), std::size_t(packed.numel()));
+  }
   clock.lap(kResult);
 
   out.contours = label_contours(out.result.labels.data(), image);

@@ -12,6 +12,7 @@
 #include "models/detector_model.hpp"
 #include "models/segmenter_model.hpp"
 #include "pipeline/detect.hpp"
+#include "pipeline/device_tracker.hpp"
 #include "pipeline/result.hpp"
 #include "pipeline/tracker.hpp"
 #include "transport/image_codec.hpp"
@@ -66,7 +67,7 @@ class Pipeline {
   const torch::Device& device() const { return device_; }
   const DetectorModel& detector() const { return detector_; }
   const SegmenterModel& segmenter() const { return segmenter_; }
-  const Tracker& tracker() const { return tracker_; }
+  const DeviceTracker& tracker() const { return tracker_; }
   /// The mean time (ms) of the warm-up frames' last run, 0 without warm-up.
   double warmup_ms() const { return warmup_ms_; }
 
@@ -76,7 +77,8 @@ class Pipeline {
   torch::ScalarType dtype_;
   DetectorModel detector_;
   SegmenterModel segmenter_;
-  Tracker tracker_;
+  DeviceTracker tracker_;
+  torch::Tensor host_;  ///< pinned host buffer the packed result is copied into (CUDA)
   double warmup_ms_ = 0;
 };
 

@@ -10,9 +10,15 @@
 
 namespace igtb {
 
+/// The packed layout: the track block (track_step.hpp: int32 H, W, N, CAP,
+/// unsegmented, 0, 0, 0 | boxes float[CAP][4] | scores float[CAP] |
+/// ids uint8[CAP] | states uint8[CAP]; the first N entries live) and the
+/// label map uint8[H][W]. The pipeline's tracker writes the block on the
+/// device and the segment stage the labels behind it; pack_result builds the
+/// same bytes from separate tensors (CAP = N), for tests and tools.
+///
 /// labels [H, W] uint8; boxes [N, 4] float (input pixels x0, y0, x1, y1);
 /// scores [N] float; ids [N] uint8; states [N] uint8, all on one device.
-/// Layout: int32 H, W, N | labels | boxes | scores | ids | states.
 torch::Tensor pack_result(const torch::Tensor& labels, const torch::Tensor& boxes, const torch::Tensor& scores,
                           const torch::Tensor& ids, const torch::Tensor& states);
 
@@ -27,6 +33,7 @@ struct FrameResult {
   std::int32_t height = 0, width = 0;
   std::vector<std::uint8_t> labels;  ///< height * width, row-major
   std::vector<TrackResult> tracks;
+  std::int32_t unsegmented = 0;  ///< VISIBLE tracks beyond the segmenter's slots (no mask this frame)
 };
 
 /// Reads a packed result from host bytes. Throws std::invalid_argument if

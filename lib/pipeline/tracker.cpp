@@ -2,25 +2,31 @@
 
 #include <algorithm>
 #include <array>
+#include <stdexcept>
+#include <string>
 
 namespace igtb {
 
-Tracker::Tracker(TrackerConfig config) : c_(config) { validate(c_.visibility); }
+Tracker::Tracker(TrackerConfig config) : c_(config) {
+  validate(c_.visibility);
+  if (c_.max_tracks < 1 || c_.max_tracks > 255)
+    throw std::invalid_argument("max_tracks must be 1..255, got " + std::to_string(c_.max_tracks));
+}
 
 std::uint8_t Tracker::free_id() {
+  if (tracks_.size() >= std::size_t(c_.max_tracks)) {  // full: the LOST track seen longest ago makes room
+    auto oldest = tracks_.end();
+    for (auto it = tracks_.begin(); it != tracks_.end(); ++it)
+      if (it->visibility.state() == TrackState::Lost && (oldest == tracks_.end() || it->last_seen < oldest->last_seen))
+        oldest = it;
+    if (oldest == tracks_.end()) return 0;
+    tracks_.erase(oldest);
+  }
   std::array<bool, 256> used{};
   for (const auto& t : tracks_) used[t.id] = true;
   for (int id = 1; id <= 255; ++id)
     if (!used[std::size_t(id)]) return static_cast<std::uint8_t>(id);
-  // All taken: reuse the id of the LOST track seen longest ago.
-  auto oldest = tracks_.end();
-  for (auto it = tracks_.begin(); it != tracks_.end(); ++it)
-    if (it->visibility.state() == TrackState::Lost && (oldest == tracks_.end() || it->last_seen < oldest->last_seen))
-      oldest = it;
-  if (oldest == tracks_.end()) return 0;
-  const std::uint8_t id = oldest->id;
-  tracks_.erase(oldest);
-  return id;
+  return 0;  // unreachable: fewer than 255 tracks remain
 }
 
 std::vector<std::uint8_t> Tracker::update(const std::vector<Detection>& detections) {

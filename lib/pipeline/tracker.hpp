@@ -24,6 +24,10 @@ struct TrackerConfig {
   MatchWeights weights;
   VisibilityConfig visibility;
   double min_new_score = 0.6;  ///< a detection below this starts no track
+  /// Live tracks at most (1..255; the pipeline's device tracker takes up to
+  /// 64). When full, the LOST track seen longest ago makes room for a new
+  /// one; with none LOST the detection is refused.
+  int max_tracks = 64;
 };
 
 class Tracker {
@@ -36,7 +40,7 @@ class Tracker {
 
   const std::vector<Track>& tracks() const { return tracks_; }
   std::uint64_t frame() const { return frame_; }
-  /// Detections that found no free id (all 255 taken by non-LOST tracks).
+  /// Detections that found no room (max_tracks tracks live, none LOST).
   std::uint64_t refused() const { return refused_; }
 
  private:

@@ -1,6 +1,8 @@
 #include "pipeline/visibility.hpp"
 
 #include <stdexcept>
+
+#include "pipeline/track_step.hpp"
 #include <string>
 
 namespace igtb {
@@ -23,25 +25,9 @@ void validate(const VisibilityConfig& c) {
 }
 
 TrackState Visibility::update(double score) {
-  if (score >= c_.theta_on) {
-    state_ = TrackState::Visible;
-    unseen_ = 0;
-    return state_;
-  }
-  switch (state_) {
-    case TrackState::Visible:
-      if (score < c_.theta_off) {
-        unseen_ = 1;
-        state_ = unseen_ >= c_.lost_after_frames ? TrackState::Lost : TrackState::Relocalizing;
-      }
-      break;
-    case TrackState::Relocalizing:
-      if (++unseen_ >= c_.lost_after_frames) state_ = TrackState::Lost;
-      break;
-    case TrackState::Lost:
-      ++unseen_;
-      break;
-  }
+  auto state = static_cast<std::uint8_t>(state_);
+  step::visibility_update(state, unseen_, score, c_.theta_on, c_.theta_off, c_.lost_after_frames);
+  state_ = static_cast<TrackState>(state);
   return state_;
 }
 

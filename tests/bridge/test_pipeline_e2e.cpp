@@ -80,7 +80,7 @@ TEST_CASE("replay -> igtbridge (demo models, CPU) -> listen: masks, geometry, id
   ReplayOptions ro;
   ro.files = {recording};
   ro.port = 0;
-  ro.fps = 15;
+  ro.fps = 10;  // leaves the CPU pipeline room on a busy 2-core CI machine
   Replay replay(ro);
   replay.start();
 
@@ -175,7 +175,7 @@ TEST_CASE("replay -> igtbridge (demo models, CPU) -> listen: masks, geometry, id
   REQUIRE(got.states.size() == st.processed);
   REQUIRE(got.masks.size() == st.processed);
   REQUIRE(got.contours.size() == st.processed);
-  REQUIRE(st.processed >= kFrames * 3 / 4);  // at 15 frames/s the CPU pipeline keeps up; a few drops are tolerated
+  REQUIRE(st.processed >= kFrames * 3 / 4);  // at 10 frames/s the CPU pipeline keeps up; a few drops are tolerated
 
   // Ids from the first processed frame: the left disk is disk 0.
   const int first = got.masks.begin()->first;

@@ -18,7 +18,7 @@ TEST_CASE("a frame's outputs pack into one byte tensor and unpack on the host un
   CHECK(packed.dim() == 1);
   CHECK(packed.scalar_type() == torch::kUInt8);
   CHECK(packed.is_contiguous());
-  CHECK(packed.numel() == 12 + 15 + 2 * 22);
+  CHECK(packed.numel() == 32 + 2 * 22 + 15);
   const FrameResult r = unpack_result(packed.data_ptr<std::uint8_t>(), std::size_t(packed.numel()));
   CHECK(r.height == 3);
   CHECK(r.width == 5);

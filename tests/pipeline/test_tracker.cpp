@@ -51,6 +51,7 @@ TEST_CASE("weak detections start no track; a far detection starts a new one") {
 TEST_CASE("ids stay within 1..255: beyond that the oldest LOST id is reused, else the detection is refused") {
   TrackerConfig c;
   c.visibility.lost_after_frames = 1;
+  c.max_tracks = 255;
   Tracker tr(c);
   // 255 targets seen once each, one per frame, far apart (the id logic, not
   // the geometry, is under test): each becomes LOST the next frame.
@@ -64,7 +65,9 @@ TEST_CASE("ids stay within 1..255: beyond that the oldest LOST id is reused, els
 }
 
 TEST_CASE("with all 255 ids held by live tracks a new target is refused and counted") {
-  Tracker tr(TrackerConfig{});
+  TrackerConfig c;
+  c.max_tracks = 255;
+  Tracker tr(c);
   std::vector<Detection> many;
   for (int k = 0; k < 256; ++k) many.push_back(at(1.0 * k, 0.5));
   const auto ids = tr.update(many);
