@@ -1,0 +1,104 @@
+"""Helpers shared by scripts/export_dfine.py, scripts/export_mobilesam.py and scripts/reference_pipeline.py.
+
+Needs torch (the GPU machine's PyTorch). Imports nothing from the upstream
+checkouts; add_upstream_repo only puts one on sys.path.
+"""
+
+import collections
+import os
+import sys
+
+import torch
+
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+# SAM's image normalisation (ImageNet mean / std on the 0-255 scale).
+SAM_PIXEL_MEAN = (123.675, 116.28, 103.53)
+SAM_PIXEL_STD = (58.395, 57.12, 57.375)
+
+
+def add_upstream_repo(repo, marker, what):
+    """Checks that `repo` holds `marker` (a folder) and puts it first on sys.path. Returns its absolute path."""
+    repo = os.path.abspath(repo)
+    if not os.path.isdir(os.path.join(repo, marker)):
+        raise SystemExit("%s does not look like a %s checkout (no %s)" % (repo, what, marker))
+    if repo not in sys.path:
+        sys.path.insert(0, repo)
+    return repo
+
+
+def strict_fp32():
+    """No TF32 in matmul / cuDNN: a true fp32 reference for the parity numbers."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+
+
+def add_device_args(ap):
+    """The --device and --precision options of the export scripts."""
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--precision", default="fp32", choices=sorted(DTYPES))
+
+
+def export_setup(args):
+    """strict_fp32() and seed 0; returns (torch.device, dtype) of --device / --precision."""
+    strict_fp32()  # a true fp32 reference for the parity numbers
+    dev = torch.device(args.device)
+    dtype = DTYPES[args.precision]
+    torch.manual_seed(0)
+    return dev, dtype
+
+
+def count_copies(fn, iters=3):
+    """Host<->device copies per call of fn (CUDA memcpy activity records), after one warm call.
+
+    Returns (h2d, d2h, owners): owners lists the CPU ops (innermost < parents) that issued them."""
+    from torch.profiler import ProfilerActivity, profile
+
+    fn()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        for _ in range(iters):
+            fn()
+        torch.cuda.synchronize()
+    events = prof.events()
+    h2d = sum("Memcpy HtoD" in (e.name or "") for e in events)
+    d2h = sum("Memcpy DtoH" in (e.name or "") for e in events)
+    owners = collections.Counter()
+    for e in events:
+        for k in getattr(e, "kernels", None) or []:
+            kn = getattr(k, "name", "") or ""
+            if "Memcpy DtoH" in kn or "Memcpy HtoD" in kn:
+                chain, p = [e.name], getattr(e, "cpu_parent", None)
+                while p is not None and len(chain) < 4:
+                    chain.append(p.name)
+                    p = getattr(p, "cpu_parent", None)
+                owners[("D2H " if "DtoH" in kn else "H2D ") + " < ".join(chain)] += 1
+    return h2d / iters, d2h / iters, [(k, v / iters) for k, v in owners.most_common(6)]
+
+
+def short_error(e, n=700):
+    """The end of an exception's text (TorchScript puts the failing op and the real error last)."""
+    lines = [l for l in str(e).splitlines() if l.strip()]
+    return " | ".join(lines[-8:])[-n:]
+
+
+def time_ms(fn, iters=50, warm=10):
+    """Median GPU time of fn in ms (CUDA events around each call), after `warm` untimed calls."""
+    for _ in range(warm):
+        fn()
+    torch.cuda.synchronize()
+    ts = []
+    for _ in range(iters):
+        a = torch.cuda.Event(enable_timing=True)
+        b = torch.cuda.Event(enable_timing=True)
+        a.record()
+        fn()
+        b.record()
+        b.synchronize()
+        ts.append(a.elapsed_time(b))
+    ts.sort()
+    return ts[len(ts) // 2]
+
+
+def max_diff(a, b):
+    return (a.float() - b.float()).abs().max().item()
