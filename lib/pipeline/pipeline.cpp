@@ -59,7 +59,8 @@ Pipeline::Pipeline(PipelineOptions options)
     : opt_(std::move(options)),
       device_(model_device(opt_.device)),
       dtype_(precision_dtype(opt_.precision)),
-      tracker_(opt_.tracker, int(opt_.detect.top_k), device_) {
+      tracker_(opt_.tracker, int(opt_.detect.top_k), device_),
+      sam_norm_(SamNormalization::on(device_)) {
   if (device_.is_cpu() && dtype_ != torch::kFloat32)
     throw std::invalid_argument("precision " + opt_.precision + " needs a CUDA device; use fp32 on the CPU");
   if (opt_.detector_input < 32 || opt_.segmenter_input < 32)
@@ -141,7 +142,7 @@ PipelineOutput Pipeline::process(const Image& image) {
     labels.zero_();
   } else {
     SamFrame frame;
-    const torch::Tensor seg_in = segmenter_input(unit, &frame, opt_.segmenter_input).to(dtype_);
+    const torch::Tensor seg_in = segmenter_input(unit, &frame, opt_.segmenter_input, sam_norm_).to(dtype_);
     const torch::Tensor emb = segmenter_.encode(seg_in);
     const auto [mask_logits, iou] =
         segmenter_.decode(emb, boxes_to_sam(slots.boxes.slice(0, 0, used), frame).to(dtype_));

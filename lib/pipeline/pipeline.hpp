@@ -12,6 +12,7 @@
 #include "models/detector_model.hpp"
 #include "models/segmenter_model.hpp"
 #include "pipeline/detect.hpp"
+#include "pipeline/preprocess.hpp"
 #include "pipeline/device_tracker.hpp"
 #include "pipeline/result.hpp"
 #include "pipeline/tracker.hpp"
@@ -78,6 +79,7 @@ class Pipeline {
   DetectorModel detector_;
   SegmenterModel segmenter_;
   DeviceTracker tracker_;
+  SamNormalization sam_norm_;  ///< the segmenter's constants, made once on the device
   torch::Tensor host_;  ///< pinned host buffer the packed result is copied into (CUDA)
   double warmup_ms_ = 0;
 };

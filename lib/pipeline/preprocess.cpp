@@ -58,7 +58,18 @@ torch::Tensor detector_input(const torch::Tensor& image01, std::int64_t size) {
   return x.size(1) == 3 ? x : x.expand({1, 3, size, size}).contiguous();
 }
 
+SamNormalization SamNormalization::on(const torch::Device& device) {
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  return {torch::tensor({123.675f, 116.28f, 103.53f}, opts).view({1, 3, 1, 1}),
+          torch::tensor({58.395f, 57.12f, 57.375f}, opts).view({1, 3, 1, 1})};
+}
+
 torch::Tensor segmenter_input(const torch::Tensor& image01, SamFrame* frame, std::int64_t size) {
+  return segmenter_input(image01, frame, size, SamNormalization::on(image01.device()));
+}
+
+torch::Tensor segmenter_input(const torch::Tensor& image01, SamFrame* frame, std::int64_t size,
+                              const SamNormalization& norm) {
   namespace F = torch::nn::functional;
   const auto h = image01.size(2), w = image01.size(3);
   SamFrame f;
@@ -69,12 +80,9 @@ torch::Tensor segmenter_input(const torch::Tensor& image01, SamFrame* frame, std
                                               .size(std::vector<std::int64_t>{f.height, f.width})
                                               .mode(torch::kBilinear)
                                               .align_corners(false));
-  // SAM's pixel mean and std per channel (a grey channel serves all three),
-  // as scalars: no host-to-device copy of constants per frame.
-  static constexpr double mean[3] = {123.675, 116.28, 103.53}, stdev[3] = {58.395, 57.12, 57.375};
+  // One pass: normalise (a grey channel broadcasts to three) into the padded square.
   torch::Tensor out = torch::zeros({1, 3, size, size}, x.options());
-  for (std::int64_t c = 0; c < 3; ++c)
-    out[0][c].slice(0, 0, f.height).slice(1, 0, f.width).copy_((x[0][x.size(1) == 3 ? c : 0] * 255.0 - mean[c]) / stdev[c]);
+  out.slice(2, 0, f.height).slice(3, 0, f.width).copy_((x * 255.0 - norm.mean) / norm.std);
   if (frame) *frame = f;
   return out;
 }

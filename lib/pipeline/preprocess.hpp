@@ -31,10 +31,19 @@ struct SamFrame {
   std::int64_t width = 0;
 };
 
+/// ImageNet mean and std on the 0-255 scale, [1, 3, 1, 1] float each, on a
+/// device: a pipeline makes them once, so no frame uploads constants.
+struct SamNormalization {
+  torch::Tensor mean, std;
+  static SamNormalization on(const torch::Device& device);
+};
+
 /// SAM style: resize the longest side to `size` (keeping the aspect),
-/// normalise with ImageNet mean/std (on the 0-255 scale), pad bottom/right
-/// with zeros to [1, 3, size, size].
-/// `image01` is [1, 1 or 3, H, W].
+/// normalise with `norm` (a grey channel serves all three), pad bottom/right
+/// with zeros to [1, 3, size, size]. `image01` is [1, 1 or 3, H, W] float.
+torch::Tensor segmenter_input(const torch::Tensor& image01, SamFrame* frame, std::int64_t size,
+                              const SamNormalization& norm);
+/// The same, making the constants on the image's device (tests, one-offs).
 torch::Tensor segmenter_input(const torch::Tensor& image01, SamFrame* frame, std::int64_t size = 1024);
 
 }  // namespace igtb
