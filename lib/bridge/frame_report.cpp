@@ -6,16 +6,12 @@
 #include "pipeline/visibility.hpp"
 
 namespace igtb {
-namespace {
-
-std::string number(double v, int decimals) {
+std::string json_number(double v, int decimals) {
   if (!std::isfinite(v)) return "null";
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
   return buf;
 }
-
-}  // namespace
 
 std::string json_string(const std::string& s) {
   std::string out = "\"";
@@ -53,18 +49,19 @@ std::string overall_state(const FrameReport& r) {
 
 std::string frame_json(const FrameReport& r) {
   std::string j = "{\"frame\": " + std::to_string(r.frame) + ", \"device\": " + json_string(r.device) +
-                  ", \"timestamp\": " + number(r.timestamp, 6) + ", \"state\": \"" + overall_state(r) +
+                  ", \"timestamp\": " + json_number(r.timestamp, 6) + ", \"state\": \"" + overall_state(r) +
                   "\", \"failed\": " + (r.failed ? "true" : "false");
   if (r.failed) j += ", \"error\": " + json_string(r.error);
-  j += ", \"e2e_ms\": " + number(r.e2e_ms, 3) + ", \"stages_ms\": {";
+  if (r.unsegmented > 0) j += ", \"unsegmented\": " + std::to_string(r.unsegmented);
+  j += ", \"e2e_ms\": " + json_number(r.e2e_ms, 3) + ", \"stages_ms\": {";
   for (std::size_t i = 0; i < r.stages_ms.size(); ++i)
-    j += (i ? ", " : "") + json_string(r.stages_ms[i].first) + ": " + number(r.stages_ms[i].second, 3);
+    j += (i ? ", " : "") + json_string(r.stages_ms[i].first) + ": " + json_number(r.stages_ms[i].second, 3);
   j += "}, \"dropped\": " + std::to_string(r.dropped) + ", \"tracks\": [";
   for (std::size_t i = 0; i < r.tracks.size(); ++i) {
     const auto& t = r.tracks[i];
     j += std::string(i ? ", " : "") + "{\"id\": " + std::to_string(t.id) + ", \"state\": \"" +
-         std::string(track_state_name(TrackState(t.state))) + "\", \"score\": " + number(t.score, 4) + ", \"box\": [" +
-         number(t.box[0], 1) + ", " + number(t.box[1], 1) + ", " + number(t.box[2], 1) + ", " + number(t.box[3], 1) +
+         std::string(track_state_name(TrackState(t.state))) + "\", \"score\": " + json_number(t.score, 4) + ", \"box\": [" +
+         json_number(t.box[0], 1) + ", " + json_number(t.box[1], 1) + ", " + json_number(t.box[2], 1) + ", " + json_number(t.box[3], 1) +
          "]}";
   }
   return j + "]}";

@@ -5,7 +5,8 @@
 //    "stages_ms": {"decode": 0.3, "upload": 0.05, ...}, "dropped": 3,
 //    "tracks": [{"id": 1, "state": "VISIBLE", "score": 0.93,
 //                "box": [x0, y0, x1, y1]}]}
-// "error" is added when failed. Written by hand (a fixed, write-only schema
+// "error" is added when failed, "unsegmented": N when N VISIBLE tracks got
+// no mask (more than the segmenter's detect.top_k slots). Written by hand (a fixed, write-only schema
 // of numbers and escaped strings) rather than through a JSON library, which
 // the GPU machine's staged dependencies do not carry.
 #pragma once
@@ -29,6 +30,7 @@ struct FrameReport {
   bool failed = false;
   std::string error;          ///< why, when failed
   std::vector<TrackResult> tracks;
+  int unsegmented = 0;  ///< VISIBLE tracks without a mask (more than the segmenter slots)
 };
 
 /// "VISIBLE" if any track is, else "RELOCALIZING" if any is, else "LOST" if
@@ -37,6 +39,9 @@ std::string overall_state(const FrameReport& r);
 
 /// One line, no newline.
 std::string frame_json(const FrameReport& r);
+
+/// A JSON number with `decimals` digits after the point; null if not finite.
+std::string json_number(double v, int decimals);
 
 /// A JSON string literal (quotes included) of UTF-8 text.
 std::string json_string(const std::string& s);

@@ -97,6 +97,7 @@ void InferenceBridge::process(Pending& p) {
     for (std::size_t i = 0; i < StageTimes::kCount; ++i)
       rep.stages_ms.emplace_back(StageTimes::names()[i], out.times.ms[i]);
     rep.tracks = out.result.tracks;
+    rep.unsegmented = out.result.unsegmented;
 
     t = Clock::now();
     Image labels;

@@ -11,13 +11,6 @@
 namespace igtb {
 namespace {
 
-std::string number(double v, int decimals) {
-  if (!std::isfinite(v)) return "null";
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
 double seconds_between(Monitor::Clock::time_point a, Monitor::Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
@@ -28,15 +21,15 @@ std::string status_json(const InferenceStats& now, const InferenceStats& before,
                         const std::vector<double>& lat, const MonitorOptions& o) {
   const double dt = seconds > 0 ? seconds : 1;
   const double nan = std::nan("");
-  return "{\"uptime_s\": " + number(uptime_s, 1) +
-         ", \"fps_in\": " + number(double(now.frames_in - before.frames_in) / dt, 1) +
-         ", \"fps_out\": " + number(double(now.processed - before.processed) / dt, 1) +
+  return "{\"uptime_s\": " + json_number(uptime_s, 1) +
+         ", \"fps_in\": " + json_number(double(now.frames_in - before.frames_in) / dt, 1) +
+         ", \"fps_out\": " + json_number(double(now.processed - before.processed) / dt, 1) +
          ", \"dropped\": " + std::to_string(now.dropped - before.dropped) +
          ", \"dropped_total\": " + std::to_string(now.dropped) +
          ", \"failed\": " + std::to_string(now.failed - before.failed) +
          ", \"failed_total\": " + std::to_string(now.failed) +
-         ", \"e2e_p50_ms\": " + number(lat.empty() ? nan : percentile(lat, 50), 2) +
-         ", \"e2e_p99_ms\": " + number(lat.empty() ? nan : percentile(lat, 99), 2) +
+         ", \"e2e_p50_ms\": " + json_number(lat.empty() ? nan : percentile(lat, 50), 2) +
+         ", \"e2e_p99_ms\": " + json_number(lat.empty() ? nan : percentile(lat, 99), 2) +
          ", \"clients\": " + std::to_string(now.relay.clients) +
          ", \"client_drops_total\": " + std::to_string(now.relay.dropped) +
          ", \"upstream\": \"" + (now.relay.upstream_connected ? "connected" : "not connected") +
