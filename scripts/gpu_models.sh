@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# On the GPU machine: export D-FINE-S and MobileSAM with the export scripts,
+# then time the Python reference pipeline (eager and torch.compile) on the
+# bundled recording.
+#
+# Upstream checkouts (never part of this repository) go in the git-ignored
+# upstream/ folder: D-FINE (github.com/Peterande/D-FINE, 4a1f73a) and
+# MobileSAM (github.com/ChaoningZhang/MobileSAM, 34bbbfd), plain files, about
+# 11 MB together. Then, from the repo root, a device call with carry
+# ["upstream"]:  OUT=... bash scripts/gpu_models.sh
+# (DFINE_REPO / MOBILESAM_REPO point elsewhere).
+# Needs $OUT (the device's result folder). Writes:
+#   $OUT/<step>.log           one log per step (set -x trace of this script on stdout)
+#   $OUT/models/*.pt          exported TorchScript files of at most 16 MiB (larger ones stay in $MODELS)
+#   $OUT/ref/*.json           reference_pipeline.py results (eager fp32, eager fp16, compile fp16)
+#   $OUT/summary.txt          the key lines of every log
+# Every step runs even when an earlier one failed; the exit status is 1 when any step failed.
+# Weights are random throughout (no D-FINE checkpoint in its repository; MobileSAM's weights/mobile_sam.pt
+# is not in the stored snapshot): the speed is real, the detections and masks are not.
+set -uo pipefail
+set -x
+
+: "${OUT:?set OUT to the result folder}"
+BUDGET_S=${BUDGET_S:-560}          # whole script; the device allows 600 s a call
+MODELS=${MODELS:-/tmp/igtb-models} # local folder for the exports (files > 16 MiB do not come back)
+REC=tests/data/SpinePhantomFreehand.igs.mha
+DFINE_REPO=${DFINE_REPO:-upstream/D-FINE}
+MOBILESAM_REPO=${MOBILESAM_REPO:-upstream/MobileSAM}
+FRAMES=${FRAMES:-200}
+LIMIT=$((16 * 1024 * 1024))
+START=$(date +%s)
+FAILED=()
+
+mkdir -p "$OUT/models" "$OUT/ref" "$MODELS"
+export PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+
+for d in "$DFINE_REPO/src/zoo/dfine" "$MOBILESAM_REPO/mobile_sam" "$REC"; do
+  [ -e "$d" ] || { echo "missing $d (was upstream/ carried? run from the repo root)"; exit 2; }
+done
+
+{
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+  python3 - <<'EOF'
+import importlib, sys
+print("python", sys.version.split()[0])
+for m in ("torch", "torchvision", "timm", "scipy", "numpy", "yaml"):
+    try:
+        print(m, importlib.import_module(m).__version__)
+    except Exception as e:  # informative: timm is needed by MobileSAM, scipy is optional
+        print(m, "MISSING (%s)" % e)
+import torch
+print("cuda", torch.version.cuda, "available", torch.cuda.is_available())
+EOF
+} > "$OUT/env.log" 2>&1
+
+# step NAME LIMIT_S CMD...: runs CMD with its output in $OUT/NAME.log, at most LIMIT_S seconds and never past
+# the script's budget; records a failure (non-zero status, timeout included) and carries on.
+step() {
+  local name=$1 limit=$2
+  shift 2
+  local left=$((BUDGET_S - ($(date +%s) - START)))
+  [ "$left" -lt "$limit" ] && limit=$left
+  if [ "$limit" -le 5 ]; then
+    echo "== $name: SKIPPED, no time left" | tee "$OUT/$name.log"
+    FAILED+=("$name(skipped)")
+    return
+  fi
+  local t0 rc=0
+  t0=$(date +%s)
+  timeout --kill-after=10 "$limit" "$@" > "$OUT/$name.log" 2>&1 || rc=$?
+  echo "== $name: rc=$rc in $(($(date +%s) - t0)) s (limit ${limit} s)" | tee -a "$OUT/$name.log"
+  [ "$rc" -eq 0 ] || FAILED+=("$name(rc=$rc)")
+}
+
+# Copies the exports of at most 16 MiB into $OUT/models and prints every size.
+collect() {
+  local f sz
+  for f in "$@"; do
+    [ -f "$f" ] || { echo "missing export $f"; continue; }
+    sz=$(stat -c %s "$f")
+    if [ "$sz" -le "$LIMIT" ]; then
+      cp "$f" "$OUT/models/$(basename "$(dirname "$f")")_$(basename "$f")"
+      echo "$f: $sz bytes -> \$OUT/models"
+    else
+      echo "$f: $sz bytes (> 16 MiB, stays on the device)"
+    fi
+  done
+}
+
+# 1. D-FINE-S, fp32 and fp16 (random weights: no --checkpoint).
+step dfine_fp32 120 python3 scripts/export_dfine.py --repo "$DFINE_REPO" --size s \
+  --out "$MODELS/dfine_s/fp32.pt" --precision fp32
+step dfine_fp16 100 python3 scripts/export_dfine.py --repo "$DFINE_REPO" --size s \
+  --out "$MODELS/dfine_s/fp16.pt" --precision fp16
+# 2. MobileSAM encoder + box decoder, fp32, random weights (no --checkpoint).
+step mobilesam_fp32 120 python3 scripts/export_mobilesam.py --repo "$MOBILESAM_REPO" \
+  --out-dir "$MODELS/mobilesam_fp32" --precision fp32
+collect "$MODELS/dfine_s/fp32.pt" "$MODELS/dfine_s/fp16.pt" \
+  "$MODELS/mobilesam_fp32/encoder.pt" "$MODELS/mobilesam_fp32/decoder.pt" | tee "$OUT/models.log"
+# A decoder that fails the any-N check is a wrong export even though the script exits 0.
+if grep -q "decoder accepts any N: False" "$OUT/mobilesam_fp32.log"; then FAILED+=("mobilesam_fp32(any-N check)"); fi
+
+# 3. The Python reference (in-process upstream modules; compile needs them), same recording.
+REF=(python3 scripts/reference_pipeline.py --dfine-repo "$DFINE_REPO" --dfine-size s
+     --mobilesam-repo "$MOBILESAM_REPO" --recording "$REC" --frames "$FRAMES")
+step ref_eager_fp32 90 "${REF[@]}" --mode eager --precision fp32 --json "$OUT/ref/eager_fp32.json"
+step ref_eager_fp16 90 "${REF[@]}" --mode eager --precision fp16 --json "$OUT/ref/eager_fp16.json"
+step ref_compile_fp16 300 "${REF[@]}" --mode compile --precision fp16 --json "$OUT/ref/compile_fp16.json"
+
+set +x
+{
+  cat "$OUT/env.log"
+  for f in dfine_fp32 dfine_fp16 mobilesam_fp32 ref_eager_fp32 ref_eager_fp16 ref_compile_fp16; do
+    echo "---- $f"
+    grep -E "RANDOM|FAILED|WRONG|Error|wrote|parity|copies|ms/forward|accepts any N|\[reference\].*p50|^== " \
+      "$OUT/$f.log" 2>/dev/null | cut -c1-400
+    grep -q "^== $f: rc=0 " "$OUT/$f.log" 2>/dev/null || { echo "  (failed: last lines)"; tail -n 8 "$OUT/$f.log" | cut -c1-400; }
+  done
+  echo "---- models"; cat "$OUT/models.log"
+  echo "total $(($(date +%s) - START)) s; failed: ${FAILED[*]:-none}"
+} > "$OUT/summary.txt"
+cat "$OUT/summary.txt"
+[ "${#FAILED[@]}" -eq 0 ]
