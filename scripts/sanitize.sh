@@ -23,12 +23,16 @@ case "$mode" in
     # The parsers' leak checking runs in scripts/sanitize_corpus.sh.
     export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=0:strict_init_order=1:detect_stack_use_after_return=0}
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+    # The CPU pipeline runs ~20x slower (LibTorch's large buffers through ASan's
+    # allocator): paced tests slow their streams and widen their time limits.
+    export IGTB_TIME_SCALE=${IGTB_TIME_SCALE:-10}
     ;;
   tsan)
     san="thread"
     flags="-O1 -g -fno-omit-frame-pointer -fsanitize=thread"
     export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:exitcode=66:suppressions=$root/tests/tsan.supp}
     export OMP_NUM_THREADS=1
+    export IGTB_TIME_SCALE=${IGTB_TIME_SCALE:-3}
     ;;
   *) echo "usage: scripts/sanitize.sh asan|tsan" >&2; exit 2 ;;
 esac

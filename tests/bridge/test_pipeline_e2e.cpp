@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "../support/synthetic_scene.hpp"
+#include "../support/time_scale.hpp"
 #include "io/sequence_writer.hpp"
 #include "tools/listen.hpp"
 #include "tools/replay.hpp"
@@ -80,7 +81,7 @@ TEST_CASE("replay -> igtbridge (demo models, CPU) -> listen: masks, geometry, id
   ReplayOptions ro;
   ro.files = {recording};
   ro.port = 0;
-  ro.fps = 10;  // leaves the CPU pipeline room on a busy 2-core CI machine
+  ro.fps = 10 / test::time_scale();  // room for the CPU pipeline on a busy 2-core CI machine (and under sanitizers)
   Replay replay(ro);
   replay.start();
 
