@@ -72,4 +72,4 @@ if [ "$rc" -ne 0 ] || [ "$reports" -ne 0 ]; then
   exit 1
 fi
 summary=$(grep -E 'tests passed' "$log" | tail -n1)
-echo "sanitize $mode: OK: $summary (ctest -LE gpu|packaging under $san, $cxx; build $((built - start)) s, tests $((end - built)) s)"
+echo "sanitize $mode: OK: $summary (ctest -LE ${SANITIZE_EXCLUDE:-gpu|packaging|paced} under $san, $cxx; build $((built - start)) s, tests $((end - built)) s)"
