@@ -175,6 +175,7 @@ ReplayStats Replay::run() {
           std::this_thread::sleep_until(start + std::chrono::duration_cast<clock::duration>(
                                                     std::chrono::duration<double>(double(st.frames_sent) / opt_.fps)));
         }
+        if (opt_.before_send) opt_.before_send(st.frames_sent);
         const Encoded& e = encoded(si, fi);
         for (const auto& [v1, v2] : e.messages) server_.broadcast(v1, v2);
         ++st.frames_sent;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ struct ReplayOptions {
   int wait_clients = 1;        ///< clients to wait for before the first frame
   std::string image_device = "Image_Reference";
   int queue_messages = 64;     ///< per client; replay waits for room rather than drop
+  /// Called with the number of frames sent so far, after the pacing and just
+  /// before each frame goes out (tests pace the stream by what came back).
+  std::function<void(std::uint64_t frames_sent)> before_send;
 };
 
 struct ReplayStats {
