@@ -42,6 +42,11 @@ int pipeline_bench(const igtb::PipelineBenchOptions& o, double min_fps) {
   for (const auto& s : r.stages) std::printf("  %-12s %9.2f %9.2f %9.2f\n", s.name.c_str(), s.p50, s.p99, s.mean);
   std::printf("  sustained: %.1f frames/s (one thread, back to back); %.2f live tracks, %.2f visible per frame\n",
               r.fps(), r.mean_tracks, r.mean_visible);
+  if (r.device != "cpu")
+    std::printf("  cuda graphs: %s; %llu captured, %llu replays%s%s\n", o.pipeline.cuda_graph ? "on" : "off",
+                static_cast<unsigned long long>(r.graph_captures), static_cast<unsigned long long>(r.graph_replays),
+                r.graph_failure.empty() ? "" : "; capture failed: ",
+                r.graph_failure.c_str());
   if (min_fps > 0) std::printf("  goal >= %.1f frames/s: %s\n", min_fps, r.fps() >= min_fps ? "met" : "NOT met");
   return r.fps() < min_fps ? 1 : 0;
 }

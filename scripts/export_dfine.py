@@ -49,7 +49,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 from igtb_torch_common import (  # noqa: E402  (shared helpers, no upstream import)
-    add_device_args, add_upstream_repo, count_copies, export_setup, max_diff, short_error, time_ms)
+    add_device_args, add_upstream_repo, count_copies, export_setup, load_weights, max_diff, short_error, time_ms)
 
 # Top-level packages that must be real: the model itself depends on them.
 _NEVER_STUB = {"src", "torch", "torchvision", "yaml", "numpy"}
@@ -150,16 +150,9 @@ def build_dfine(repo, size="s", checkpoint=None, device="cuda", dtype=torch.floa
     if "HGNetv2" in cfg.yaml_cfg:
         cfg.yaml_cfg["HGNetv2"]["pretrained"] = False  # no download of backbone weights
     model = cfg.model
-    if checkpoint:
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-        state = state["ema"]["module"] if "ema" in state else state.get("model", state)
-        model.load_state_dict(state)
-        weights = "checkpoint %s" % checkpoint
-        log("[export_dfine] loaded weights from %s" % checkpoint)
-    else:
-        weights = "random"
-        log("[export_dfine] WEIGHTS ARE RANDOM: no --checkpoint given (D-FINE's trained checkpoints are not in "
-            "its repository); the architecture and its speed are real, its detections are not")
+    weights = load_weights(model, checkpoint, "export_dfine",
+                           "no --checkpoint given (D-FINE's trained checkpoints are not in its repository)",
+                           extract=lambda st: st["ema"]["module"] if "ema" in st else st.get("model", st), log=log)
     model = model.deploy()
     fixed = register_plain_tensors(model)
     log("[export_dfine] plain tensor attributes registered as buffers: %s" % (", ".join(fixed) or "none"))

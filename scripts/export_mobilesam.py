@@ -52,7 +52,7 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 from igtb_torch_common import (  # noqa: E402  (shared helpers, no upstream import)
     SAM_PIXEL_MEAN, SAM_PIXEL_STD, add_device_args, add_upstream_repo, count_copies, export_setup, max_diff,
-    short_error, time_ms)
+    load_weights, short_error, time_ms)
 
 IMG = 1024
 
@@ -64,33 +64,12 @@ def import_mobile_sam(repo):
     return build_sam_vit_t
 
 
-def _usable_checkpoint(path):
-    if not path:
-        return False
-    if not os.path.isfile(path):
-        print("[export_mobilesam] checkpoint %s not found" % path)
-        return False
-    with open(path, "rb") as f:
-        head = f.read(64)
-    if head.startswith(b"version https://git-lfs"):
-        print("[export_mobilesam] checkpoint %s is a Git LFS pointer, not the weights" % path)
-        return False
-    return True
-
-
 def build_mobilesam(repo, checkpoint=None, device="cuda", log=print):
     """Builds upstream's vit_t MobileSAM in eval mode on device (fp32). Returns (sam, weights description)."""
     build_sam_vit_t = import_mobile_sam(repo)
     sam = build_sam_vit_t(checkpoint=None)
-    if _usable_checkpoint(checkpoint):
-        state = torch.load(checkpoint, map_location="cpu")
-        sam.load_state_dict(state)
-        weights = "checkpoint %s" % checkpoint
-        log("[export_mobilesam] loaded weights from %s" % checkpoint)
-    else:
-        weights = "random"
-        log("[export_mobilesam] WEIGHTS ARE RANDOM: no usable --checkpoint (weights/mobile_sam.pt did not come "
-            "through); the architecture and its speed are real, its masks are not")
+    weights = load_weights(sam, checkpoint, "export_mobilesam",
+                           "no usable --checkpoint (weights/mobile_sam.pt did not come through)", log=log)
     # eval() again after loading: TinyViT caches its attention biases ('ab') in train(False).
     sam.eval()
     sam.to(device)

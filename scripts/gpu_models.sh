@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # On the GPU machine: export D-FINE-S and MobileSAM with the export scripts,
-# then time the Python reference pipeline (eager and torch.compile) on the
-# bundled recording.
+# run the C++ pipeline on those exports (igtbridge-bench, built here in the
+# background meanwhile; needs .gpu carried too, CXX=0 leaves it out), then
+# time the Python reference pipeline (eager and torch.compile) on the bundled
+# recording, all in one call so the figures compare.
 #
 # Upstream checkouts (never part of this repository) go in the git-ignored
 # upstream/ folder: D-FINE (github.com/Peterande/D-FINE, 4a1f73a) and
 # MobileSAM (github.com/ChaoningZhang/MobileSAM, 34bbbfd), plain files, about
 # 11 MB together. Then, from the repo root, a device call with carry
-# ["upstream"]:  OUT=... bash scripts/gpu_models.sh
+# ["upstream", ".gpu"]:  OUT=... bash scripts/gpu_models.sh
 # (DFINE_REPO / MOBILESAM_REPO point elsewhere).
 # Needs $OUT (the device's result folder). Writes:
 #   $OUT/<step>.log           one log per step (set -x trace of this script on stdout)
 #   $OUT/models/*.pt          exported TorchScript files of at most 16 MiB (larger ones stay in $MODELS)
+#   $OUT/cxx_*.log            igtbridge-bench --pipeline on the exports (fp32, fp16)
 #   $OUT/ref/*.json           reference_pipeline.py results (eager fp32, eager fp16, compile fp16)
 #   $OUT/summary.txt          the key lines of every log
 # Every step runs even when an earlier one failed; the exit status is 1 when any step failed.
@@ -22,6 +25,7 @@ set -x
 
 : "${OUT:?set OUT to the result folder}"
 BUDGET_S=${BUDGET_S:-560}          # whole script; the device allows 600 s a call
+# EXPORT_FLAGS=--no-checks skips the exports' fp16/bf16 parity and timing checks (saves device time)
 MODELS=${MODELS:-/tmp/igtb-models} # local folder for the exports (files > 16 MiB do not come back)
 REC=tests/data/SpinePhantomFreehand.igs.mha
 DFINE_REPO=${DFINE_REPO:-upstream/D-FINE}
@@ -87,32 +91,52 @@ collect() {
   done
 }
 
-# 1. D-FINE-S, fp32 and fp16 (random weights: no --checkpoint).
-step dfine_fp32 120 python3 scripts/export_dfine.py --repo "$DFINE_REPO" --size s \
-  --out "$MODELS/dfine_s/fp32.pt" --precision fp32
+# 0. The C++ build, in the background while the exports run (only what the benchmark needs).
+CXX=${CXX_BENCH:-1}
+if [ "$CXX" = 1 ]; then
+  ( source .gpu/device-env.sh && cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS -DIGTB_BUILD_TESTS=OFF &&
+    cmake --build build-gpu -j "$(nproc)" --target igtbridge-bench ) > "$OUT/cxx_build.log" 2>&1 &
+  BUILD_PID=$!
+fi
+
+# 1. D-FINE-S, fp32 (random weights: no --checkpoint); its checks include the fp32 file turned fp16 after
+#    loading, as the C++ loader does for models.precision fp16.
+step dfine_fp32 150 python3 scripts/export_dfine.py --repo "$DFINE_REPO" --size s \
+  --out "$MODELS/dfine_s/fp32.pt" --precision fp32 ${EXPORT_FLAGS:-}
+# The traced graph keeps D-FINE's dtype casts, so the fp16 pipeline needs its own fp16 export.
 step dfine_fp16 100 python3 scripts/export_dfine.py --repo "$DFINE_REPO" --size s \
-  --out "$MODELS/dfine_s/fp16.pt" --precision fp16
+  --out "$MODELS/dfine_s/fp16.pt" --precision fp16 --no-checks
 # 2. MobileSAM encoder + box decoder, fp32, random weights (no --checkpoint).
 step mobilesam_fp32 120 python3 scripts/export_mobilesam.py --repo "$MOBILESAM_REPO" \
-  --out-dir "$MODELS/mobilesam_fp32" --precision fp32
+  --out-dir "$MODELS/mobilesam_fp32" --precision fp32 ${EXPORT_FLAGS:-}
 collect "$MODELS/dfine_s/fp32.pt" "$MODELS/dfine_s/fp16.pt" \
   "$MODELS/mobilesam_fp32/encoder.pt" "$MODELS/mobilesam_fp32/decoder.pt" | tee "$OUT/models.log"
 # A decoder that fails the any-N check is a wrong export even though the script exits 0.
 if grep -q "decoder accepts any N: False" "$OUT/mobilesam_fp32.log"; then FAILED+=("mobilesam_fp32(any-N check)"); fi
 
+# 2b. The C++ pipeline on the exports: the bundled recording, back to back, fp32 then fp16.
+if [ "$CXX" = 1 ]; then
+  wait "$BUILD_PID" && echo "== cxx_build: ok in $(($(date +%s) - START)) s" || FAILED+=("cxx_build")
+  tail -n 3 "$OUT/cxx_build.log"
+  for p in fp32 fp16; do
+    step "cxx_$p" 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench --pipeline \
+      --frames $FRAMES --set models.device=cuda --set models.precision=$p --set models.detector=$MODELS/dfine_s/$p.pt \
+      --set models.encoder=$MODELS/mobilesam_fp32/encoder.pt --set models.decoder=$MODELS/mobilesam_fp32/decoder.pt"
+  done
+fi
+
 # 3. The Python reference (in-process upstream modules; compile needs them), same recording.
 REF=(python3 scripts/reference_pipeline.py --dfine-repo "$DFINE_REPO" --dfine-size s
      --mobilesam-repo "$MOBILESAM_REPO" --recording "$REC" --frames "$FRAMES")
 step ref_eager_fp32 90 "${REF[@]}" --mode eager --precision fp32 --json "$OUT/ref/eager_fp32.json"
-step ref_eager_fp16 90 "${REF[@]}" --mode eager --precision fp16 --json "$OUT/ref/eager_fp16.json"
 step ref_compile_fp16 300 "${REF[@]}" --mode compile --precision fp16 --json "$OUT/ref/compile_fp16.json"
 
 set +x
 {
   cat "$OUT/env.log"
-  for f in dfine_fp32 dfine_fp16 mobilesam_fp32 ref_eager_fp32 ref_eager_fp16 ref_compile_fp16; do
+  for f in dfine_fp32 dfine_fp16 mobilesam_fp32 cxx_fp32 cxx_fp16 ref_eager_fp32 ref_compile_fp16; do
     echo "---- $f"
-    grep -E "RANDOM|FAILED|WRONG|Error|wrote|parity|copies|ms/forward|accepts any N|\[reference\].*p50|^== " \
+    grep -E "RANDOM|FAILED|WRONG|Error|error|wrote|parity|copies|ms/forward|accepts any N|\[reference\].*p50|^== |^  [a-z0-9]+ +[0-9.]+ |sustained|benchmark:" \
       "$OUT/$f.log" 2>/dev/null | cut -c1-400
     grep -q "^== $f: rc=0 " "$OUT/$f.log" 2>/dev/null || { echo "  (failed: last lines)"; tail -n 8 "$OUT/$f.log" | cut -c1-400; }
   done

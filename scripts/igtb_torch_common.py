@@ -27,6 +27,33 @@ def add_upstream_repo(repo, marker, what):
     return repo
 
 
+
+def usable_checkpoint(path, tag):
+    """True when path names a real weights file (not absent, not a Git LFS pointer)."""
+    if not path:
+        return False
+    if not os.path.isfile(path):
+        print("[%s] checkpoint %s not found" % (tag, path))
+        return False
+    with open(path, "rb") as f:
+        head = f.read(64)
+    if head.startswith(b"version https://git-lfs"):
+        print("[%s] checkpoint %s is a Git LFS pointer, not the weights" % (tag, path))
+        return False
+    return True
+
+
+def load_weights(model, checkpoint, tag, why_random, extract=lambda state: state, log=print):
+    """Loads checkpoint's state dict (through extract) into model, or says loudly that the weights
+    stay random (why_random: why no checkpoint). Returns the weights' description for the results."""
+    if usable_checkpoint(checkpoint, tag):
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        model.load_state_dict(extract(state))
+        log("[%s] loaded weights from %s" % (tag, checkpoint))
+        return "checkpoint %s" % checkpoint
+    log("[%s] WEIGHTS ARE RANDOM: %s; the architecture and its speed are real, its outputs are not" % (tag, why_random))
+    return "random"
+
 def strict_fp32():
     """No TF32 in matmul / cuDNN: a true fp32 reference for the parity numbers."""
     torch.backends.cuda.matmul.allow_tf32 = False

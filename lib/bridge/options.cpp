@@ -37,6 +37,8 @@ PipelineOptions pipeline_options(const config::BridgeConfig& cfg) {
   p.decoder = cfg.models.decoder;
   p.detector_input = cfg.models.detector_input;
   p.segmenter_input = cfg.models.segmenter_input;
+  p.cuda_graph = cfg.pipeline.cuda_graph;
+  p.upload_slots = cfg.pipeline.upload_slots;
   p.detect.top_k = cfg.detect.top_k;
   p.detect.score_threshold = cfg.detect.score_threshold;
   auto& w = p.tracker.weights;

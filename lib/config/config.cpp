@@ -104,6 +104,10 @@ std::vector<Field> fields() {
 
       field("pipeline.enabled", at(&B::pipeline, &P::enabled), Bool{},
             "run the inference pipeline; false: relay images and transforms unchanged"),
+      field("pipeline.cuda_graph", at(&B::pipeline, &P::cuda_graph), Bool{},
+            "on cuda: capture each frame shape's device work in a CUDA graph and replay it (eager where capture fails)"),
+      field("pipeline.upload_slots", at(&B::pipeline, &P::upload_slots), Int<int>{1, 64},
+            "on cuda: pinned host slots of the upload ring"),
 
       field("models.device", at(&B::models, &M::device), Text{Text::Kind::TorchDevice}, "where the models run"),
       field("models.precision", at(&B::models, &M::precision), OneOf{{"fp32", "fp16", "bf16"}},

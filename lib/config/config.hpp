@@ -47,7 +47,9 @@ struct OutputConfig {
 };
 
 struct PipelineConfig {
-  bool enabled = true;  // false: relay only
+  bool enabled = true;     // false: relay only
+  bool cuda_graph = true;  // CUDA: capture each frame shape's work once, replay it
+  int upload_slots = 4;    // CUDA: pinned host slots of the upload ring, 1..64
 };
 
 struct ModelsConfig {

@@ -53,16 +53,12 @@ def forward(self, images: Tensor) -> Tuple[Tensor, Tensor]:
 )";
 
 // SAM image encoder contract: forward(image[1, 3, 1024, 1024], ImageNet-normalised) -> embeddings.
+// Undoing the ImageNet normalisation, averaging the channels and 4x4 pixels
+// is all linear, so one strided convolution; its weights are buffers (made in
+// make_demo_model), so they move with the module and no frame uploads them.
 constexpr const char* kEncoder = R"(
 def forward(self, image: Tensor) -> Tensor:
-    # Undo the ImageNet normalisation, average the channels and 4x4 pixels:
-    # all linear, so one strided convolution.
-    dev = image.device
-    mean = torch.tensor([123.675, 116.28, 103.53], device=dev).float()
-    std = torch.tensor([58.395, 57.12, 57.375], device=dev).float()
-    w = (std / (255.0 * 3.0 * 16.0)).reshape(1, 3, 1, 1).expand(1, 3, 4, 4).contiguous()
-    b = (mean.sum() / (255.0 * 3.0)).reshape(1)
-    e = torch.conv2d(image.float(), w, b, [4, 4])
+    e = torch.conv2d(image.float(), self.weight.float(), self.bias.float(), [4, 4])
     return e.to(image.dtype)
 )";
 
@@ -120,6 +116,12 @@ torch::jit::Module make_demo_model(DemoModel which) {
   const char* sources[] = {kDetector, kEncoder, kDecoder};
   const auto i = static_cast<std::size_t>(which);
   torch::jit::Module m(std::string("__torch__.igtbridge.") + names[i]);
+  if (which == DemoModel::Encoder) {
+    const torch::Tensor mean = torch::tensor({123.675, 116.28, 103.53}, torch::kFloat32);
+    const torch::Tensor std = torch::tensor({58.395, 57.12, 57.375}, torch::kFloat32);
+    m.register_buffer("weight", (std / (255.0 * 3.0 * 16.0)).reshape({1, 3, 1, 1}).expand({1, 3, 4, 4}).contiguous());
+    m.register_buffer("bias", (mean.sum() / (255.0 * 3.0)).reshape({1}));
+  }
   m.define(sources[i]);
   m.eval();
   return m;

@@ -10,14 +10,44 @@
 #include "pipeline/preprocess.hpp"
 #include "pipeline/segment.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace igtb {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-class StageClock {
+enum Stage : std::size_t { kUpload, kPreprocess, kDetect, kMatch, kSegment, kResult, kContours };
+
+/// The smallest power of two >= n (n >= 1).
+std::int64_t power_of_two_at_least(std::int64_t n) {
+  std::int64_t b = 1;
+  while (b < n) b *= 2;
+  return b;
+}
+
+/// The last non-empty line of an error text: a TorchScript error's own
+/// message comes after its traceback.
+std::string last_line(const std::string& text) {
+  std::size_t end = text.find_last_not_of(" \n");
+  if (end == std::string::npos) return text;
+  const std::size_t begin = text.find_last_of('\n', end);
+  return text.substr(begin == std::string::npos ? 0 : begin + 1, end + 1 - (begin == std::string::npos ? 0 : begin + 1));
+}
+
+/// The decoder slots: checked here, before the tracker sizes its block by them.
+int checked_top_k(std::int64_t top_k) {
+  if (top_k < 1 || top_k > step::kMaxSide)
+    throw std::invalid_argument("detect top_k must be 1.." + std::to_string(step::kMaxSide));
+  return int(top_k);
+}
+
+}  // namespace
+
+/// Stage times of one frame: each lap() closes a stage.
+class Pipeline::Laps {
  public:
-  StageClock(StageTimes& t, const torch::Device& d, bool sync) : t_(t), device_(d), sync_(sync) {}
+  Laps(StageTimes& t, const torch::Device& d, bool sync) : t_(t), device_(d), sync_(sync) {}
   void lap(std::size_t stage) {
     if (sync_ && device_.is_cuda()) torch::cuda::synchronize(device_.index());
     const auto now = Clock::now();
@@ -31,17 +61,6 @@ class StageClock {
   bool sync_;
   Clock::time_point last_ = Clock::now();
 };
-
-enum Stage : std::size_t { kUpload, kPreprocess, kDetect, kMatch, kSegment, kResult, kContours };
-
-/// The smallest power of two >= n (n >= 1).
-std::int64_t power_of_two_at_least(std::int64_t n) {
-  std::int64_t b = 1;
-  while (b < n) b *= 2;
-  return b;
-}
-
-}  // namespace
 
 const std::array<const char*, StageTimes::kCount>& StageTimes::names() {
   static const std::array<const char*, kCount> n{"upload", "preprocess", "detect", "match", "segment", "result",
@@ -59,14 +78,18 @@ Pipeline::Pipeline(PipelineOptions options)
     : opt_(std::move(options)),
       device_(model_device(opt_.device)),
       dtype_(precision_dtype(opt_.precision)),
-      tracker_(opt_.tracker, int(opt_.detect.top_k), device_),
+      tracker_(opt_.tracker, checked_top_k(opt_.detect.top_k), device_),
       sam_norm_(SamNormalization::on(device_)) {
   if (device_.is_cpu() && dtype_ != torch::kFloat32)
     throw std::invalid_argument("precision " + opt_.precision + " needs a CUDA device; use fp32 on the CPU");
   if (opt_.detector_input < 32 || opt_.segmenter_input < 32)
     throw std::invalid_argument("model input sizes must be at least 32 pixels");
-  if (opt_.detect.top_k < 1 || opt_.detect.top_k > step::kMaxSide)
-    throw std::invalid_argument("detect top_k must be 1.." + std::to_string(step::kMaxSide));
+  if (device_.is_cuda()) {
+    ring_ = std::make_unique<UploadRing>(device_, opt_.upload_slots);
+    if (opt_.cuda_graph && !opt_.sync_timing) graph_ = std::make_unique<FrameGraph>(device_);
+  } else if (opt_.upload_slots < 1 || opt_.upload_slots > 64) {
+    throw std::invalid_argument("upload slots must be 1..64, got " + std::to_string(opt_.upload_slots));
+  }
   detector_ = load_detector(opt_.detector, device_, opt_.detector_input, dtype_);
   segmenter_ = load_segmenter(opt_.encoder, opt_.decoder, device_, opt_.segmenter_input, dtype_);
   if (opt_.warmup_frames > 0) {
@@ -92,7 +115,7 @@ Pipeline::Pipeline(PipelineOptions options)
     c10::InferenceMode inference;
     SamFrame frame;
     const torch::Tensor emb = segmenter_.encode(segmenter_input(
-        to_unit_image(upload_image(warm, device_)), &frame, opt_.segmenter_input).to(dtype_));
+        to_unit_image(upload_image(warm, device_)), &frame, opt_.segmenter_input, sam_norm_).to(dtype_));
     const auto zeros = torch::zeros({tracker_.slots(), 4}, torch::dtype(dtype_).device(device_));
     for (std::int64_t n = device_.is_cpu() ? 1 : tracker_.slots(); n < tracker_.slots(); n *= 2)
       for (int i = 0; i < 2; ++i) segmenter_.decode(emb, zeros.slice(0, 0, n));
@@ -104,19 +127,73 @@ Pipeline::Pipeline(PipelineOptions options)
 PipelineOutput Pipeline::process(const Image& image) {
   c10::InferenceMode inference;
   PipelineOutput out;
-  StageClock clock(out.times, device_, opt_.sync_timing);
-  const std::int64_t height = image.dims[1], width = image.dims[0];
+  Laps laps(out.times, device_, opt_.sync_timing);
+  if (device_.is_cuda()) {
+    const std::size_t bytes = process_cuda(image, laps);
+    out.result = unpack_result(result_.data(), bytes);
+  } else {
+    const torch::Tensor hwc = upload_image(image, device_);
+    laps.lap(kUpload);
+    const torch::Tensor packed = run_stages(hwc, laps);
+    out.result = unpack_result(packed.data_ptr<std::uint8_t>(), std::size_t(packed.numel()));
+  }
+  laps.lap(kResult);
 
-  const torch::Tensor hwc = upload_image(image, device_);
-  clock.lap(kUpload);
+  out.contours = label_contours(out.result.labels.data(), image);
+  laps.lap(kContours);
+  return out;
+}
 
+std::size_t Pipeline::process_cuda(const Image& image, Laps& laps) {
+  const torch::Tensor host = image_tensor(image);
+  if (!frame_.defined() || frame_.sizes() != host.sizes() || frame_.scalar_type() != host.scalar_type()) {
+    // A new shape: a new device frame, and a new graph after one eager frame.
+    packed_ = torch::Tensor();
+    if (graph_) graph_->reset();
+    frame_ = torch::empty(host.sizes(), host.options().device(device_));
+    eager_at_shape_ = 0;
+    graph_failed_ = false;
+  }
+  ring_->upload(host.data_ptr(), std::size_t(host.nbytes()), frame_);
+  laps.lap(kUpload);
+
+  const std::size_t bytes = std::size_t(tracker_.block_bytes() + host.size(0) * host.size(1));
+  const auto work = [&] {
+    packed_ = run_stages(frame_, laps);
+    result_.copy_async(packed_);  // the one device-to-host copy of the frame, into pinned memory
+  };
+  if (graph_ && graph_->ready()) {
+    graph_->replay();  // the stages' times all fall in "result" (see StageTimes)
+  } else if (graph_ && !graph_failed_ && eager_at_shape_ >= 1) {
+    result_.reserve(bytes);  // the graph copies into this buffer: no reallocation inside the capture
+    std::string why;
+    if (graph_->capture(work, &why)) {
+      graph_->replay();
+    } else {
+      graph_failed_ = true;
+      graph_failure_ = why;
+      packed_ = torch::Tensor();
+      spdlog::warn("pipeline: CUDA graph capture failed for {}x{} frames, running them eagerly: {}", host.size(1),
+                   host.size(0), last_line(why));
+      work();
+    }
+  } else {
+    work();
+    ++eager_at_shape_;
+  }
+  PinnedResult::wait(device_);
+  return bytes;
+}
+
+torch::Tensor Pipeline::run_stages(const torch::Tensor& hwc, Laps& laps) {
+  const std::int64_t height = hwc.size(0), width = hwc.size(1);
   const torch::Tensor unit = to_unit_image(hwc);
   const torch::Tensor det_in = detector_input(unit, opt_.detector_input).to(dtype_);
-  clock.lap(kPreprocess);
+  laps.lap(kPreprocess);
 
   const auto [logits, boxes] = detector_.run(det_in);
   const DetectionSet dets = postprocess_detections(logits, boxes, width, height, opt_.detect);
-  clock.lap(kDetect);
+  laps.lap(kDetect);
 
   // One byte buffer for everything the frame returns: the tracker writes the
   // track block at its front, the segment stage the label map behind it.
@@ -124,7 +201,7 @@ PipelineOutput Pipeline::process(const Image& image) {
   torch::Tensor packed = torch::empty({block + height * width}, torch::dtype(torch::kUInt8).device(device_));
   torch::Tensor track_block = packed.slice(0, 0, block);
   const TrackSlots slots = tracker_.update(dets, width, height, track_block);
-  clock.lap(kMatch);
+  laps.lap(kMatch);
 
   torch::Tensor labels = packed.slice(0, block).view({height, width});
   // On CUDA the segmenter always takes every slot (fixed shapes, nothing
@@ -152,23 +229,8 @@ PipelineOutput Pipeline::process(const Image& image) {
     const torch::Tensor masks = masks_from_logits(mask_logits, frame, height, width, opt_.segmenter_input);
     labels.copy_(compose_labels(masks, slots.ids.slice(0, 0, used), height, width));
   }
-  clock.lap(kSegment);
-
-  if (device_.is_cuda()) {  // the one device-to-host copy of the frame, into pinned memory
-    if (!host_.defined() || host_.numel() < packed.numel())
-      host_ = torch::empty({packed.numel()}, torch::dtype(torch::kUInt8).pinned_memory(true));
-    torch::Tensor dst = host_.slice(0, 0, packed.numel());
-    dst.copy_(packed, /*non_blocking=*/true);
-    torch::cuda::synchronize(device_.index());
-    out.result = unpack_result(dst.data_ptr<std::uint8_t>(), std::size_t(packed.numel()));
-  } else {
-    out.result = unpack_result(packed.data_ptr<std::uint8_t>(), std::size_t(packed.numel()));
-  }
-  clock.lap(kResult);
-
-  out.contours = label_contours(out.result.labels.data(), image);
-  clock.lap(kContours);
-  return out;
+  laps.lap(kSegment);
+  return packed;
 }
 
 }  // namespace igtb

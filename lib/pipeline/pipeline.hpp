@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <string>
 
 #include "core/polydata.hpp"
@@ -14,8 +15,10 @@
 #include "pipeline/detect.hpp"
 #include "pipeline/preprocess.hpp"
 #include "pipeline/device_tracker.hpp"
+#include "pipeline/frame_graph.hpp"
 #include "pipeline/result.hpp"
 #include "pipeline/tracker.hpp"
+#include "pipeline/transfer.hpp"
 #include "transport/image_codec.hpp"
 
 namespace igtb {
@@ -30,7 +33,11 @@ struct PipelineOptions {
   std::int64_t segmenter_input = 1024;
   DetectConfig detect;
   TrackerConfig tracker;
-  bool sync_timing = false;  ///< synchronise the device after each stage so stage times are exact (costs speed on CUDA)
+  bool sync_timing = false;  ///< synchronise the device after each stage so stage times are exact (costs speed on CUDA; no graphs)
+  /// On CUDA: capture each input shape's device work in a CUDA graph after
+  /// one eager frame, and replay it (eager, with one warning, where capture fails).
+  bool cuda_graph = true;
+  int upload_slots = 4;  ///< pinned host slots of the upload ring (CUDA), 1..64
   /// Frames of a synthetic image run at construction (then the tracker is
   /// reset): CUDA initialisation and TorchScript's profiling runs happen
   /// before the first real frame (measured on the H100: the first frames
@@ -71,8 +78,23 @@ class Pipeline {
   const DeviceTracker& tracker() const { return tracker_; }
   /// The mean time (ms) of the warm-up frames' last run, 0 without warm-up.
   double warmup_ms() const { return warmup_ms_; }
+  /// CUDA graphs captured and replayed so far (0 on the CPU or with cuda_graph off).
+  std::uint64_t graph_captures() const { return graph_ ? graph_->captures() : 0; }
+  std::uint64_t graph_replays() const { return graph_ ? graph_->replays() : 0; }
+  /// Why the last capture failed ("" when none did).
+  const std::string& graph_failure() const { return graph_failure_; }
+  /// Uploads that waited for their ring slot's previous copy (CUDA).
+  std::uint64_t upload_waits() const { return ring_ ? ring_->waits() : 0; }
 
  private:
+  class Laps;
+  /// preprocess .. segment on the uploaded [H, W, C] frame: the packed
+  /// result (track block, then the label map) on the device.
+  torch::Tensor run_stages(const torch::Tensor& hwc, Laps& laps);
+  /// The CUDA frame: upload through the ring, stages eager or replayed,
+  /// one copy of the packed result into pinned memory, wait. Returns its bytes.
+  std::size_t process_cuda(const Image& image, Laps& laps);
+
   PipelineOptions opt_;
   torch::Device device_;
   torch::ScalarType dtype_;
@@ -80,8 +102,16 @@ class Pipeline {
   SegmenterModel segmenter_;
   DeviceTracker tracker_;
   SamNormalization sam_norm_;  ///< the segmenter's constants, made once on the device
-  torch::Tensor host_;  ///< pinned host buffer the packed result is copied into (CUDA)
   double warmup_ms_ = 0;
+  // CUDA only:
+  std::unique_ptr<UploadRing> ring_;
+  std::unique_ptr<FrameGraph> graph_;  ///< null with cuda_graph off or sync_timing on
+  PinnedResult result_;                ///< the packed result's one copy lands here
+  torch::Tensor frame_;                ///< the uploaded frame [H, W, C]; its shape keys the graph
+  torch::Tensor packed_;               ///< the last packed result (in the graph's pool when captured)
+  int eager_at_shape_ = 0;             ///< eager frames since the shape changed
+  bool graph_failed_ = false;          ///< capture failed for this shape: eager until it changes
+  std::string graph_failure_;
 };
 
 }  // namespace igtb

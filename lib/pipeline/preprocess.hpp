@@ -9,6 +9,11 @@
 
 namespace igtb {
 
+/// The IMAGE's pixels as a [H, W, C] host tensor of their own scalar type,
+/// viewing `img` (no copy). Throws std::invalid_argument for an image the
+/// pipeline cannot take (3D, subvolume, components, scalar type).
+torch::Tensor image_tensor(const Image& img);
+
 /// The IMAGE's pixels as a [H, W, C] tensor of their own scalar type on
 /// `device` (one host-to-device copy for CUDA; an owned copy on CPU). 2D only.
 torch::Tensor upload_image(const Image& img, const torch::Device& device);

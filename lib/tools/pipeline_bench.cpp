@@ -37,6 +37,9 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
   }
   r.seconds = std::chrono::duration<double>(clock::now() - start).count();
   r.frames = o.frames;
+  r.graph_captures = p.graph_captures();
+  r.graph_replays = p.graph_replays();
+  r.graph_failure = p.graph_failure();
   if (o.frames) {
     r.mean_tracks /= double(o.frames);
     r.mean_visible /= double(o.frames);

@@ -31,6 +31,8 @@ struct PipelineBenchResult {
   std::uint64_t frames = 0;
   double mean_tracks = 0;         ///< live tracks per frame
   double mean_visible = 0;        ///< VISIBLE tracks per frame
+  std::uint64_t graph_captures = 0, graph_replays = 0;  ///< CUDA graphs, warm-up included
+  std::string graph_failure;      ///< why capture failed, "" when it did not
   double fps() const { return seconds > 0 ? double(frames) / seconds : 0; }
 };
 

@@ -14,20 +14,6 @@
 
 using namespace igtb;
 
-namespace {
-
-
-std::vector<int> reference_assignment(const torch::Tensor& costs, int b) {
-  CostMatrix m;
-  m.rows = std::size_t(costs.size(1));
-  m.cols = std::size_t(costs.size(2));
-  const double* p = costs.data_ptr<double>() + std::int64_t(b) * costs.size(1) * costs.size(2);
-  m.cost.assign(p, p + m.rows * m.cols);
-  return solve_assignment(m).col_of_row;
-}
-
-}  // namespace
-
 TEST_CASE("the step's solver gives solve_assignment's assignment on 10,000 random matrices, ties included") {
   std::mt19937 rng(7);
   int checked = 0, differ = 0;
@@ -39,7 +25,7 @@ TEST_CASE("the step's solver gives solve_assignment's assignment on 10,000 rando
     const torch::Tensor got = assign_batch(costs);
     REQUIRE(got.sizes() == torch::IntArrayRef({100, rows}));
     for (int b = 0; b < 100; ++b, ++checked) {
-      const std::vector<int> want = reference_assignment(costs, b);
+      const std::vector<int> want = test::reference_assignment(costs, b);
       const std::vector<int> have(got[b].data_ptr<std::int32_t>(), got[b].data_ptr<std::int32_t>() + rows);
       differ += have != want;
     }

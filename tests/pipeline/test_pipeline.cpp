@@ -85,6 +85,11 @@ TEST_CASE("pipeline options and models are checked at construction") {
     o.device = "cuda:0";
     CHECK_THROWS_WITH(Pipeline(o), Catch::Contains("no CUDA device"));
   }
+  for (std::int64_t k : {0, 65}) {
+    o = {};
+    o.detect.top_k = k;
+    CHECK_THROWS_WITH(Pipeline(o), Catch::Contains("detect top_k must be 1..64"));
+  }
   o = {};
   o.encoder = "/nonexistent/encoder.pt";
   CHECK_THROWS_WITH(Pipeline(o), Catch::Contains("/nonexistent/encoder.pt") && Catch::Contains("not found"));

@@ -6,6 +6,7 @@
 #include <torch/cuda.h>
 
 #include <cstdio>
+#include <vector>
 
 #include "../support/synthetic_scene.hpp"
 
@@ -56,6 +57,85 @@ void compare(const std::string& precision, double min_iou) {
 
 TEST_CASE("CUDA fp32 gives the CPU's labels, ids, states and boxes") { compare("fp32", 0.995); }
 TEST_CASE("CUDA fp16 stays within IoU 0.98 of the CPU's labels") { compare("fp16", 0.98); }
+
+TEST_CASE("CUDA graphs: replayed frames give the eager frames' results, through a change of frame size") {
+  PipelineOptions graph_opt, eager_opt;
+  graph_opt.device = eager_opt.device = "cuda";
+  eager_opt.cuda_graph = false;
+  Pipeline graphed(graph_opt), eager(eager_opt);
+  CHECK(eager.graph_captures() == 0);
+  const std::uint64_t warm_captures = graphed.graph_captures();  // the warm-up's own size
+  test::Scene scene = test::two_disks_scene();
+  test::Scene wider = scene;
+  wider.width += 32;  // the same disks, a wider frame: a new shape, a new capture
+  int frames = 0;
+  for (int f = 0; f < 36; ++f, ++frames) {
+    INFO("frame " << f);
+    const Image img = make_image(f < 20 ? scene : wider, f);
+    const auto a = eager.process(img).result;
+    const auto b = graphed.process(img).result;
+    REQUIRE(a.labels.size() == b.labels.size());
+    CHECK(a.labels == b.labels);
+    CHECK(a.unsegmented == b.unsegmented);
+    REQUIRE(a.tracks.size() == b.tracks.size());
+    for (std::size_t t = 0; t < a.tracks.size(); ++t) {
+      CHECK(a.tracks[t].id == b.tracks[t].id);
+      CHECK(a.tracks[t].state == b.tracks[t].state);
+      for (int k = 0; k < 4; ++k) CHECK(std::abs(a.tracks[t].box[k] - b.tracks[t].box[k]) <= 1e-3f);
+    }
+  }
+  INFO("graph failure: " << graphed.graph_failure());
+  CHECK(graphed.graph_failure().empty());
+  // One eager frame per size, then a capture; every later frame replays.
+  CHECK(graphed.graph_captures() == warm_captures + 2);
+  CHECK(graphed.graph_replays() >= std::uint64_t(frames - 2));
+}
+
+TEST_CASE("CUDA graphs: a capture that syncs with the host fails cleanly and the device keeps working") {
+  const torch::Device cuda(torch::kCUDA, 0);
+  FrameGraph graph(cuda);
+  const torch::Tensor x = torch::arange(16, torch::dtype(torch::kFloat32).device(cuda));
+  std::string why;
+  CHECK_FALSE(graph.capture([&] { (void)(x * 2).sum().item<float>(); }, &why));
+  CHECK_FALSE(why.empty());
+  CHECK_FALSE(graph.ready());
+  CHECK_THROWS_AS(graph.replay(), std::logic_error);
+  // Eager work runs, and a capture of valid work then succeeds and replays.
+  CHECK((x * 2).sum().item<float>() == 240.0f);
+  torch::Tensor out = torch::zeros({16}, x.options());
+  CHECK(graph.capture([&] { out.copy_(x * 3); }, &why));
+  graph.replay();
+  graph.replay();
+  torch::cuda::synchronize();
+  CHECK(out.sum().item<float>() == 360.0f);
+  CHECK(graph.captures() == 1);
+  CHECK(graph.replays() == 2);
+}
+
+TEST_CASE("upload ring: every frame arrives intact while slots are reused") {
+  const torch::Device cuda(torch::kCUDA, 0);
+  UploadRing ring(cuda, 2);
+  torch::Tensor dst = torch::empty({1 << 20}, torch::dtype(torch::kUInt8).device(cuda));
+  torch::Tensor sums = torch::zeros({100}, torch::dtype(torch::kInt64).device(cuda));
+  std::vector<std::uint8_t> frame(1 << 20);
+  std::int64_t want_total = 0;
+  std::vector<std::int64_t> want(100);
+  for (int i = 0; i < 100; ++i) {
+    for (std::size_t k = 0; k < frame.size(); ++k) frame[k] = std::uint8_t((k * 7 + std::size_t(i) * 13) & 0xff);
+    want[std::size_t(i)] = 0;
+    for (auto v : frame) want[std::size_t(i)] += v;
+    want_total += want[std::size_t(i)];
+    ring.upload(frame.data(), frame.size(), dst);  // frame is rewritten at once: the ring copied it
+    sums[i].copy_(dst.sum(torch::kInt64));          // queued behind the upload, before the next one
+  }
+  const torch::Tensor got = sums.cpu();
+  for (int i = 0; i < 100; ++i) CHECK(got[i].item<std::int64_t>() == want[std::size_t(i)]);
+  CHECK(ring.uploads() == 100);
+  CHECK(ring.slots() == 2);
+  CHECK(got.sum().item<std::int64_t>() == want_total);
+  torch::Tensor wrong = torch::empty({10}, torch::dtype(torch::kUInt8).device(cuda));
+  CHECK_THROWS_AS(ring.upload(frame.data(), frame.size(), wrong), std::invalid_argument);
+}
 
 int main(int argc, char** argv) {
   if (!torch::cuda::is_available()) {

@@ -12,6 +12,7 @@
 #include <random>
 #include <vector>
 
+#include "pipeline/assignment.hpp"
 #include "pipeline/detect.hpp"
 #include "pipeline/match.hpp"
 #include "pipeline/tracker.hpp"
@@ -27,6 +28,16 @@ inline torch::Tensor random_costs(std::mt19937& rng, int batch, int rows, int co
   std::uniform_real_distribution<double> real(-5, 5);
   for (std::int64_t i = 0; i < c.numel(); ++i) p[i] = ties ? double(small(rng)) : real(rng);
   return c;
+}
+
+/// solve_assignment's col_of_row for matrix `b` of a batch made by random_costs.
+inline std::vector<int> reference_assignment(const torch::Tensor& costs, int b) {
+  CostMatrix m;
+  m.rows = std::size_t(costs.size(1));
+  m.cols = std::size_t(costs.size(2));
+  const double* p = costs.data_ptr<double>() + std::int64_t(b) * costs.size(1) * costs.size(2);
+  m.cost.assign(p, p + m.rows * m.cols);
+  return solve_assignment(m).col_of_row;
 }
 
 struct RandomFrame {

@@ -1,0 +1,150 @@
+#include "pipeline/transfer.hpp"
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#ifdef IGTB_WITH_CUDA
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime_api.h>
+#endif
+
+namespace igtb {
+namespace {
+
+#ifdef IGTB_WITH_CUDA
+void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
+}
+cudaStream_t current_stream(const torch::Device& d) { return c10::cuda::getCurrentCUDAStream(d.index()).stream(); }
+#else
+[[noreturn]] void no_cuda() { throw std::logic_error("this build has no CUDA transfers"); }
+#endif
+
+}  // namespace
+
+struct UploadRing::Slot {
+  void* host = nullptr;  ///< pinned (cudaHostAlloc)
+  std::size_t capacity = 0;
+  void* done = nullptr;  ///< cudaEvent_t of the last copy out of this slot
+  bool in_flight = false;
+};
+
+UploadRing::UploadRing(const torch::Device& device, int slots) : device_(device) {
+  if (slots < 1 || slots > 64) throw std::invalid_argument("upload slots must be 1..64, got " + std::to_string(slots));
+  for (int i = 0; i < slots; ++i) slots_.push_back(std::make_unique<Slot>());
+  if (!device_.is_cuda()) return;
+#ifdef IGTB_WITH_CUDA
+  const c10::cuda::CUDAGuard guard(device_);
+  upload_stream_ = c10::cuda::getStreamFromPool(false, device_.index()).stream();
+  cudaEvent_t e = nullptr;
+  check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "upload ring event");
+  compute_done_ = e;
+  for (auto& s : slots_) {
+    check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "upload ring event");
+    s->done = e;
+  }
+#else
+  no_cuda();
+#endif
+}
+
+UploadRing::~UploadRing() {
+#ifdef IGTB_WITH_CUDA
+  if (!device_.is_cuda()) return;
+  const c10::cuda::CUDAGuard guard(device_);
+  for (auto& s : slots_) {
+    if (s->done) {
+      cudaEventSynchronize(static_cast<cudaEvent_t>(s->done));
+      cudaEventDestroy(static_cast<cudaEvent_t>(s->done));
+    }
+    if (s->host) cudaFreeHost(s->host);
+  }
+  if (compute_done_) cudaEventDestroy(static_cast<cudaEvent_t>(compute_done_));
+#endif
+}
+
+void UploadRing::upload(const void* src, std::size_t bytes, torch::Tensor& dst) {
+  if (!dst.is_contiguous() || std::size_t(dst.nbytes()) != bytes || dst.device() != device_)
+    throw std::invalid_argument("upload: the destination must be " + std::to_string(bytes) + " contiguous bytes on " +
+                                device_.str());
+  ++uploads_;
+  if (!device_.is_cuda()) {
+    std::memcpy(dst.data_ptr(), src, bytes);
+    return;
+  }
+#ifdef IGTB_WITH_CUDA
+  const c10::cuda::CUDAGuard guard(device_);
+  Slot& s = *slots_[std::size_t((uploads_ - 1) % slots_.size())];
+  auto* done = static_cast<cudaEvent_t>(s.done);
+  if (s.in_flight) {
+    if (cudaEventQuery(done) == cudaErrorNotReady) ++waits_;
+    check(cudaEventSynchronize(done), "upload ring: waiting for a slot");
+    s.in_flight = false;
+  }
+  if (s.capacity < bytes) {
+    if (s.host) check(cudaFreeHost(s.host), "upload ring: freeing a slot");
+    s.host = nullptr;
+    s.capacity = 0;
+    check(cudaHostAlloc(&s.host, bytes, cudaHostAllocDefault), "upload ring: pinned slot");
+    s.capacity = bytes;
+  }
+  std::memcpy(s.host, src, bytes);
+  const cudaStream_t compute = current_stream(device_);
+  auto* up = static_cast<cudaStream_t>(upload_stream_);
+  auto* compute_done = static_cast<cudaEvent_t>(compute_done_);
+  check(cudaEventRecord(compute_done, compute), "upload ring: event");  // earlier frames may still read dst
+  check(cudaStreamWaitEvent(up, compute_done, 0), "upload ring: wait");
+  check(cudaMemcpyAsync(dst.data_ptr(), s.host, bytes, cudaMemcpyHostToDevice, up), "upload ring: copy");
+  check(cudaEventRecord(done, up), "upload ring: event");
+  s.in_flight = true;
+  check(cudaStreamWaitEvent(compute, done, 0), "upload ring: wait");
+#else
+  no_cuda();
+#endif
+}
+
+PinnedResult::~PinnedResult() {
+#ifdef IGTB_WITH_CUDA
+  if (data_) cudaFreeHost(data_);
+#endif
+}
+
+void PinnedResult::reserve(std::size_t bytes) {
+#ifdef IGTB_WITH_CUDA
+  if (bytes <= capacity_) return;
+  if (data_) check(cudaFreeHost(data_), "result buffer: free");
+  data_ = nullptr;
+  capacity_ = 0;
+  check(cudaHostAlloc(&data_, bytes, cudaHostAllocDefault), "result buffer: pinned memory");
+  capacity_ = bytes;
+#else
+  (void)bytes;
+  no_cuda();
+#endif
+}
+
+void PinnedResult::copy_async(const torch::Tensor& src) {
+#ifdef IGTB_WITH_CUDA
+  if (!src.is_cuda() || !src.is_contiguous()) throw std::invalid_argument("result copy: a contiguous CUDA tensor");
+  reserve(std::size_t(src.nbytes()));
+  check(cudaMemcpyAsync(data_, src.data_ptr(), std::size_t(src.nbytes()), cudaMemcpyDeviceToHost,
+                        current_stream(src.device())),
+        "result copy");
+#else
+  (void)src;
+  no_cuda();
+#endif
+}
+
+void PinnedResult::wait(const torch::Device& device) {
+#ifdef IGTB_WITH_CUDA
+  check(cudaStreamSynchronize(current_stream(device)), "waiting for the frame");
+#else
+  (void)device;
+  no_cuda();
+#endif
+}
+
+}  // namespace igtb

@@ -1,0 +1,72 @@
+// The frame's two host <-> device copies on CUDA, both with plain CUDA
+// runtime calls (no LibTorch bookkeeping, so both can sit in or beside a
+// captured CUDA graph):
+// - UploadRing: a ring of pinned host slots, each with a CUDA event. A frame's
+//   bytes go into the next slot (after that slot's previous copy completed),
+//   the copy to the device is asynchronous on an upload stream, and the
+//   current (compute) stream waits for it; the upload in turn waits for the
+//   compute stream's work queued so far, which may still read the
+//   destination. On the CPU the ring is a plain copy into the destination.
+// - PinnedResult: the pinned host buffer the packed result is copied into,
+//   asynchronously on the current stream.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace igtb {
+
+class UploadRing {
+ public:
+  /// `slots` pinned slots (1..64) for `device`; throws std::invalid_argument.
+  UploadRing(const torch::Device& device, int slots);
+  ~UploadRing();
+  UploadRing(const UploadRing&) = delete;
+  UploadRing& operator=(const UploadRing&) = delete;
+
+  /// Copies `bytes` from `src` into `dst` (contiguous, `bytes` long, on the
+  /// ring's device) as described above. Returns without waiting for the
+  /// device copy on CUDA. Throws std::invalid_argument for a wrong `dst`,
+  /// std::runtime_error for a CUDA error.
+  void upload(const void* src, std::size_t bytes, torch::Tensor& dst);
+
+  int slots() const { return int(slots_.size()); }
+  std::uint64_t uploads() const { return uploads_; }
+  /// Uploads that found their slot's previous copy still in flight and waited.
+  std::uint64_t waits() const { return waits_; }
+
+ private:
+  struct Slot;
+  torch::Device device_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  void* upload_stream_ = nullptr;  ///< cudaStream_t (LibTorch pool stream)
+  void* compute_done_ = nullptr;   ///< cudaEvent_t
+  std::uint64_t uploads_ = 0, waits_ = 0;
+};
+
+class PinnedResult {
+ public:
+  PinnedResult() = default;
+  ~PinnedResult();
+  PinnedResult(const PinnedResult&) = delete;
+  PinnedResult& operator=(const PinnedResult&) = delete;
+
+  /// Queues the copy of `src` (contiguous, CUDA) into the pinned buffer on
+  /// the current stream, growing the buffer first when needed (never while a
+  /// captured graph uses it: reserve() before capturing).
+  void copy_async(const torch::Tensor& src);
+  /// Makes the buffer at least `bytes` long.
+  void reserve(std::size_t bytes);
+  /// Waits for the current stream of `device`.
+  static void wait(const torch::Device& device);
+  const std::uint8_t* data() const { return static_cast<const std::uint8_t*>(data_); }
+
+ private:
+  void* data_ = nullptr;
+  std::size_t capacity_ = 0;
+};
+
+}  // namespace igtb
