@@ -1,6 +1,7 @@
 #include "pipeline/contours.hpp"
 
-#include <map>
+#include <algorithm>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
@@ -10,7 +11,6 @@ namespace {
 // Pixel-corner lattice: corner (x, y) for x in [0, w], y in [0, h].
 struct Corner {
   int x, y;
-  bool operator<(const Corner& o) const { return y != o.y ? y < o.y : x < o.x; }
   bool operator==(const Corner& o) const { return x == o.x && y == o.y; }
 };
 
@@ -35,26 +35,51 @@ PolyData label_contours(const std::uint8_t* labels, const ImageInfo& g) {
   PolyData pd;
   PolyData::Attribute label_attr{"label", true, 1, {}};
   // Boundary edges of every label, oriented with the label on the walker's
-  // left (x right, y down), keyed by start corner.
-  std::map<int, std::multimap<Corner, int>> edges;  // label -> (start corner -> direction)
-  for (int y = 0; y < h; ++y)
+  // left (x right, y down): (label, start corner) packed in a sort key, the
+  // direction beside it. One flat vector, sorted once (stable: edges that
+  // start at the same corner keep the order they were found in).
+  struct Crack {
+    std::uint64_t key;  ///< label << 32 | corner index y * (w + 1) + x
+    int dir;
+  };
+  const auto stride = std::uint64_t(w) + 1;
+  auto key_of = [&](std::uint64_t label, int x, int y) { return label << 32 | (std::uint64_t(y) * stride + std::uint64_t(x)); };
+  std::vector<Crack> cracks;
+  for (int y = 0; y < h; ++y) {
+    const std::uint8_t* row = labels + std::size_t(y) * std::size_t(w);
     for (int x = 0; x < w; ++x) {
-      const int l = at(x, y);
+      // Label maps are mostly background: skip eight zero bytes at a time.
+      std::uint64_t word;
+      if (x + 8 <= w && (std::memcpy(&word, row + x, 8), word == 0)) {
+        x += 7;
+        continue;
+      }
+      const int l = row[x];
       if (l == 0) continue;
-      auto& e = edges[l];
-      if (at(x, y - 1) != l) e.emplace(Corner{x + 1, y}, 2);      // top side, walking -x
-      if (at(x, y + 1) != l) e.emplace(Corner{x, y + 1}, 0);      // bottom side, walking +x
-      if (at(x - 1, y) != l) e.emplace(Corner{x, y}, 1);          // left side, walking +y
-      if (at(x + 1, y) != l) e.emplace(Corner{x + 1, y + 1}, 3);  // right side, walking -y
+      const auto L = std::uint64_t(l);
+      if (at(x, y - 1) != l) cracks.push_back({key_of(L, x + 1, y), 2});      // top side, walking -x
+      if (at(x, y + 1) != l) cracks.push_back({key_of(L, x, y + 1), 0});      // bottom side, walking +x
+      if (at(x - 1, y) != l) cracks.push_back({key_of(L, x, y), 1});          // left side, walking +y
+      if (at(x + 1, y) != l) cracks.push_back({key_of(L, x + 1, y + 1), 3});  // right side, walking -y
     }
+  }
+  std::stable_sort(cracks.begin(), cracks.end(), [](const Crack& a, const Crack& b) { return a.key < b.key; });
+  std::vector<char> used(cracks.size(), 0);
+  auto corner_of = [&](std::uint64_t key) {
+    const std::uint64_t idx = key & 0xffffffffu;
+    return Corner{int(idx % stride), int(idx / stride)};
+  };
 
-  for (auto& [label, open] : edges) {
-    while (!open.empty()) {
+  for (std::size_t lo = 0; lo < cracks.size();) {
+    const std::uint64_t label = cracks[lo].key >> 32;
+    std::size_t hi = lo;
+    while (hi < cracks.size() && cracks[hi].key >> 32 == label) ++hi;
+    for (std::size_t s = lo; s < hi; ++s) {
+      if (used[s]) continue;
       // Start at the first open edge and follow until back at its corner.
-      auto it = open.begin();
-      const Corner start = it->first;
-      int dir = it->second;
-      open.erase(it);
+      used[s] = 1;
+      const Corner start = corner_of(cracks[s].key);
+      int dir = cracks[s].dir;
       std::vector<Edge> walk{Edge{start, dir}};  // every unit crack of the loop, in order
       Corner at_corner{start.x + kDx[dir], start.y + kDy[dir]};
       while (!(at_corner == start)) {
@@ -62,21 +87,25 @@ PolyData label_contours(const std::uint8_t* labels, const ImageInfo& g) {
         // towards the label first (dir + 3 with y pointing down), then
         // straight, then away, so diagonal neighbours get loops of their own
         // (4-connected regions) and every loop stays simple.
-        auto range = open.equal_range(at_corner);
-        auto pick = open.end();
+        const std::uint64_t k = key_of(label, at_corner.x, at_corner.y);
+        const auto first = std::lower_bound(cracks.begin() + std::ptrdiff_t(lo), cracks.begin() + std::ptrdiff_t(hi), k,
+                                             [](const Crack& c, std::uint64_t v) { return c.key < v; });
+        std::size_t pick = hi;
         for (int turn : {3, 0, 1}) {
           const int want = (dir + turn) % 4;
-          for (auto e = range.first; e != range.second; ++e)
-            if (e->second == want) {
-              pick = e;
+          for (auto e = first; e != cracks.begin() + std::ptrdiff_t(hi) && e->key == k; ++e) {
+            const auto i = std::size_t(e - cracks.begin());
+            if (!used[i] && e->dir == want) {
+              pick = i;
               break;
             }
-          if (pick != open.end()) break;
+          }
+          if (pick != hi) break;
         }
-        if (pick == open.end()) throw std::logic_error("label_contours: open boundary (internal error)");
-        dir = pick->second;
+        if (pick == hi) throw std::logic_error("label_contours: open boundary (internal error)");
+        used[pick] = 1;
+        dir = cracks[pick].dir;
         walk.push_back(Edge{at_corner, dir});
-        open.erase(pick);
         at_corner = Corner{at_corner.x + kDx[dir], at_corner.y + kDy[dir]};
       }
       // Points at the crack midpoints on either side of every turn (in
@@ -106,6 +135,7 @@ PolyData label_contours(const std::uint8_t* labels, const ImageInfo& g) {
       pd.lines.push_back(std::move(cell));
       label_attr.values.push_back(static_cast<float>(label));
     }
+    lo = hi;
   }
   if (!pd.lines.empty()) pd.attributes.push_back(std::move(label_attr));
   return pd;
