@@ -18,6 +18,7 @@ B=build-gpu/apps
 for p in fp32 fp16 bf16; do
   "$B/igtbridge-bench" --pipeline --frames "${FRAMES:-500}" --set models.device=cuda --set models.precision=$p 2>&1 | tee -a "$out/bench.log"
 done
+"$B/igtbridge-bench" --pipeline --frames "${FRAMES:-500}" --set models.device=cuda --set pipeline.cuda_graph=false 2>&1 | tee -a "$out/bench.log"
 "$B/igtbridge-bench" --pipeline --frames "${FRAMES:-500}" --set models.device=cuda --sync-stages 2>&1 | tee -a "$out/bench.log"
 "$B/igtbridge-bench" --pipeline --frames 200 --set models.device=cpu 2>&1 | tee -a "$out/bench.log"
 
