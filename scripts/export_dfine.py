@@ -44,12 +44,14 @@ import types
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 from igtb_torch_common import (  # noqa: E402  (shared helpers, no upstream import)
-    add_device_args, add_upstream_repo, count_copies, export_setup, load_weights, max_diff, short_error, time_ms)
+    add_device_args, add_upstream_repo, count_copies, export_setup, host_syncs, load_weights, max_diff, short_error,
+    time_ms)
 
 # Top-level packages that must be real: the model itself depends on them.
 _NEVER_STUB = {"src", "torch", "torchvision", "yaml", "numpy"}
@@ -124,6 +126,47 @@ def register_plain_tensors(model):
                 m.register_buffer(k, v, persistent=False)
                 fixed.append("%s.%s" % (mname, k) if mname else k)
     return fixed
+
+
+class CaptureSafeAttention(nn.Module):
+    """nn.MultiheadAttention (batch_first, packed q/k/v projection, no masks, eval) as plain tensor ops with
+    the same weights: traced, D-FINE-S's four nn.MultiheadAttention calls (1 encoder + 3 decoder layers) come
+    with four device-scalar reads a forward (CUPTI: D2H aten::item < forward, 4.0), host syncs that make
+    CUDA-graph capture fail; the eager module makes none. Returns (output, None) as need_weights=False does."""
+
+    def __init__(self, mha):
+        super().__init__()
+        if not (mha.batch_first and mha._qkv_same_embed_dim and mha.in_proj_bias is not None):
+            raise ValueError("CaptureSafeAttention: batch_first, packed projection with bias only")
+        self.num_heads = mha.num_heads
+        self.in_proj_weight = mha.in_proj_weight
+        self.in_proj_bias = mha.in_proj_bias
+        self.out_proj = mha.out_proj
+
+    def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+                average_attn_weights=True, is_causal=False):
+        if key_padding_mask is not None or attn_mask is not None or is_causal:
+            raise RuntimeError("CaptureSafeAttention takes no masks (D-FINE in deploy mode has none)")
+        w_q, w_k, w_v = self.in_proj_weight.chunk(3)
+        b_q, b_k, b_v = self.in_proj_bias.chunk(3)
+        b, n, e = query.shape
+        h = self.num_heads
+
+        def heads(t, w, bias):
+            return F.linear(t, w, bias).reshape(b, t.shape[1], h, e // h).transpose(1, 2)
+
+        o = F.scaled_dot_product_attention(heads(query, w_q, b_q), heads(key, w_k, b_k), heads(value, w_v, b_v))
+        return self.out_proj(o.transpose(1, 2).reshape(b, n, e)), None
+
+
+def make_capture_safe(model):
+    """Replaces every nn.MultiheadAttention of model by CaptureSafeAttention; returns their names."""
+    names = [n for n, m in model.named_modules() if isinstance(m, nn.MultiheadAttention)]
+    for name in names:
+        parent_name, _, attr = name.rpartition(".")
+        parent = model.get_submodule(parent_name) if parent_name else model
+        setattr(parent, attr, CaptureSafeAttention(getattr(parent, attr)))
+    return names
 
 
 class DFineRaw(nn.Module):
@@ -206,12 +249,16 @@ def main():
     add_device_args(ap)
     ap.add_argument("--input-size", type=int, default=640)
     ap.add_argument("--no-checks", action="store_true", help="skip the fp16/bf16 parity and timing")
+    ap.add_argument("--keep-attention", action="store_true",
+                    help="keep upstream's nn.MultiheadAttention (its traced form syncs with the host 4x a forward)")
     args = ap.parse_args()
 
     dev, dtype = export_setup(args)
     t0 = time.time()
     model, info = build_dfine(args.repo, args.size, args.checkpoint, "cpu", torch.float32)
-    ref32 = copy.deepcopy(model).to(dev)  # fp32 eager on the device, for the parity numbers
+    ref32 = copy.deepcopy(model).to(dev)  # fp32 eager on the device, for the parity numbers (upstream attention)
+    if not args.keep_attention:
+        print("[export_dfine] nn.MultiheadAttention -> CaptureSafeAttention: %s" % ", ".join(make_capture_safe(model)))
     model = model.to(device=dev, dtype=dtype)
     s = args.input_size
     x = torch.rand(1, 3, s, s, generator=torch.Generator().manual_seed(1)).to(dev)
@@ -219,6 +266,10 @@ def main():
 
     with torch.inference_mode():
         eager = model(xd)
+        if not args.keep_attention:
+            up = ref32(x)
+            print("[export_dfine] parity CaptureSafeAttention (%s) vs upstream attention (fp32): logits max|d| %.3g, "
+                  "boxes max|d| %.3g" % (args.precision, max_diff(eager[0], up[0]), max_diff(eager[1], up[1])))
     print("[export_dfine] D-FINE-%s built in %.1fs, outputs logits%s %s boxes%s %s" % (
         args.size.upper(), time.time() - t0, tuple(eager[0].shape), eager[0].dtype, tuple(eager[1].shape),
         eager[1].dtype))
@@ -230,6 +281,14 @@ def main():
     print("[export_dfine] wrote %s (%.1f MB), traced on %s in %s at %dx%d" % (
         args.out, os.path.getsize(args.out) / 1e6, dev, args.precision, s, s))
     print("[export_dfine] device constants in the traced graph: %s" % (device_constants(traced) or "none"))
+    try:  # informative: a failure here must not fail the export
+        syncs = host_syncs(traced)
+    except Exception as e:
+        syncs = ["(host_syncs failed: %s)" % short_error(e)]
+    print("[export_dfine] scalar reads of computed tensors in the traced graph (host syncs on CUDA, they block "
+          "CUDA-graph capture): %d" % len(syncs))
+    for where in syncs:
+        print("[export_dfine]   %s" % where)
 
     loaded = torch.jit.load(args.out, map_location=dev).eval()
     with torch.no_grad():

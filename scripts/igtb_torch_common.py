@@ -129,3 +129,55 @@ def time_ms(fn, iters=50, warm=10):
 
 def max_diff(a, b):
     return (a.float() - b.float()).abs().max().item()
+
+
+# Graph ops that turn a tensor into a host number: on a CUDA tensor each one is a
+# device-to-host copy and a sync, which also makes CUDA-graph capture fail.
+_SCALAR_OPS = {"aten::item", "aten::_local_scalar_dense", "aten::Int", "aten::Float", "aten::Bool",
+               "aten::is_nonzero", "aten::ScalarImplicit", "aten::IntImplicit", "aten::FloatImplicit", "aten::tolist"}
+# Where a traced graph does arithmetic on sizes it wraps them in 0-d CPU tensors (prim::NumToTensor):
+# scalar reads of such values stay on the host.
+_HOST_SOURCES = {"aten::size", "prim::Constant", "prim::NumToTensor", "aten::len", "aten::dim", "aten::numel"}
+_HOST_ARITH = {"aten::mul", "aten::div", "aten::add", "aten::sub", "aten::floor_divide", "aten::floordiv",
+               "aten::remainder", "aten::neg", "aten::Int", "aten::Float", "aten::ScalarImplicit", "aten::sqrt",
+               "aten::floor", "aten::ceil", "aten::to", "aten::detach", "aten::clone", "prim::ListUnpack",
+               "prim::TupleUnpack"}
+
+
+def _host_only(value, memo):
+    key = value.unique()
+    if key not in memo:
+        memo[key] = False  # cycles (loop-carried values) count as device values
+        n = value.node()
+        if n.kind() in _HOST_SOURCES:
+            memo[key] = True
+        elif n.kind() in _HOST_ARITH:
+            memo[key] = all(_host_only(v, memo) for v in n.inputs()
+                            if v.type().kind() in ("TensorType", "IntType", "FloatType", "NumberType"))
+    return memo[key]
+
+
+def _all_nodes(block):
+    for n in block.nodes():
+        yield n
+        for b in n.blocks():  # inside prim::If / prim::Loop
+            yield from _all_nodes(b)
+
+
+def host_syncs(module):
+    """['op from producer: source line'] of the scalar reads in a TorchScript module's inlined graph
+    (nested blocks included) whose input may be a device tensor; reads derived only from sizes and
+    constants stay on the host and are left out."""
+    out, memo = [], {}
+    for n in _all_nodes(module.inlined_graph):
+        if n.kind() not in _SCALAR_OPS:
+            continue
+        inputs = list(n.inputs())
+        if not inputs or _host_only(inputs[0], memo):
+            continue
+        try:
+            where = " | ".join(l.strip() for l in n.sourceRange().strip().splitlines()[:4])
+        except Exception:  # informative only
+            where = "?"
+        out.append("%s from %s: %s" % (n.kind(), inputs[0].node().kind(), where[:400]))
+    return out
