@@ -1,5 +1,6 @@
 #include "pipeline/pipeline.hpp"
 
+#include <c10/core/StreamGuard.h>
 #include <torch/cuda.h>
 
 #include <algorithm>
@@ -85,6 +86,7 @@ Pipeline::Pipeline(PipelineOptions options)
   if (opt_.detector_input < 32 || opt_.segmenter_input < 32)
     throw std::invalid_argument("model input sizes must be at least 32 pixels");
   if (device_.is_cuda()) {
+    stream_ = pipeline_stream(device_);
     ring_ = std::make_unique<UploadRing>(device_, opt_.upload_slots);
     if (opt_.cuda_graph && !opt_.sync_timing) graph_ = std::make_unique<FrameGraph>(device_);
   } else if (opt_.upload_slots < 1 || opt_.upload_slots > 64) {
@@ -92,6 +94,12 @@ Pipeline::Pipeline(PipelineOptions options)
   }
   detector_ = load_detector(opt_.detector, device_, opt_.detector_input, dtype_);
   segmenter_ = load_segmenter(opt_.encoder, opt_.decoder, device_, opt_.segmenter_input, dtype_);
+  // From here the pipeline's work queues on its own stream; what the
+  // constructor queued on the default stream (the tracker's zeroed state,
+  // constants) completes first.
+  if (device_.is_cuda()) torch::cuda::synchronize(device_.index());
+  std::optional<c10::StreamGuard> on_stream;
+  if (stream_) on_stream.emplace(*stream_);
   if (opt_.warmup_frames > 0) {
     // Two bright disks on a dark ramp, so detection, segmentation and
     // contours all run; the tracks they make are thrown away.
@@ -122,12 +130,15 @@ Pipeline::Pipeline(PipelineOptions options)
     for (int i = 0; i < 2; ++i) segmenter_.decode(emb, zeros);
     tracker_.reset();
   }
+  if (device_.is_cuda()) torch::cuda::synchronize(device_.index());
 }
 
 PipelineOutput Pipeline::process(const Image& image) {
   c10::InferenceMode inference;
   PipelineOutput out;
   Laps laps(out.times, device_, opt_.sync_timing);
+  std::optional<c10::StreamGuard> on_stream;
+  if (stream_) on_stream.emplace(*stream_);
   if (device_.is_cuda()) {
     const std::size_t bytes = process_cuda(image, laps);
     out.result = unpack_result(result_.data(), bytes);

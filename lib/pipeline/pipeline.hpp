@@ -7,6 +7,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/polydata.hpp"
@@ -104,6 +105,7 @@ class Pipeline {
   SamNormalization sam_norm_;  ///< the segmenter's constants, made once on the device
   double warmup_ms_ = 0;
   // CUDA only:
+  std::optional<c10::Stream> stream_;  ///< this pipeline's own compute stream
   std::unique_ptr<UploadRing> ring_;
   std::unique_ptr<FrameGraph> graph_;  ///< null with cuda_graph off or sync_timing on
   PinnedResult result_;                ///< the packed result's one copy lands here

@@ -105,6 +105,15 @@ void UploadRing::upload(const void* src, std::size_t bytes, torch::Tensor& dst) 
 #endif
 }
 
+c10::Stream pipeline_stream(const torch::Device& device) {
+#ifdef IGTB_WITH_CUDA
+  return c10::cuda::getStreamFromPool(false, device.index()).unwrap();
+#else
+  (void)device;
+  no_cuda();
+#endif
+}
+
 PinnedResult::~PinnedResult() {
 #ifdef IGTB_WITH_CUDA
   if (data_) cudaFreeHost(data_);

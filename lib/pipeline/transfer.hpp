@@ -11,6 +11,7 @@
 //   asynchronously on the current stream.
 #pragma once
 
+#include <c10/core/Stream.h>
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -46,6 +47,11 @@ class UploadRing {
   void* compute_done_ = nullptr;   ///< cudaEvent_t
   std::uint64_t uploads_ = 0, waits_ = 0;
 };
+
+/// A CUDA stream of its own for one pipeline (from LibTorch's pool), so
+/// pipelines of several upstream streams on one GPU queue independently.
+/// Throws std::logic_error where the build has no CUDA.
+c10::Stream pipeline_stream(const torch::Device& device);
 
 class PinnedResult {
  public:

@@ -6,6 +6,7 @@
 #include <torch/cuda.h>
 
 #include <cstdio>
+#include <thread>
 #include <vector>
 
 #include "../support/synthetic_scene.hpp"
@@ -89,6 +90,53 @@ TEST_CASE("CUDA graphs: replayed frames give the eager frames' results, through 
   // One eager frame per size, then a capture; every later frame replays.
   CHECK(graphed.graph_captures() == warm_captures + 2);
   CHECK(graphed.graph_replays() >= std::uint64_t(frames - 2));
+}
+
+TEST_CASE("two streams on one GPU: two pipelines in two threads give what each gives alone") {
+  PipelineOptions o;
+  o.device = "cuda";
+  const test::Scene a = test::two_disks_scene();
+  test::Scene b = a;
+  b.width += 32;  // the other stream: another frame size
+  constexpr int kFrames = 30;
+  auto run_alone = [&](const test::Scene& scene) {
+    Pipeline p(o);
+    std::vector<FrameResult> out;
+    for (int f = 0; f < kFrames; ++f) out.push_back(p.process(make_image(scene, f)).result);
+    return out;
+  };
+  const auto alone_a = run_alone(a), alone_b = run_alone(b);
+  Pipeline pa(o), pb(o);
+  std::vector<FrameResult> got_a, got_b;
+  std::thread ta([&] {
+    for (int f = 0; f < kFrames; ++f) got_a.push_back(pa.process(make_image(a, f)).result);
+  });
+  std::thread tb([&] {
+    for (int f = 0; f < kFrames; ++f) got_b.push_back(pb.process(make_image(b, f)).result);
+  });
+  ta.join();
+  tb.join();
+  REQUIRE(got_a.size() == std::size_t(kFrames));
+  REQUIRE(got_b.size() == std::size_t(kFrames));
+  int same = 0;
+  for (int f = 0; f < kFrames; ++f) {
+    INFO("frame " << f);
+    for (const auto* pair : {&alone_a, &alone_b}) {
+      const auto& alone = (*pair)[std::size_t(f)];
+      const auto& got = pair == &alone_a ? got_a[std::size_t(f)] : got_b[std::size_t(f)];
+      CHECK(got.labels == alone.labels);
+      REQUIRE(got.tracks.size() == alone.tracks.size());
+      for (std::size_t t = 0; t < got.tracks.size(); ++t) {
+        CHECK(got.tracks[t].id == alone.tracks[t].id);
+        CHECK(got.tracks[t].state == alone.tracks[t].state);
+      }
+      same += got.labels == alone.labels;
+    }
+  }
+  CHECK(same == 2 * kFrames);
+  CHECK(pa.graph_failure().empty());
+  CHECK(pb.graph_failure().empty());
+  CHECK(pa.graph_replays() >= std::uint64_t(kFrames - 2));
 }
 
 TEST_CASE("CUDA graphs: a capture that syncs with the host fails cleanly and the device keeps working") {
