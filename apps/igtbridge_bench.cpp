@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <fstream>
 
 #include "bridge/options.hpp"
 #include "common.hpp"
@@ -32,8 +33,14 @@ int transport_bench(const igtb::TransportBenchOptions& o, double min_ratio) {
   return r.ratio() < min_ratio ? 1 : 0;
 }
 
-int pipeline_bench(const igtb::PipelineBenchOptions& o, double min_fps) {
+int pipeline_bench(const igtb::PipelineBenchOptions& o, double min_fps, const std::string& json_path) {
+  std::ofstream json;
+  if (!json_path.empty()) {  // opened first: a bad path fails before the run
+    json.open(json_path);
+    if (!json) throw std::runtime_error("--json: cannot write '" + json_path + "'");
+  }
   const auto r = igtb::run_pipeline_bench(o);
+  if (json.is_open()) json << igtb::pipeline_bench_json(o, r);
   std::printf("pipeline benchmark: %s frames of %s, %llu timed (%llu warm-up), device %s, %s, detector %s, segmenter %s + %s\n",
               r.frame.c_str(), o.file.c_str(), static_cast<unsigned long long>(r.frames),
               static_cast<unsigned long long>(o.warmup), r.device.c_str(), o.pipeline.precision.c_str(),
@@ -47,6 +54,14 @@ int pipeline_bench(const igtb::PipelineBenchOptions& o, double min_fps) {
                 static_cast<unsigned long long>(r.graph_captures), static_cast<unsigned long long>(r.graph_replays),
                 r.graph_failure.empty() ? "" : "; capture failed: ",
                 r.graph_failure.c_str());
+  if (r.copy_frames > 0) {
+    const double n = double(r.copy_frames);
+    std::printf("  copies per frame (CUPTI, %llu further frames): H2D %.2f (%.0f bytes), D2H %.2f (%.0f bytes), "
+                "D2D %.2f, other %.2f\n",
+                static_cast<unsigned long long>(r.copy_frames), double(r.copies.h2d) / n, double(r.copies.h2d_bytes) / n,
+                double(r.copies.d2h) / n, double(r.copies.d2h_bytes) / n, double(r.copies.d2d) / n,
+                double(r.copies.other) / n);
+  }
   if (min_fps > 0) std::printf("  goal >= %.1f frames/s: %s\n", min_fps, r.fps() >= min_fps ? "met" : "NOT met");
   return r.fps() < min_fps ? 1 : 0;
 }
@@ -59,7 +74,7 @@ int main(int argc, char** argv) {
   t.file = p.file = igtb::app::installed_data_file(IGTB_DEFAULT_BENCH_FILE);
   bool transport = false, pipeline = false, sync = false;
   double min_ratio = 0, min_fps = 0;
-  std::string config_path;
+  std::string config_path, json_path;
   std::vector<std::string> overrides;
   std::uint64_t frames = 0, warmup = 0;
   CLI::App cli{"igtbridge-bench: measured figures, each beside its baseline or goal from the same run"};
@@ -73,6 +88,9 @@ int main(int argc, char** argv) {
   cli.add_option("--config", config_path, "pipeline: models, device and thresholds from this YAML");
   cli.add_option("--set", overrides, "pipeline: override a config key (repeatable), e.g. --set models.device=cuda");
   cli.add_flag("--sync-stages", sync, "pipeline: synchronise the device after each stage (exact stage times on CUDA)");
+  cli.add_option("--count-copies", p.count_copies,
+                 "pipeline: count host<->device copies (CUPTI) over this many further frames (CUDA builds)");
+  cli.add_option("--json", json_path, "pipeline: also write the results as JSON to this file");
   cli.add_option("--min-fps", min_fps, "pipeline: exit 1 if the sustained frames per second is below this");
   CLI11_PARSE(cli, argc, argv);
   igtb::app::setup_logging("warn", "bench");
@@ -94,7 +112,7 @@ int main(int argc, char** argv) {
     p.pipeline.sync_timing = sync;
     if (frames) p.frames = frames;
     if (warmup) p.warmup = warmup;
-    return pipeline_bench(p, min_fps);
+    return pipeline_bench(p, min_fps, json_path);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 2;

@@ -14,7 +14,8 @@
 # Needs $OUT (the device's result folder). Writes:
 #   $OUT/<step>.log           one log per step (set -x trace of this script on stdout)
 #   $OUT/models/*.pt          exported TorchScript files of at most 16 MiB (larger ones stay in $MODELS)
-#   $OUT/cxx_*.log            igtbridge-bench --pipeline on the exports (fp32, fp16)
+#   $OUT/cxx_*.log, cxx_*.json  igtbridge-bench --pipeline on the exports (fp32, fp16), copies counted
+#   $OUT/compare.json         compare_bench.py: every run and the speed-ups, from this call
 #   $OUT/ref/*.json           reference_pipeline.py results (eager fp32, eager fp16, compile fp16)
 #   $OUT/summary.txt          the key lines of every log
 # Every step runs even when an earlier one failed; the exit status is 1 when any step failed.
@@ -118,10 +119,14 @@ if grep -q "decoder accepts any N: False" "$OUT/mobilesam_fp32.log"; then FAILED
 if [ "$CXX" = 1 ]; then
   wait "$BUILD_PID" && echo "== cxx_build: ok in $(($(date +%s) - START)) s" || FAILED+=("cxx_build")
   tail -n 3 "$OUT/cxx_build.log"
+  # Copies are counted where the build found CUPTI (linked into the benchmark).
+  COUNT=""
+  ldd build-gpu/apps/igtbridge-bench 2>/dev/null | grep -q libcupti && COUNT="--count-copies 20"
   for p in fp32 fp16; do
     step "cxx_$p" 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench --pipeline \
       --frames $FRAMES --set models.device=cuda --set models.precision=$p --set models.detector=$MODELS/dfine_s/$p.pt \
-      --set models.encoder=$MODELS/mobilesam_fp32/encoder.pt --set models.decoder=$MODELS/mobilesam_fp32/decoder.pt"
+      --set models.encoder=$MODELS/mobilesam_fp32/encoder.pt --set models.decoder=$MODELS/mobilesam_fp32/decoder.pt \
+      $COUNT --json $OUT/cxx_$p.json"
   done
 fi
 
@@ -131,12 +136,18 @@ REF=(python3 scripts/reference_pipeline.py --dfine-repo "$DFINE_REPO" --dfine-si
 step ref_eager_fp32 90 "${REF[@]}" --mode eager --precision fp32 --json "$OUT/ref/eager_fp32.json"
 step ref_compile_fp16 300 "${REF[@]}" --mode compile --precision fp16 --json "$OUT/ref/compile_fp16.json"
 
+# 4. Side by side, from the JSON files of this call.
+CMP=()
+for f in "$OUT"/cxx_*.json; do [ -f "$f" ] && CMP+=(--cxx "$f"); done
+for f in "$OUT"/ref/*.json; do [ -f "$f" ] && CMP+=(--ref "$f"); done
+step compare 30 python3 scripts/compare_bench.py "${CMP[@]}" --out "$OUT/compare.json"
+
 set +x
 {
   cat "$OUT/env.log"
-  for f in dfine_fp32 dfine_fp16 mobilesam_fp32 cxx_fp32 cxx_fp16 ref_eager_fp32 ref_compile_fp16; do
+  for f in dfine_fp32 dfine_fp16 mobilesam_fp32 cxx_fp32 cxx_fp16 ref_eager_fp32 ref_compile_fp16 compare; do
     echo "---- $f"
-    grep -E "RANDOM|FAILED|WRONG|Error|error|wrote|parity|copies|ms/forward|accepts any N|\[reference\].*p50|^== |^  [a-z0-9]+ +[0-9.]+ |sustained|benchmark:" \
+    grep -E "RANDOM|FAILED|WRONG|Error|error|wrote|parity|copies|ms/forward|accepts any N|\[reference\].*p50|^== |^  [a-z0-9]+ +[0-9.]+ |sustained|benchmark:|copies per frame|cuda graphs|speed-up|^C\+\+ |^Python |^run " \
       "$OUT/$f.log" 2>/dev/null | cut -c1-400
     grep -q "^== $f: rc=0 " "$OUT/$f.log" 2>/dev/null || { echo "  (failed: last lines)"; tail -n 8 "$OUT/$f.log" | cut -c1-400; }
   done

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "bridge/frame_report.hpp"
 #include "core/percentile.hpp"
 #include "io/sequence.hpp"
 #include "tools/replay.hpp"
@@ -16,7 +17,11 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
     if (seq.frames[i].image_valid) images.push_back(replay_image(seq, i));
   if (images.empty()) throw std::runtime_error(o.file + ": no valid frame to run");
 
+  if (o.count_copies > 0 && !CopyCounter::available())
+    throw std::runtime_error("counting copies needs a build with CUDA and CUPTI (the GPU machine's LibTorch and toolkit)");
   Pipeline p(o.pipeline);
+  if (o.count_copies > 0 && !p.device().is_cuda())
+    throw std::invalid_argument("counting copies needs models.device cuda (the CPU makes no host<->device copies)");
   PipelineBenchResult r;
   r.device = p.device().str();
   r.frame = std::to_string(images[0].dims[0]) + "x" + std::to_string(images[0].dims[1]) + "x" +
@@ -37,6 +42,13 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
   }
   r.seconds = std::chrono::duration<double>(clock::now() - start).count();
   r.frames = o.frames;
+  if (o.count_copies > 0) {  // a pass of its own: the activity records cost time
+    CopyCounter counter;
+    counter.start();
+    for (std::uint64_t i = 0; i < o.count_copies; ++i) p.process(images[(o.warmup + o.frames + i) % images.size()]);
+    r.copies = counter.stop();
+    r.copy_frames = o.count_copies;
+  }
   r.graph_captures = p.graph_captures();
   r.graph_replays = p.graph_replays();
   r.graph_failure = p.graph_failure();
@@ -52,6 +64,36 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
   for (std::size_t s = 0; s < StageTimes::kCount; ++s) r.stages.push_back(summary(StageTimes::names()[s], stage[s]));
   r.stages.push_back(summary("e2e", e2e));
   return r;
+}
+
+std::string pipeline_bench_json(const PipelineBenchOptions& o, const PipelineBenchResult& r) {
+  auto num = [](double v) { return json_number(v, 4); };
+  std::string j = "{\"tool\": \"igtbridge-bench --pipeline\", \"recording\": " + json_string(o.file) +
+                  ", \"frame\": " + json_string(r.frame) + ", \"device\": " + json_string(r.device) +
+                  ", \"precision\": " + json_string(o.pipeline.precision) + ", \"detector\": " +
+                  json_string(o.pipeline.detector) + ", \"encoder\": " + json_string(o.pipeline.encoder) +
+                  ", \"decoder\": " + json_string(o.pipeline.decoder) + ", \"top_k\": " +
+                  std::to_string(o.pipeline.detect.top_k) + ", \"frames\": " + std::to_string(r.frames) +
+                  ", \"warmup_frames\": " + std::to_string(o.warmup) + ", \"fps\": " + num(r.fps()) +
+                  ", \"live_tracks\": " + num(r.mean_tracks) + ", \"visible\": " + num(r.mean_visible) +
+                  ", \"cuda_graph\": " + std::string(o.pipeline.cuda_graph && r.device != "cpu" ? "true" : "false") +
+                  ", \"graph_captures\": " + std::to_string(r.graph_captures) + ", \"graph_replays\": " +
+                  std::to_string(r.graph_replays) + ", \"graph_failure\": " + json_string(r.graph_failure) +
+                  ", \"stages_ms\": {";
+  for (std::size_t i = 0; i < r.stages.size(); ++i) {
+    const auto& s = r.stages[i];
+    j += (i ? ", " : "") + json_string(s.name) + ": {\"p50\": " + num(s.p50) + ", \"p99\": " + num(s.p99) +
+         ", \"mean\": " + num(s.mean) + "}";
+  }
+  j += "}";
+  if (r.copy_frames > 0) {
+    const double n = double(r.copy_frames);
+    j += ", \"copies\": {\"frames\": " + std::to_string(r.copy_frames) + ", \"h2d_per_frame\": " +
+         num(double(r.copies.h2d) / n) + ", \"d2h_per_frame\": " + num(double(r.copies.d2h) / n) +
+         ", \"d2d_per_frame\": " + num(double(r.copies.d2d) / n) + ", \"h2d_bytes_per_frame\": " +
+         num(double(r.copies.h2d_bytes) / n) + ", \"d2h_bytes_per_frame\": " + num(double(r.copies.d2h_bytes) / n) + "}";
+  }
+  return j + "}\n";
 }
 
 }  // namespace igtb

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "pipeline/pipeline.hpp"
+#include "tools/copy_counter.hpp"
 
 namespace igtb {
 
@@ -16,6 +17,7 @@ struct PipelineBenchOptions {
   std::uint64_t frames = 300;  ///< timed frames (the recording is looped)
   std::uint64_t warmup = 20;
   PipelineOptions pipeline;
+  std::uint64_t count_copies = 0;  ///< frames after the timed ones over which copies are counted (CUPTI); 0 = none
 };
 
 struct StageSummary {
@@ -33,9 +35,16 @@ struct PipelineBenchResult {
   double mean_visible = 0;        ///< VISIBLE tracks per frame
   std::uint64_t graph_captures = 0, graph_replays = 0;  ///< CUDA graphs, warm-up included
   std::string graph_failure;      ///< why capture failed, "" when it did not
+  std::uint64_t copy_frames = 0;  ///< frames the copies were counted over (0: not counted)
+  CopyCounts copies;
   double fps() const { return seconds > 0 ? double(frames) / seconds : 0; }
 };
 
 PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& options);
+
+/// The options and results as one JSON object (what `igtbridge-bench
+/// --pipeline --json FILE` writes; scripts/compare_bench.py reads it beside
+/// the Python reference's JSON).
+std::string pipeline_bench_json(const PipelineBenchOptions& options, const PipelineBenchResult& result);
 
 }  // namespace igtb

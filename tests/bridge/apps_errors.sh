@@ -38,4 +38,14 @@ expect "record dir under a file" 2 "record.dir: cannot create directory '$tmp/ga
 expect "record without the pipeline" 2 "record.dir needs pipeline.enabled: true" -- --record "$tmp/rec" --set pipeline.enabled=false
 expect "bad threshold" 2 "detect.score_threshold: expected a number 0..1" -- --set detect.score_threshold=2
 expect "check-config passes with the pipeline on" 0 "configuration OK" -- --check-config
+
+# The benchmark: counting copies where it cannot be done is one error line, exit 2, before any frame runs.
+rc=0
+"$bin/igtbridge-bench" --pipeline --frames 5 --count-copies 5 >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" = 2 ] && [ "$(grep -c ' error: ' "$tmp/err")" = 1 ] && grep -q "counting copies needs" "$tmp/err" &&
+  ! grep -q "pipeline benchmark:" "$tmp/out"; then
+  echo "ok   bench --count-copies on the CPU: exit 2, $(grep -h ' error: ' "$tmp/err")"
+else
+  echo "FAIL bench --count-copies on the CPU: exit $rc"; cat "$tmp/out" "$tmp/err"; fails=$((fails + 1))
+fi
 [ "$fails" = 0 ] && echo "apps_errors: all passed" || { echo "apps_errors: $fails failed"; exit 1; }

@@ -1,0 +1,55 @@
+// The CUDA frame's copies, counted by the driver's activity records (CUPTI):
+// exactly one host-to-device copy (the frame) and one device-to-host copy
+// (the packed result) per steady-state frame, with CUDA graphs and without.
+// Label `gpu`; without a CUDA device or CUPTI the test exits 77 (skipped).
+#include "pipeline/pipeline.hpp"
+#include "tools/copy_counter.hpp"
+
+#include <torch/cuda.h>
+
+#include <cstdio>
+
+#include "../support/synthetic_scene.hpp"
+
+#undef CHECK
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+
+using namespace igtb;
+
+namespace {
+
+void one_copy_each_way(bool graphs) {
+  PipelineOptions o;
+  o.device = "cuda";
+  o.cuda_graph = graphs;
+  Pipeline p(o);
+  const test::Scene scene = test::two_disks_scene();
+  for (int f = 0; f < 5; ++f) p.process(test::scene_image(scene, f));  // new size: eager, capture, replay
+  constexpr int kFrames = 20;
+  CopyCounter counter;
+  counter.start();
+  for (int f = 5; f < 5 + kFrames; ++f) p.process(test::scene_image(scene, f));
+  const CopyCounts c = counter.stop();
+  INFO("graphs " << graphs << ": H2D " << c.h2d << " (" << c.h2d_bytes << " bytes), D2H " << c.d2h << " ("
+                 << c.d2h_bytes << " bytes), D2D " << c.d2d << ", other " << c.other);
+  CHECK(c.h2d == kFrames);
+  CHECK(c.d2h == kFrames);
+  const std::uint64_t pixels = std::uint64_t(scene.width) * std::uint64_t(scene.height);
+  CHECK(c.h2d_bytes == kFrames * pixels);                                   // the frame's bytes, once
+  CHECK(c.d2h_bytes == kFrames * (pixels + std::uint64_t(p.tracker().block_bytes())));  // labels + track block
+  if (graphs) CHECK(p.graph_replays() >= kFrames);
+}
+
+}  // namespace
+
+TEST_CASE("one H2D and one D2H per frame, CUDA graphs on") { one_copy_each_way(true); }
+TEST_CASE("one H2D and one D2H per frame, eager") { one_copy_each_way(false); }
+
+int main(int argc, char** argv) {
+  if (!torch::cuda::is_available() || !CopyCounter::available()) {
+    std::printf("skipped: no CUDA device or no CUPTI in this build\n");
+    return 77;
+  }
+  return Catch::Session().run(argc, argv);
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""scripts/compare_bench.py on a real igtbridge-bench --pipeline --json file (CPU, a few
+frames) and a reference file in reference_pipeline.py's format: the printed speed-up is
+reference p50 / C++ p50 from the files, --out holds every run and ratio, a malformed
+or missing file is exit 1 with one error line.
+
+    python3 tests/scripts/test_compare_bench.py SRC_DIR BIN_DIR
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+src, bindir = sys.argv[1], sys.argv[2]
+script = os.path.join(src, "scripts", "compare_bench.py")
+failures = []
+
+
+def check(ok, what):
+    print("%s %s" % ("ok  " if ok else "FAIL", what))
+    if not ok:
+        failures.append(what)
+
+
+def run(*args):
+    p = subprocess.run([sys.executable, script, *args], capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    cxx = os.path.join(tmp, "cxx.json")
+    b = subprocess.run([os.path.join(bindir, "igtbridge-bench"), "--pipeline", "--frames", "3", "--warmup", "1",
+                        "--json", cxx], capture_output=True, text=True)
+    check(b.returncode == 0, "igtbridge-bench --json ran (%s)" % b.stderr.strip()[-200:])
+    d = json.load(open(cxx))
+    check(d["device"] == "cpu" and d["frames"] == 3, "bench JSON: device and frames")
+    check(set(d["stages_ms"]) >= {"upload", "detect", "segment", "contours", "e2e"}, "bench JSON: every stage")
+    check(d["stages_ms"]["e2e"]["p50"] > 0 and d["fps"] > 0, "bench JSON: positive times")
+    ref = os.path.join(tmp, "ref.json")
+    json.dump({"mode": "eager", "precision": "fp32", "p50_ms": 123.0, "p95_ms": 130.0, "p99_ms": 140.0, "fps": 8.0,
+               "copies": {"h2d_per_frame": 2.0, "d2h_per_frame": 2.0}}, open(ref, "w"))
+    out = os.path.join(tmp, "all.json")
+    rc, so, se = run("--cxx", cxx, "--ref", ref, "--out", out)
+    check(rc == 0, "exit 0 (%s)" % se.strip())
+    m = re.search(r"over Python eager fp32: ([0-9.]+)x", so)
+    want = 123.0 / d["stages_ms"]["e2e"]["p50"]
+    check(m is not None and abs(float(m.group(1)) - want) <= 0.01 * want + 0.01,
+          "speed-up printed = reference p50 / C++ p50 (%s vs %.2f)" % (m.group(1) if m else None, want))
+    a = json.load(open(out))
+    check(len(a["cxx"]) == 1 and len(a["reference"]) == 1 and len(a["ratios"]) == 1, "--out: runs and ratio")
+    check(abs(a["ratios"][0]["speedup_p50"] - want) < 1e-6, "--out: the ratio")
+    bad = os.path.join(tmp, "bad.json")
+    open(bad, "w").write("{not json")
+    for args, what in (((["--cxx", bad, "--ref", ref]), "malformed file"),
+                       ((["--cxx", ref, "--ref", ref]), "reference file given as C++"),
+                       ((["--cxx", os.path.join(tmp, "none.json"), "--ref", ref]), "missing file")):
+        rc, so, se = run(*args)
+        check(rc == 1 and len(se.strip().splitlines()) == 1 and "error" in se, "%s: exit 1, one line (%s)" % (
+            what, se.strip()))
+
+print("test_compare_bench: %s" % ("all passed" if not failures else "%d failed" % len(failures)))
+sys.exit(1 if failures else 0)
