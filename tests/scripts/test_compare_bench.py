@@ -14,20 +14,18 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from script_checks import Checks, run_script  # noqa: E402
+
 src, bindir = sys.argv[1], sys.argv[2]
 script = os.path.join(src, "scripts", "compare_bench.py")
-failures = []
+checks = Checks("test_compare_bench")
+check = checks.check
 
-
-def check(ok, what):
-    print("%s %s" % ("ok  " if ok else "FAIL", what))
-    if not ok:
-        failures.append(what)
 
 
 def run(*args):
-    p = subprocess.run([sys.executable, script, *args], capture_output=True, text=True)
-    return p.returncode, p.stdout, p.stderr
+    return run_script(script, *args)
 
 
 with tempfile.TemporaryDirectory() as tmp:
@@ -61,5 +59,4 @@ with tempfile.TemporaryDirectory() as tmp:
         check(rc == 1 and len(se.strip().splitlines()) == 1 and "error" in se, "%s: exit 1, one line (%s)" % (
             what, se.strip()))
 
-print("test_compare_bench: %s" % ("all passed" if not failures else "%d failed" % len(failures)))
-sys.exit(1 if failures else 0)
+checks.finish()

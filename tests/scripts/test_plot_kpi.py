@@ -12,9 +12,11 @@ import json
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from script_checks import Checks, run_script  # noqa: E402
 
 try:  # the plotting needs both; machines without them (the GPU machine) skip, ctest shows it
     import matplotlib  # noqa: F401
@@ -25,18 +27,13 @@ except ImportError as e:
 
 src = sys.argv[1]
 script = os.path.join(src, "scripts", "plot_kpi.py")
-failures = []
+checks = Checks("test_plot_kpi")
+check = checks.check
 
-
-def check(ok, what):
-    print("%s %s" % ("ok  " if ok else "FAIL", what))
-    if not ok:
-        failures.append(what)
 
 
 def run(*args):
-    p = subprocess.run([sys.executable, script, *args], capture_output=True, text=True)
-    return p.returncode, p.stdout, p.stderr
+    return run_script(script, *args)
 
 
 def pct(values, q):  # numpy's default (linear) percentile, written out
@@ -88,5 +85,4 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out, err = run(empty)
     check(rc == 1 and "no KPI lines" in err, "empty file: exit 1 (%s)" % err.strip())
 
-print("test_plot_kpi: %s" % ("FAILED: %d" % len(failures) if failures else "all passed"))
-sys.exit(1 if failures else 0)
+checks.finish()
