@@ -3,8 +3,10 @@
 #include <stdexcept>
 
 #ifdef IGTB_WITH_CUDA
+#include <ATen/core/CachingHostAllocator.h>
 #include <ATen/cuda/CUDAEvent.h>
 #include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime_api.h>
@@ -39,27 +41,38 @@ bool FrameGraph::capture(const std::function<void()>& work, std::string* why) {
 #ifdef IGTB_WITH_CUDA
   const c10::cuda::CUDAGuard guard(device_);
   const c10::cuda::CUDAStream current = c10::cuda::getCurrentCUDAStream(device_.index());
-  const c10::cuda::CUDAStream side = c10::cuda::getStreamFromPool(false, device_.index());
-  {  // the capture stream starts behind what the current stream has queued (the frame's upload)
+  // Capture on the current stream (a pipeline's own); the default stream
+  // cannot capture, so from there a side stream that starts behind it.
+  const bool on_default = current == c10::cuda::getDefaultCUDAStream(device_.index());
+  const c10::cuda::CUDAStream stream = on_default ? c10::cuda::getStreamFromPool(false, device_.index()) : current;
+  if (on_default) {
     at::cuda::CUDAEvent queued;
     queued.record(current);
-    queued.block(side);
+    queued.block(stream);
   }
+  // Our own memory pool, so that a failed capture can hand it back: LibTorch's
+  // capture_end throws on an invalidated capture before it ends the
+  // allocators' routing into the pool.
+  const auto pool = at::cuda::graph_pool_handle();
   impl_ = std::make_unique<Impl>();
   try {
-    const c10::cuda::CUDAStreamGuard on_side(side);
+    const c10::cuda::CUDAStreamGuard on_stream(stream);
     try {
-      impl_->graph.capture_begin();
+      // Thread-local: other pipelines' threads may allocate while this one captures.
+      impl_->graph.capture_begin(pool, cudaStreamCaptureModeThreadLocal);
       work();
       impl_->graph.capture_end();
     } catch (...) {
-      // Close the capture (and the allocator's routing into the graph's
-      // pool) before anything else runs on this device; capture_end throws
-      // for the invalid graph, which is expected here.
-      try {
+      try {  // ends the capture on the stream; throws for the invalid graph
         impl_->graph.capture_end();
       } catch (...) {
       }
+      // Each may already be done (or never begun): their errors are expected.
+      const auto dev = device_.index();
+      try { c10::cuda::CUDACachingAllocator::endAllocateToPool(dev, pool); } catch (...) {}
+      try { at::getHostAllocator(at::kCUDA)->end_allocate_to_pool(pool); } catch (...) {}
+      try { c10::cuda::CUDACachingAllocator::releasePool(dev, pool); } catch (...) {}
+      try { at::getHostAllocator(at::kCUDA)->release_pool(pool); } catch (...) {}
       throw;
     }
   } catch (const std::exception& e) {
@@ -68,9 +81,9 @@ bool FrameGraph::capture(const std::function<void()>& work, std::string* why) {
     if (why) *why = e.what();
     return false;
   }
-  {  // the current stream continues behind the capture stream
+  if (on_default) {  // the current stream continues behind the capture stream
     at::cuda::CUDAEvent captured;
-    captured.record(side);
+    captured.record(stream);
     captured.block(current);
   }
   ready_ = true;

@@ -86,7 +86,7 @@ Pipeline::Pipeline(PipelineOptions options)
   if (opt_.detector_input < 32 || opt_.segmenter_input < 32)
     throw std::invalid_argument("model input sizes must be at least 32 pixels");
   if (device_.is_cuda()) {
-    stream_ = pipeline_stream(device_);
+    stream_ = std::make_unique<OwnedStream>(device_);
     ring_ = std::make_unique<UploadRing>(device_, opt_.upload_slots);
     if (opt_.cuda_graph && !opt_.sync_timing) graph_ = std::make_unique<FrameGraph>(device_);
   } else if (opt_.upload_slots < 1 || opt_.upload_slots > 64) {
@@ -97,9 +97,9 @@ Pipeline::Pipeline(PipelineOptions options)
   // From here the pipeline's work queues on its own stream; what the
   // constructor queued on the default stream (the tracker's zeroed state,
   // constants) completes first.
-  if (device_.is_cuda()) torch::cuda::synchronize(device_.index());
+  if (stream_) c10::Stream(c10::Stream::DEFAULT, device_).synchronize();  // the default stream's work
   std::optional<c10::StreamGuard> on_stream;
-  if (stream_) on_stream.emplace(*stream_);
+  if (stream_) on_stream.emplace(stream_->stream());
   if (opt_.warmup_frames > 0) {
     // Two bright disks on a dark ramp, so detection, segmentation and
     // contours all run; the tracks they make are thrown away.
@@ -130,7 +130,7 @@ Pipeline::Pipeline(PipelineOptions options)
     for (int i = 0; i < 2; ++i) segmenter_.decode(emb, zeros);
     tracker_.reset();
   }
-  if (device_.is_cuda()) torch::cuda::synchronize(device_.index());
+  if (stream_) stream_->synchronize();
 }
 
 PipelineOutput Pipeline::process(const Image& image) {
@@ -138,7 +138,7 @@ PipelineOutput Pipeline::process(const Image& image) {
   PipelineOutput out;
   Laps laps(out.times, device_, opt_.sync_timing);
   std::optional<c10::StreamGuard> on_stream;
-  if (stream_) on_stream.emplace(*stream_);
+  if (stream_) on_stream.emplace(stream_->stream());
   if (device_.is_cuda()) {
     const std::size_t bytes = process_cuda(image, laps);
     out.result = unpack_result(result_.data(), bytes);
@@ -175,7 +175,7 @@ std::size_t Pipeline::process_cuda(const Image& image, Laps& laps) {
   };
   if (graph_ && graph_->ready()) {
     graph_->replay();  // the stages' times all fall in "result" (see StageTimes)
-  } else if (graph_ && !graph_failed_ && eager_at_shape_ >= 1) {
+  } else if (graph_ && !graph_failed_ && eager_at_shape_ >= 2) {  // TorchScript settles over two runs
     result_.reserve(bytes);  // the graph copies into this buffer: no reallocation inside the capture
     std::string why;
     if (graph_->capture(work, &why)) {

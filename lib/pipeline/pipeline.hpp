@@ -36,7 +36,7 @@ struct PipelineOptions {
   TrackerConfig tracker;
   bool sync_timing = false;  ///< synchronise the device after each stage so stage times are exact (costs speed on CUDA; no graphs)
   /// On CUDA: capture each input shape's device work in a CUDA graph after
-  /// one eager frame, and replay it (eager, with one warning, where capture fails).
+  /// two eager frames, and replay it (eager, with one warning, where capture fails).
   bool cuda_graph = true;
   int upload_slots = 4;  ///< pinned host slots of the upload ring (CUDA), 1..64
   /// Frames of a synthetic image run at construction (then the tracker is
@@ -105,7 +105,7 @@ class Pipeline {
   SamNormalization sam_norm_;  ///< the segmenter's constants, made once on the device
   double warmup_ms_ = 0;
   // CUDA only:
-  std::optional<c10::Stream> stream_;  ///< this pipeline's own compute stream
+  std::unique_ptr<OwnedStream> stream_;  ///< this pipeline's own compute stream
   std::unique_ptr<UploadRing> ring_;
   std::unique_ptr<FrameGraph> graph_;  ///< null with cuda_graph off or sync_timing on
   PinnedResult result_;                ///< the packed result's one copy lands here

@@ -37,7 +37,9 @@ UploadRing::UploadRing(const torch::Device& device, int slots) : device_(device)
   if (!device_.is_cuda()) return;
 #ifdef IGTB_WITH_CUDA
   const c10::cuda::CUDAGuard guard(device_);
-  upload_stream_ = c10::cuda::getStreamFromPool(false, device_.index()).stream();
+  cudaStream_t up = nullptr;  // its own (not the pool's, shared by the whole process)
+  check(cudaStreamCreateWithFlags(&up, cudaStreamNonBlocking), "upload ring stream");
+  upload_stream_ = up;
   cudaEvent_t e = nullptr;
   check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "upload ring event");
   compute_done_ = e;
@@ -62,6 +64,10 @@ UploadRing::~UploadRing() {
     if (s->host) cudaFreeHost(s->host);
   }
   if (compute_done_) cudaEventDestroy(static_cast<cudaEvent_t>(compute_done_));
+  if (upload_stream_) {
+    cudaStreamSynchronize(static_cast<cudaStream_t>(upload_stream_));
+    cudaStreamDestroy(static_cast<cudaStream_t>(upload_stream_));
+  }
 #endif
 }
 
@@ -105,12 +111,23 @@ void UploadRing::upload(const void* src, std::size_t bytes, torch::Tensor& dst) 
 #endif
 }
 
-c10::Stream pipeline_stream(const torch::Device& device) {
+OwnedStream::OwnedStream(const torch::Device& device) : stream_(c10::Stream::DEFAULT, device) {
 #ifdef IGTB_WITH_CUDA
-  return c10::cuda::getStreamFromPool(false, device.index()).unwrap();
+  const c10::cuda::CUDAGuard guard(device);
+  cudaStream_t s = nullptr;
+  check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "pipeline stream");
+  raw_ = s;
+  stream_ = c10::cuda::getStreamFromExternal(s, device.index()).unwrap();
 #else
-  (void)device;
   no_cuda();
+#endif
+}
+
+OwnedStream::~OwnedStream() {
+#ifdef IGTB_WITH_CUDA
+  if (!raw_) return;
+  cudaStreamSynchronize(static_cast<cudaStream_t>(raw_));
+  cudaStreamDestroy(static_cast<cudaStream_t>(raw_));
 #endif
 }
 

@@ -48,10 +48,25 @@ class UploadRing {
   std::uint64_t uploads_ = 0, waits_ = 0;
 };
 
-/// A CUDA stream of its own for one pipeline (from LibTorch's pool), so
-/// pipelines of several upstream streams on one GPU queue independently.
-/// Throws std::logic_error where the build has no CUDA.
-c10::Stream pipeline_stream(const torch::Device& device);
+/// A CUDA stream owned by its holder, for one pipeline: several upstream
+/// streams' pipelines on one GPU then queue independently. Not from
+/// LibTorch's pool, whose 32 streams per device are handed out round-robin
+/// to the whole process (a pipeline could get another's stream). Created
+/// non-blocking; the destructor waits for it, then destroys it. Throws
+/// std::logic_error where the build has no CUDA.
+class OwnedStream {
+ public:
+  explicit OwnedStream(const torch::Device& device);
+  ~OwnedStream();
+  OwnedStream(const OwnedStream&) = delete;
+  OwnedStream& operator=(const OwnedStream&) = delete;
+  const c10::Stream& stream() const { return stream_; }
+  void synchronize() const { stream_.synchronize(); }
+
+ private:
+  void* raw_ = nullptr;  ///< cudaStream_t
+  c10::Stream stream_;
+};
 
 class PinnedResult {
  public:
