@@ -15,6 +15,19 @@
 namespace igtb {
 
 #ifdef IGTB_WITH_CUDA
+namespace {
+// Newer LibTorch also routes pinned host allocations into the graph's pool
+// during capture; where the host allocator has no such routing there is
+// nothing to undo (detected, so the source builds against both).
+template <class A, class P>
+auto host_pool_end(A* a, P pool, int) -> decltype(a->end_allocate_to_pool(pool), a->release_pool(pool), void()) {
+  try { a->end_allocate_to_pool(pool); } catch (...) {}
+  try { a->release_pool(pool); } catch (...) {}
+}
+template <class A, class P>
+void host_pool_end(A*, P, long) {}
+}  // namespace
+
 struct FrameGraph::Impl {
   at::cuda::CUDAGraph graph;
 };
@@ -70,9 +83,8 @@ bool FrameGraph::capture(const std::function<void()>& work, std::string* why) {
       // Each may already be done (or never begun): their errors are expected.
       const auto dev = device_.index();
       try { c10::cuda::CUDACachingAllocator::endAllocateToPool(dev, pool); } catch (...) {}
-      try { at::getHostAllocator(at::kCUDA)->end_allocate_to_pool(pool); } catch (...) {}
       try { c10::cuda::CUDACachingAllocator::releasePool(dev, pool); } catch (...) {}
-      try { at::getHostAllocator(at::kCUDA)->release_pool(pool); } catch (...) {}
+      host_pool_end(at::getHostAllocator(at::kCUDA), pool, 0);
       throw;
     }
   } catch (const std::exception& e) {
