@@ -30,10 +30,11 @@ std::int64_t power_of_two_at_least(std::int64_t n) {
 /// The last non-empty line of an error text: a TorchScript error's own
 /// message comes after its traceback.
 std::string last_line(const std::string& text) {
-  std::size_t end = text.find_last_not_of(" \n");
+  const std::size_t end = text.find_last_not_of(" \n");
   if (end == std::string::npos) return text;
-  const std::size_t begin = text.find_last_of('\n', end);
-  return text.substr(begin == std::string::npos ? 0 : begin + 1, end + 1 - (begin == std::string::npos ? 0 : begin + 1));
+  const std::size_t newline = text.find_last_of('\n', end);
+  const std::size_t begin = newline == std::string::npos ? 0 : newline + 1;
+  return text.substr(begin, end + 1 - begin);
 }
 
 /// The decoder slots: checked here, before the tracker sizes its block by them.
@@ -89,8 +90,8 @@ Pipeline::Pipeline(PipelineOptions options)
     stream_ = std::make_unique<OwnedStream>(device_);
     ring_ = std::make_unique<UploadRing>(device_, opt_.upload_slots);
     if (opt_.cuda_graph && !opt_.sync_timing) graph_ = std::make_unique<FrameGraph>(device_);
-  } else if (opt_.upload_slots < 1 || opt_.upload_slots > 64) {
-    throw std::invalid_argument("upload slots must be 1..64, got " + std::to_string(opt_.upload_slots));
+  } else {
+    UploadRing::check_slots(opt_.upload_slots);  // unused on the CPU, still a bad option
   }
   detector_ = load_detector(opt_.detector, device_, opt_.detector_input, dtype_);
   segmenter_ = load_segmenter(opt_.encoder, opt_.decoder, device_, opt_.segmenter_input, dtype_);

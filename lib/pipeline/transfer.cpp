@@ -31,8 +31,12 @@ struct UploadRing::Slot {
   bool in_flight = false;
 };
 
-UploadRing::UploadRing(const torch::Device& device, int slots) : device_(device) {
+void UploadRing::check_slots(int slots) {
   if (slots < 1 || slots > 64) throw std::invalid_argument("upload slots must be 1..64, got " + std::to_string(slots));
+}
+
+UploadRing::UploadRing(const torch::Device& device, int slots) : device_(device) {
+  check_slots(slots);
   for (int i = 0; i < slots; ++i) slots_.push_back(std::make_unique<Slot>());
   if (!device_.is_cuda()) return;
 #ifdef IGTB_WITH_CUDA

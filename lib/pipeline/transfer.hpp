@@ -24,6 +24,8 @@ class UploadRing {
  public:
   /// `slots` pinned slots (1..64) for `device`; throws std::invalid_argument.
   UploadRing(const torch::Device& device, int slots);
+  /// Throws std::invalid_argument unless 1 <= slots <= 64.
+  static void check_slots(int slots);
   ~UploadRing();
   UploadRing(const UploadRing&) = delete;
   UploadRing& operator=(const UploadRing&) = delete;

@@ -56,6 +56,7 @@ void CUPTIAPI buffer_completed(CUcontext, uint32_t, uint8_t* buffer, size_t, siz
 }  // namespace
 
 bool CopyCounter::available() { return true; }
+void CopyCounter::require() {}
 
 void CopyCounter::start() {
   g_h2d = g_d2h = g_d2d = g_other = g_h2d_bytes = g_d2h_bytes = 0;
@@ -81,9 +82,10 @@ CopyCounts CopyCounter::stop() {
 #else
 
 bool CopyCounter::available() { return false; }
-void CopyCounter::start() {
+void CopyCounter::require() {
   throw std::runtime_error("counting copies needs a build with CUDA and CUPTI (the GPU machine's LibTorch and toolkit)");
 }
+void CopyCounter::start() { require(); }
 CopyCounts CopyCounter::stop() { return {}; }
 
 #endif

@@ -17,6 +17,8 @@ struct CopyCounts {
 class CopyCounter {
  public:
   static bool available();
+  /// Throws std::runtime_error naming what is missing unless available().
+  static void require();
   /// Starts recording (one counter at a time in a process). Throws
   /// std::runtime_error where CUPTI is missing or refuses.
   void start();

@@ -17,8 +17,7 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
     if (seq.frames[i].image_valid) images.push_back(replay_image(seq, i));
   if (images.empty()) throw std::runtime_error(o.file + ": no valid frame to run");
 
-  if (o.count_copies > 0 && !CopyCounter::available())
-    throw std::runtime_error("counting copies needs a build with CUDA and CUPTI (the GPU machine's LibTorch and toolkit)");
+  if (o.count_copies > 0) CopyCounter::require();  // before the models load
   Pipeline p(o.pipeline);
   if (o.count_copies > 0 && !p.device().is_cuda())
     throw std::invalid_argument("counting copies needs models.device cuda (the CPU makes no host<->device copies)");
