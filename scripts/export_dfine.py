@@ -50,8 +50,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 from igtb_torch_common import (  # noqa: E402  (shared helpers, no upstream import)
-    add_device_args, add_upstream_repo, count_copies, export_setup, host_syncs, load_weights, max_diff, short_error,
-    time_ms)
+    add_device_args, add_upstream_repo, count_copies, export_setup, first_host_sync, graph_capture_check, host_syncs,
+    load_weights, max_diff, short_error, time_ms)
 
 # Top-level packages that must be real: the model itself depends on them.
 _NEVER_STUB = {"src", "torch", "torchvision", "yaml", "numpy"}
@@ -139,6 +139,7 @@ class CaptureSafeAttention(nn.Module):
         if not (mha.batch_first and mha._qkv_same_embed_dim and mha.in_proj_bias is not None):
             raise ValueError("CaptureSafeAttention: batch_first, packed projection with bias only")
         self.num_heads = mha.num_heads
+        self.head_dim = mha.embed_dim // mha.num_heads
         self.in_proj_weight = mha.in_proj_weight
         self.in_proj_bias = mha.in_proj_bias
         self.out_proj = mha.out_proj
@@ -149,14 +150,16 @@ class CaptureSafeAttention(nn.Module):
             raise RuntimeError("CaptureSafeAttention takes no masks (D-FINE in deploy mode has none)")
         w_q, w_k, w_v = self.in_proj_weight.chunk(3)
         b_q, b_k, b_v = self.in_proj_bias.chunk(3)
-        b, n, e = query.shape
-        h = self.num_heads
+        # Head sizes are Python ints fixed at construction: arithmetic on traced sizes (`e // h`) is
+        # recorded as floor_divide with a tensor constant on the trace's device, and reading it back as an
+        # int is a device-to-host sync every forward (that, not attention itself, was upstream's sync).
+        b, h, d = query.shape[0], self.num_heads, self.head_dim
 
         def heads(t, w, bias):
-            return F.linear(t, w, bias).reshape(b, t.shape[1], h, e // h).transpose(1, 2)
+            return F.linear(t, w, bias).reshape(b, -1, h, d).transpose(1, 2)
 
         o = F.scaled_dot_product_attention(heads(query, w_q, b_q), heads(key, w_k, b_k), heads(value, w_v, b_v))
-        return self.out_proj(o.transpose(1, 2).reshape(b, n, e)), None
+        return self.out_proj(o.transpose(1, 2).reshape(b, -1, h * d)), None
 
 
 def make_capture_safe(model):
@@ -305,6 +308,12 @@ def main():
             h2d_e, d2h_e, owners_e = count_copies(lambda: model(xd))
         print("[export_dfine] copies per forward: loaded TorchScript H2D %.1f D2H %.1f %s; eager (buffers fixed) "
               "H2D %.1f D2H %.1f %s" % (h2d, d2h, owners, h2d_e, d2h_e, owners_e))
+        with torch.no_grad():
+            where = first_host_sync(lambda: loaded(xd))
+            why = graph_capture_check(lambda: loaded(xd))
+        print("[export_dfine] first host sync of the loaded TorchScript: %s" % (where or "none"))
+        print("[export_dfine] CUDA-graph capture of the loaded TorchScript: %s" % (
+            "ok" if why is None else "FAILED: " + why))
     if args.no_checks or dev.type != "cuda":
         return
     with torch.no_grad():

@@ -51,7 +51,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 from igtb_torch_common import (  # noqa: E402  (shared helpers, no upstream import)
-    SAM_PIXEL_MEAN, SAM_PIXEL_STD, add_device_args, add_upstream_repo, count_copies, export_setup, max_diff,
+    SAM_PIXEL_MEAN, SAM_PIXEL_STD, add_device_args, add_upstream_repo, count_copies, export_setup, first_host_sync,
+    graph_capture_check, max_diff,
     load_weights, short_error, time_ms)
 
 IMG = 1024
@@ -243,6 +244,13 @@ def main():
             le = l_enc(img.to(dtype))
         print("[export_mobilesam] encoder: jit.load vs eager (%s) max|d| %.3g, out %s %s" % (
             args.precision, max_diff(le, emb), tuple(le.shape), le.dtype))
+        if dev.type == "cuda":
+            bx3 = random_boxes(3, gen).to(dev).to(dtype)
+            for label, fn in (("encoder", lambda: l_enc(img.to(dtype))), ("decoder", lambda: l_dec(emb, bx3))):
+                where = first_host_sync(fn)
+                why = graph_capture_check(fn)
+                print("[export_mobilesam] %s: first host sync %s; CUDA-graph capture %s" % (
+                    label, where or "none", "ok" if why is None else "FAILED: " + why))
         def check_any_n(mod, label):
             ok_all = True
             for n in (1, 2, 3, 4, 8, 16, 32):

@@ -103,6 +103,45 @@ def count_copies(fn, iters=3):
     return h2d / iters, d2h / iters, [(k, v / iters) for k, v in owners.most_common(6)]
 
 
+def first_host_sync(fn, warm=3):
+    """None, or where fn first synchronises with the host on CUDA (an .item(), a device-to-host copy)
+    after `warm` calls (TorchScript's profiling executor specialises over the first calls): torch.cuda's
+    sync debug mode turns that sync into an error whose text, for a TorchScript module, carries the
+    serialized code and the original Python source line of the op."""
+    for _ in range(warm):
+        fn()
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        fn()
+        return None
+    except RuntimeError as e:
+        lines = [l.rstrip() for l in str(e).splitlines() if l.strip()]
+        return " | ".join(lines[-14:])[:1800]
+    finally:
+        torch.cuda.set_sync_debug_mode(0)
+        torch.cuda.synchronize()
+
+
+def graph_capture_check(fn):
+    """None when fn can be captured in a CUDA graph (and the replay runs), else the reason."""
+    s = torch.cuda.Stream()
+    s.wait_stream(torch.cuda.current_stream())
+    try:
+        with torch.cuda.stream(s):
+            fn()  # warm-up on the side stream, as torch.cuda.graphs recommends
+        torch.cuda.current_stream().wait_stream(s)
+        g = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(g):
+            fn()
+        g.replay()
+        torch.cuda.synchronize()
+        return None
+    except Exception as e:
+        torch.cuda.synchronize()
+        return short_error(e, 500)
+
+
 def short_error(e, n=700):
     """The end of an exception's text (TorchScript puts the failing op and the real error last)."""
     lines = [l for l in str(e).splitlines() if l.strip()]
@@ -149,7 +188,12 @@ def _host_only(value, memo):
     if key not in memo:
         memo[key] = False  # cycles (loop-carried values) count as device values
         n = value.node()
-        if n.kind() in _HOST_SOURCES:
+        if n.kind() == "prim::Constant" and value.type().kind() == "TensorType":
+            # A tensor baked into the trace lives where it was made: `e // h` on traced sizes records h as
+            # a tensor constant on the trace's device, and the int read of the result is a device sync.
+            t = value.toIValue()
+            memo[key] = not (isinstance(t, torch.Tensor) and t.device.type != "cpu")
+        elif n.kind() in _HOST_SOURCES:
             memo[key] = True
         elif n.kind() in _HOST_ARITH:
             memo[key] = all(_host_only(v, memo) for v in n.inputs()
