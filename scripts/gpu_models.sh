@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # On the GPU machine: export D-FINE-S and MobileSAM with the export scripts,
 # run the C++ pipeline on those exports (igtbridge-bench, built here in the
-# background meanwhile; needs .gpu carried too, CXX=0 leaves it out), then
+# background meanwhile; needs .gpu carried too, CXX_BENCH=0 leaves it out), then
 # time the Python reference pipeline (eager and torch.compile) on the bundled
 # recording, all in one call so the figures compare.
 #
@@ -93,11 +93,19 @@ collect() {
 }
 
 # 0. The C++ build, in the background while the exports run (only what the benchmark needs).
-CXX=${CXX_BENCH:-1}
-if [ "$CXX" = 1 ]; then
-  ( source .gpu/device-env.sh && cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS -DIGTB_BUILD_TESTS=OFF &&
-    cmake --build build-gpu -j "$(nproc)" --target igtbridge-bench ) > "$OUT/cxx_build.log" 2>&1 &
+# (Not named CXX: that variable names the C++ compiler to CMake.)
+RUN_CXX=${CXX_BENCH:-1}
+if [ "$RUN_CXX" = 1 ]; then
+  ( source .gpu/device-env.sh && cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS &&
+    cmake --build build-gpu -j "$(nproc)" --target igtbridge-bench test_models ) > "$OUT/cxx_build.log" 2>&1 &
   BUILD_PID=$!
+fi
+
+# 0b. AOTInductor packages (AOTI=1), fp16, in the background too: Inductor compiles for minutes.
+if [ "${AOTI:-0}" = 1 ]; then
+  ( step aoti_fp16 "${AOTI_LIMIT_S:-360}" python3 scripts/export_aoti.py --dfine-repo "$DFINE_REPO" \
+      --mobilesam-repo "$MOBILESAM_REPO" --out-dir "$MODELS/aoti_fp16" --precision fp16 ) &
+  AOTI_PID=$!
 fi
 
 # 1. D-FINE-S, fp32 (random weights: no --checkpoint); its checks include the fp32 file turned fp16 after
@@ -116,9 +124,11 @@ collect "$MODELS/dfine_s/fp32.pt" "$MODELS/dfine_s/fp16.pt" \
 if grep -q "decoder accepts any N: False" "$OUT/mobilesam_fp32.log"; then FAILED+=("mobilesam_fp32(any-N check)"); fi
 
 # 2b. The C++ pipeline on the exports: the bundled recording, back to back, fp32 then fp16.
-if [ "$CXX" = 1 ]; then
+if [ "$RUN_CXX" = 1 ]; then
   wait "$BUILD_PID" && echo "== cxx_build: ok in $(($(date +%s) - START)) s" || FAILED+=("cxx_build")
   tail -n 3 "$OUT/cxx_build.log"
+  # The model loader's checks in this LibTorch (TorchScript and AOTInductor files).
+  step cxx_test_models 60 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/tests/models/test_models"
   # Copies are counted where the build found CUPTI (linked into the benchmark).
   COUNT=""
   ldd build-gpu/apps/igtbridge-bench 2>/dev/null | grep -q libcupti && COUNT="--count-copies 20"
@@ -128,6 +138,23 @@ if [ "$CXX" = 1 ]; then
       --set models.encoder=$MODELS/mobilesam_fp32/encoder.pt --set models.decoder=$MODELS/mobilesam_fp32/decoder.pt \
       $COUNT --json $OUT/cxx_$p.json"
   done
+  # The fp16 pipeline on the AOTInductor packages (each role falls back to its TorchScript export
+  # where its package failed, and the log says which file ran).
+  if [ "${AOTI:-0}" = 1 ]; then
+    wait "$AOTI_PID"
+    grep -q "^== aoti_fp16: rc=0 " "$OUT/aoti_fp16.log" || FAILED+=("aoti_fp16")
+    pick() { [ -f "$MODELS/aoti_fp16/$1.pt2" ] && echo "$MODELS/aoti_fp16/$1.pt2" || echo "$2"; }
+    step cxx_aoti_fp16 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench --pipeline \
+      --frames $FRAMES --set models.device=cuda --set models.precision=fp16 \
+      --set models.detector=$(pick detector "$MODELS/dfine_s/fp16.pt") \
+      --set models.encoder=$(pick encoder "$MODELS/mobilesam_fp32/encoder.pt") \
+      --set models.decoder=$(pick decoder "$MODELS/mobilesam_fp32/decoder.pt") $COUNT --json $OUT/cxx_aoti_fp16.json"
+  fi
+  # The same fp32 run without CUDA graphs: what capture and replay are worth on these models.
+  step cxx_fp32_eager 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench --pipeline \
+    --frames $FRAMES --set models.device=cuda --set models.precision=fp32 --set pipeline.cuda_graph=false \
+    --set models.detector=$MODELS/dfine_s/fp32.pt --set models.encoder=$MODELS/mobilesam_fp32/encoder.pt \
+    --set models.decoder=$MODELS/mobilesam_fp32/decoder.pt --json $OUT/cxx_fp32_eager.json"
 fi
 
 # 3. The Python reference (in-process upstream modules; compile needs them), same recording.
@@ -145,9 +172,9 @@ step compare 30 python3 scripts/compare_bench.py "${CMP[@]}" --out "$OUT/compare
 set +x
 {
   cat "$OUT/env.log"
-  for f in dfine_fp32 dfine_fp16 mobilesam_fp32 cxx_fp32 cxx_fp16 ref_eager_fp32 ref_compile_fp16 compare; do
+  for f in dfine_fp32 dfine_fp16 mobilesam_fp32 aoti_fp16 cxx_test_models cxx_fp32 cxx_fp16 cxx_aoti_fp16 cxx_fp32_eager ref_eager_fp32 ref_compile_fp16 compare; do
     echo "---- $f"
-    grep -E "RANDOM|FAILED|WRONG|Error|error|wrote|parity|copies|ms/forward|accepts any N|\[reference\].*p50|^== |^  [a-z0-9]+ +[0-9.]+ |sustained|benchmark:|copies per frame|cuda graphs|speed-up|^C\+\+ |^Python |^run " \
+    grep -E "RANDOM|FAILED|WRONG|Error|error|wrote|parity|copies|export_aoti\]|ms/forward|accepts any N|\[reference\].*p50|^== |^  [a-z0-9]+ +[0-9.]+ |sustained|benchmark:|copies per frame|cuda graphs|speed-up|^C\+\+ |^Python |^run " \
       "$OUT/$f.log" 2>/dev/null | cut -c1-400
     grep -q "^== $f: rc=0 " "$OUT/$f.log" 2>/dev/null || { echo "  (failed: last lines)"; tail -n 8 "$OUT/$f.log" | cut -c1-400; }
   done
