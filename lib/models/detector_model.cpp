@@ -19,7 +19,7 @@ DetectorModel load_detector(const std::string& spec, const torch::Device& device
   m.input_size = input_size;
   m.dtype = dtype;
   m.module = load_module(spec, DemoModel::Detector, device, dtype);
-  torch::jit::IValue out;
+  std::vector<torch::Tensor> out;
   try {
     torch::NoGradGuard no_grad;
     out = m.module.forward({torch::zeros({1, 3, input_size, input_size}, torch::dtype(dtype).device(device))});

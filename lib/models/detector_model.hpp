@@ -1,5 +1,5 @@
 // Loading a detector with the D-FINE contract and checking it before any
-// socket opens: TorchScript, forward(images[1, 3, S, S] float) ->
+// socket opens: TorchScript or AOTInductor, forward(images[1, 3, S, S] float) ->
 // (logits[1, Q, C], boxes[1, Q, 4]). A wrong file gets one clear error.
 #pragma once
 
@@ -12,7 +12,7 @@
 namespace igtb {
 
 struct DetectorModel {
-  torch::jit::Module module;
+  Model module;
   std::string spec;  ///< path or "demo", for messages
   std::int64_t input_size = 640;
   std::int64_t queries = 0;

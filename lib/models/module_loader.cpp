@@ -1,10 +1,20 @@
 #include "models/module_loader.hpp"
 
 #include <torch/cuda.h>
+#include <torch/version.h>
 
 #include <filesystem>
 #include <optional>
 #include <sstream>
+
+// AOTInductor packages: LibTorch 2.x ships the loader (the Debian 1.13 build does not).
+#if __has_include(<torch/csrc/inductor/aoti_package/model_package_loader.h>)
+#include <torch/csrc/inductor/aoti_package/model_package_loader.h>
+#define IGTB_HAVE_AOTI 1
+#ifdef IGTB_WITH_CUDA
+#include <c10/cuda/CUDAStream.h>
+#endif
+#endif
 
 namespace igtb {
 
@@ -45,12 +55,11 @@ std::string short_error(const std::exception& e) {
   return start == std::string::npos ? text : text.substr(start);
 }
 
-std::pair<torch::Tensor, torch::Tensor> tensor_pair(const torch::jit::IValue& out, const std::string& spec,
+std::pair<torch::Tensor, torch::Tensor> tensor_pair(const std::vector<torch::Tensor>& out, const std::string& spec,
                                                     const std::string& want) {
-  if (!out.isTuple() || out.toTuple()->elements().size() != 2 || !out.toTuple()->elements()[0].isTensor() ||
-      !out.toTuple()->elements()[1].isTensor())
-    throw ModelError(spec + ": forward " + want + ", got " + out.tagKind());
-  return {out.toTuple()->elements()[0].toTensor(), out.toTuple()->elements()[1].toTensor()};
+  if (out.size() != 2)
+    throw ModelError(spec + ": forward " + want + ", got " + std::to_string(out.size()) + " output tensor(s)");
+  return {out[0], out[1]};
 }
 
 std::string shape_of(const torch::Tensor& t) {
@@ -59,27 +68,94 @@ std::string shape_of(const torch::Tensor& t) {
   return s.str();
 }
 
-torch::jit::Module load_module(const std::string& spec, DemoModel demo, const torch::Device& device,
-                               torch::ScalarType dtype) {
-  torch::jit::Module m;
+#ifdef IGTB_HAVE_AOTI
+struct Model::Aoti {
+  std::unique_ptr<torch::inductor::AOTIModelPackageLoader> loader;
+};
+bool Model::aoti_available() { return true; }
+#else
+struct Model::Aoti {};
+bool Model::aoti_available() { return false; }
+#endif
+
+bool Model::is_aoti_spec(const std::string& spec) {
+  return spec.size() > 4 && spec.compare(spec.size() - 4, 4, ".pt2") == 0;
+}
+
+std::vector<torch::Tensor> Model::forward(const std::vector<torch::Tensor>& inputs) const {
+  if (aoti_) {
+#ifdef IGTB_HAVE_AOTI
+    void* stream = nullptr;  // the current stream of the model's device (a pipeline's own, or a capture's)
+#ifdef IGTB_WITH_CUDA
+    if (device_.is_cuda()) stream = c10::cuda::getCurrentCUDAStream(device_.index()).stream();
+#endif
+    return aoti_->loader->run(inputs, stream);
+#endif
+  }
+  const torch::jit::IValue out = script_->forward(std::vector<torch::jit::IValue>(inputs.begin(), inputs.end()));
+  if (out.isTensor()) return {out.toTensor()};
+  std::vector<torch::Tensor> tensors;
+  if (out.isTuple()) {
+    for (const auto& e : out.toTuple()->elements()) {
+      if (!e.isTensor()) throw ModelError(spec_ + ": forward returned a tuple holding " + e.tagKind());
+      tensors.push_back(e.toTensor());
+    }
+    return tensors;
+  }
+  throw ModelError(spec_ + ": forward returned " + out.tagKind() + ", not tensors");
+}
+
+namespace {
+
+#ifdef IGTB_HAVE_AOTI
+std::unique_ptr<torch::inductor::AOTIModelPackageLoader> load_package(const std::string& spec,
+                                                                       const torch::Device& device) {
+  try {
+    // Single-threaded runner: each pipeline runs its models from one thread, and the
+    // thread-safe runner's per-run events would be syncs inside a CUDA-graph capture.
+    return std::make_unique<torch::inductor::AOTIModelPackageLoader>(
+        spec, "model", /*run_single_threaded=*/true, /*num_runners=*/1,
+        device.is_cuda() ? device.index() : c10::DeviceIndex(-1));
+  } catch (const std::exception& e) {
+    throw ModelError(spec + ": not an AOTInductor package for " + device.str() + " (" + short_error(e) + ")");
+  }
+}
+#endif
+
+}  // namespace
+
+Model load_module(const std::string& spec, DemoModel demo, const torch::Device& device, torch::ScalarType dtype) {
+  Model m;
+  m.spec_ = spec;
+  m.device_ = device;
   if (spec == kDemoModelSpec) {
     std::stringstream bytes;
     make_demo_model(demo).save(bytes);
-    m = torch::jit::load(bytes, device);
+    m.script_ = std::make_shared<torch::jit::Module>(torch::jit::load(bytes, device));
   } else {
     std::error_code ec;
     if (!std::filesystem::exists(spec, ec))
       throw ModelError(spec + ": " + demo_model_name(demo) + " model file not found");
     if (!std::filesystem::is_regular_file(spec, ec))
       throw ModelError(spec + ": " + demo_model_name(demo) + " model is not a regular file");
+    if (Model::is_aoti_spec(spec)) {
+#ifdef IGTB_HAVE_AOTI
+      m.aoti_ = std::make_shared<Model::Aoti>();
+      m.aoti_->loader = load_package(spec, device);
+      return m;  // compiled for one precision: the probe run checks it against the configured one
+#else
+      throw ModelError(spec + ": an AOTInductor package (.pt2), but this LibTorch (" + std::string(TORCH_VERSION) +
+                       ") cannot load them: use the TorchScript export (.pt)");
+#endif
+    }
     try {
-      m = torch::jit::load(spec, device);
+      m.script_ = std::make_shared<torch::jit::Module>(torch::jit::load(spec, device));
     } catch (const std::exception& e) {
       throw ModelError(spec + ": not a TorchScript module (" + short_error(e) + ")");
     }
   }
-  if (dtype != torch::kFloat32) m.to(dtype);
-  m.eval();
+  if (dtype != torch::kFloat32) m.script_->to(dtype);
+  m.script_->eval();
   return m;
 }
 

@@ -1,14 +1,22 @@
-// Loading a TorchScript module from the config's spec: a file path, or
-// "demo" for the built-in demo model of that role. Both go through the same
-// torch::jit::load (the demo one from memory), onto the configured device,
-// in the configured precision. A file that cannot serve gets one ModelError
-// naming the file and what is wrong.
+// Loading a model from the config's spec: a file path, or "demo" for the
+// built-in demo model of that role. One interface over two formats:
+// - TorchScript (any other file name, and the demo models, loaded from
+//   memory): torch::jit::load onto the configured device, then converted to
+//   the configured precision. Every LibTorch, the Debian 1.13 CPU build too.
+// - AOTInductor packages (file name ending in .pt2, written by
+//   scripts/export_aoti.py): torch::inductor::AOTIModelPackageLoader, in
+//   LibTorch 2.x builds that ship it (the GPU machine's); compiled for one
+//   device and precision, which must be the configured ones.
+// A file that cannot serve gets one ModelError naming the file and what is
+// wrong.
 #pragma once
 
 #include <torch/script.h>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "models/demo_models.hpp"
 
@@ -26,18 +34,41 @@ torch::ScalarType precision_dtype(const std::string& precision);
 /// "cpu", "cuda", "cuda:N" -> the device, checked to exist; throws ModelError.
 torch::Device model_device(const std::string& device);
 
-/// `spec` is a path or kDemoModelSpec; `role` names it in errors ("detector").
-torch::jit::Module load_module(const std::string& spec, DemoModel demo, const torch::Device& device,
-                               torch::ScalarType dtype);
+/// A loaded model of either format; copies share the loaded model.
+class Model {
+ public:
+  /// Whether this build can load AOTInductor packages (.pt2).
+  static bool aoti_available();
+  /// Whether `spec` names an AOTInductor package (ends in ".pt2").
+  static bool is_aoti_spec(const std::string& spec);
+
+  /// Runs the model: its outputs as tensors (a tuple of tensors flattened,
+  /// a single tensor as one). Throws what the model throws; ModelError for
+  /// an output that is not tensors.
+  std::vector<torch::Tensor> forward(const std::vector<torch::Tensor>& inputs) const;
+  bool aoti() const { return aoti_ != nullptr; }
+  const std::string& spec() const { return spec_; }
+
+ private:
+  friend Model load_module(const std::string&, DemoModel, const torch::Device&, torch::ScalarType);
+  struct Aoti;
+  std::string spec_;
+  std::shared_ptr<torch::jit::Module> script_;
+  std::shared_ptr<Aoti> aoti_;
+  torch::Device device_{torch::kCPU};
+};
+
+/// `spec` is a path or kDemoModelSpec; `demo` names the role in errors ("detector").
+Model load_module(const std::string& spec, DemoModel demo, const torch::Device& device, torch::ScalarType dtype);
 
 /// One line for an exception from LibTorch: a c10::Error without its
 /// backtrace, a TorchScript interpreter error reduced to its last line
 /// (the error itself, without the TorchScript traceback).
 std::string short_error(const std::exception& e);
 
-/// A module output that must be a tuple of two tensors; otherwise a
-/// ModelError "<spec>: forward <want>, got <kind>".
-std::pair<torch::Tensor, torch::Tensor> tensor_pair(const torch::jit::IValue& out, const std::string& spec,
+/// A model output that must be two tensors; otherwise a ModelError
+/// "<spec>: forward <want>, got <n> outputs".
+std::pair<torch::Tensor, torch::Tensor> tensor_pair(const std::vector<torch::Tensor>& out, const std::string& spec,
                                                     const std::string& want);
 
 /// The shape of a tensor as "[1, 3, 640, 640]".

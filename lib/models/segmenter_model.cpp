@@ -10,8 +10,9 @@ const std::string kWant = "must return (mask_logits[N, 1, M, M], iou[N, 1])";
 
 torch::Tensor SegmenterModel::encode(const torch::Tensor& image) {
   auto out = encoder.forward({image});
-  if (!out.isTensor()) throw ModelError(encoder_spec + ": encoder forward must return one tensor");
-  return out.toTensor();
+  if (out.size() != 1)
+    throw ModelError(encoder_spec + ": encoder forward must return one tensor, got " + std::to_string(out.size()));
+  return out[0];
 }
 
 std::pair<torch::Tensor, torch::Tensor> SegmenterModel::decode(const torch::Tensor& embeddings,

@@ -1,4 +1,4 @@
-// Loading a SAM-style segmenter (two TorchScript modules) and checking it
+// Loading a SAM-style segmenter (two modules, TorchScript or AOTInductor) and checking it
 // before any socket opens:
 //   encoder(image[1, 3, S, S]) -> embeddings (any tensor)
 //   decoder(embeddings, boxes[1, N, 4] x0, y0, x1, y1 in the S frame)
@@ -15,7 +15,7 @@
 namespace igtb {
 
 struct SegmenterModel {
-  torch::jit::Module encoder, decoder;
+  Model encoder, decoder;
   std::string encoder_spec, decoder_spec;
   std::int64_t input_size = 1024;
   std::int64_t mask_size = 256;

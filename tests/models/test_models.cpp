@@ -62,6 +62,23 @@ def forward(self, images: Tensor):
   std::filesystem::remove(bad_boxes);
 }
 
+TEST_CASE("an AOTInductor package (.pt2) gets one clear error where it cannot serve") {
+  const auto fake = (std::filesystem::temp_directory_path() / "igtb_not_a_package.pt2").string();
+  std::ofstream(fake) << "not a zip archive";
+  CHECK(Model::is_aoti_spec(fake));
+  CHECK_FALSE(Model::is_aoti_spec("detector.pt"));
+  CHECK_FALSE(Model::is_aoti_spec(".pt2"));
+  if (Model::aoti_available()) {  // LibTorch 2.x: the loader refuses the file
+    CHECK_THROWS_WITH(load_detector(fake, torch::kCPU, 32),
+                      Catch::Contains(fake) && Catch::Contains("not an AOTInductor package"));
+  } else {  // the Debian LibTorch 1.13: no loader, and the error says what to use instead
+    CHECK_THROWS_WITH(load_detector(fake, torch::kCPU, 32),
+                      Catch::Contains(fake) && Catch::Contains("cannot load them") && Catch::Contains("TorchScript"));
+  }
+  CHECK_THROWS_WITH(load_detector("/nonexistent/detector.pt2", torch::kCPU), Catch::Contains("not found"));
+  std::filesystem::remove(fake);
+}
+
 TEST_CASE("the demo models load by name and from files, with the contracts' shapes") {
   const DetectorModel d = load_detector("demo", torch::kCPU);
   CHECK(d.queries == 10);

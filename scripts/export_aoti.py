@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Export D-FINE and MobileSAM as AOTInductor packages (.pt2) for the C++ pipeline.
+
+    scripts/export_aoti.py --dfine-repo upstream/D-FINE --mobilesam-repo upstream/MobileSAM \
+        --out-dir out/aoti --precision fp16 [--only detector encoder decoder] [--max-boxes 64]
+
+The same modules as the TorchScript exports (export_dfine.py's D-FINE in deploy mode with
+CaptureSafeAttention, export_mobilesam.py's SamEncoder and SamBoxDecoder), the same
+contracts, the same random-weights rule (a loud line without checkpoints), but captured
+with torch.export and compiled ahead of time by Inductor (fused kernels, no Python, no
+TorchScript interpreter). The C++ loader picks the format by the file name: models.detector
+etc. ending in .pt2 load with torch::inductor::AOTIModelPackageLoader (LibTorch 2.x).
+
+A package is compiled for one device and one precision (no module.to(dtype) afterwards):
+the config's models.device and models.precision must match it, or the loader's probe run
+fails with one error naming the file. Writes <out-dir>/detector.pt2, encoder.pt2,
+decoder.pt2 (decoder: any box count N from 1 to --max-boxes). For each it prints the
+parity against the eager module, ms/forward against the TorchScript export's way of
+running, whether a forward syncs with the host, and whether it captures in a CUDA graph.
+Needs the GPU machine's PyTorch 2.x (and a C++ compiler, which Inductor calls).
+"""
+
+import argparse
+import faulthandler
+import os
+import sys
+import time
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+from igtb_torch_common import (  # noqa: E402  (shared helpers, no upstream import)
+    DTYPES, first_host_sync, graph_capture_check, max_diff, short_error, strict_fp32, time_ms)
+
+ROLES = ("detector", "encoder", "decoder")
+
+
+def log(msg):
+    print("[export_aoti] %s" % msg, flush=True)
+
+
+def build(role, args, dev, dtype):
+    """(module in dtype on dev, example inputs, dynamic_shapes) of one role."""
+    if role == "detector":
+        import export_dfine
+
+        model, _ = export_dfine.build_dfine(args.dfine_repo, args.size, args.dfine_checkpoint, "cpu", torch.float32,
+                                            log=log)
+        export_dfine.make_capture_safe(model)
+        s = args.detector_input
+        x = torch.rand(1, 3, s, s, generator=torch.Generator().manual_seed(1))
+        return model.to(device=dev, dtype=dtype).eval(), (x.to(dev, dtype),), None
+    import export_mobilesam
+
+    sam, _ = export_mobilesam.build_mobilesam(args.mobilesam_repo, args.mobilesam_checkpoint, dev, log=log)
+    enc = export_mobilesam.SamEncoder(sam).eval().to(dtype)
+    img = export_mobilesam.test_image(dev, log=log).to(dtype)
+    if role == "encoder":
+        return enc, (img,), None
+    dec = export_mobilesam.SamBoxDecoder(sam).eval().to(dtype)
+    with torch.no_grad():
+        emb = enc(img)
+    boxes = export_mobilesam.random_boxes(3, torch.Generator().manual_seed(3)).to(dev, dtype)
+    n = torch.export.Dim("boxes", min=1, max=args.max_boxes)
+    return dec, (emb, boxes), ({}, {1: n})
+
+
+def export_one(role, args, dev, dtype):
+    t0 = time.time()
+    module, example, dynamic = build(role, args, dev, dtype)
+    for p in module.parameters():
+        p.requires_grad_(False)
+    path = os.path.join(args.out_dir, role + ".pt2")
+    with torch.no_grad():
+        ep = torch.export.export(module, example, dynamic_shapes=dynamic, strict=False)
+        t1 = time.time()
+        torch._inductor.aoti_compile_and_package(ep, package_path=path)
+    log("%s: exported in %.1f s, compiled in %.1f s -> %s (%.1f MB), %s on %s" % (
+        role, t1 - t0, time.time() - t1, path, os.path.getsize(path) / 1e6, args.precision, dev))
+    if dev.type != "cuda" or args.no_checks:
+        return
+    compiled = torch._inductor.aoti_load_package(path)
+    with torch.no_grad():
+        want = module(*example)
+        got = compiled(*example)
+        want = want if isinstance(want, (tuple, list)) else (want,)
+        got = got if isinstance(got, (tuple, list)) else (got,)
+        log("%s: package vs eager (%s) max|d| %s" % (
+            role, args.precision, ", ".join("%.3g" % max_diff(g, w) for g, w in zip(got, want))))
+        if role == "decoder":  # the dynamic box count: other N than the example's, against eager
+            from export_mobilesam import random_boxes
+
+            for k in sorted({1, 10, args.max_boxes}):
+                b = random_boxes(k, torch.Generator().manual_seed(k)).to(dev, dtype)
+                (m, i), (em, ei) = compiled(example[0], b), module(example[0], b)
+                log("decoder N=%d: outputs %s %s, vs eager max|d| %.3g, %.3g" % (
+                    k, tuple(m.shape), tuple(i.shape), max_diff(m, em), max_diff(i, ei)))
+        where = first_host_sync(lambda: compiled(*example))
+        why = graph_capture_check(lambda: compiled(*example))
+        log("%s: first host sync %s; CUDA-graph capture %s" % (
+            role, where or "none", "ok" if why is None else "FAILED: " + why))
+        log("%s: ms/forward package %.3f, eager module %.3f" % (
+            role, time_ms(lambda: compiled(*example)), time_ms(lambda: module(*example))))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dfine-repo", help="upstream D-FINE checkout (for the detector)")
+    ap.add_argument("--dfine-checkpoint")
+    ap.add_argument("--size", default="s", choices=["n", "s", "m", "l", "x"])
+    ap.add_argument("--mobilesam-repo", help="upstream MobileSAM checkout (for the encoder and decoder)")
+    ap.add_argument("--mobilesam-checkpoint")
+    ap.add_argument("--out-dir", required=True)
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--precision", default="fp16", choices=sorted(DTYPES))
+    ap.add_argument("--only", nargs="+", choices=ROLES, default=list(ROLES))
+    ap.add_argument("--detector-input", type=int, default=640)
+    ap.add_argument("--max-boxes", type=int, default=64, help="largest box count the decoder accepts")
+    ap.add_argument("--no-checks", action="store_true",
+                    help="skip loading the package back in Python (parity, syncs, capture, timing)")
+    args = ap.parse_args()
+    if "detector" in args.only and not args.dfine_repo:
+        ap.error("the detector needs --dfine-repo")
+    if set(args.only) & {"encoder", "decoder"} and not args.mobilesam_repo:
+        ap.error("the encoder and decoder need --mobilesam-repo")
+    if not 1 <= args.max_boxes <= 64:
+        ap.error("--max-boxes must be 1..64 (the pipeline's detect.top_k range)")
+
+    faulthandler.enable()  # a crash inside Inductor or the package loader still says where
+    strict_fp32()
+    torch.manual_seed(0)
+    dev, dtype = torch.device(args.device), DTYPES[args.precision]
+    os.makedirs(args.out_dir, exist_ok=True)
+    failed = []
+    for role in args.only:
+        try:
+            export_one(role, args, dev, dtype)
+        except Exception as e:  # one role failing must not hide the others' results
+            log("%s FAILED: %s" % (role, short_error(e)))
+            failed.append(role)
+    if failed:
+        raise SystemExit("export_aoti: failed: %s" % ", ".join(failed))
+
+
+if __name__ == "__main__":
+    main()
