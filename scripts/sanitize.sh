@@ -19,7 +19,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 case "$mode" in
   asan)
     san="address,undefined"
-    flags="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
+    flags="-O1 -g1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
     # LeakSanitizer off: LibTorch keeps allocations for the life of the process
     # (its operator registry, thread pools) and reports them at exit.
     # The parsers' leak checking runs in scripts/sanitize_corpus.sh.
@@ -31,7 +31,7 @@ case "$mode" in
     ;;
   tsan)
     san="thread"
-    flags="-O1 -g -fno-omit-frame-pointer -fsanitize=thread"
+    flags="-O1 -g1 -fno-omit-frame-pointer -fsanitize=thread"
     export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:exitcode=66:suppressions=$root/tests/tsan.supp}
     export OMP_NUM_THREADS=1
     export IGTB_TIME_SCALE=${IGTB_TIME_SCALE:-3}
