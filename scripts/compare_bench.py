@@ -4,7 +4,8 @@ reference (scripts/reference_pipeline.py --json), measured in the same device ca
 
     scripts/compare_bench.py --cxx CXX.json [--cxx ...] --ref REF.json [--ref ...] [--out ALL.json]
 
-Prints one line per run (e2e p50 / p99, frames/s, copies per frame) and, for every C++
+Prints one line per run (e2e p50 / p99, frames/s, copies per frame; a C++ run is named by
+device, precision, graphs and model format: TorchScript or AOTInductor) and, for every C++
 run, its speed-up over every reference run (reference p50 / C++ p50). --out writes all
 the runs and ratios as one JSON file (for bench/results/). Exit 1 on a missing or
 malformed file, with one error line.
@@ -13,6 +14,14 @@ malformed file, with one error line.
 import argparse
 import json
 import sys
+
+
+def model_format(d):
+    """TorchScript, AOTInductor, or which roles run AOTInductor packages (.pt2) when mixed."""
+    aoti = [k for k in ("detector", "encoder", "decoder") if str(d.get(k, "")).endswith(".pt2")]
+    if not aoti:
+        return "TorchScript"
+    return "AOTInductor" if len(aoti) == 3 else "AOTInductor %s" % "+".join(aoti)
 
 
 def load(path, kind):
@@ -25,7 +34,8 @@ def load(path, kind):
         if kind == "cxx":
             e2e = d["stages_ms"]["e2e"]
             copies = d.get("copies") or {}
-            return {"name": "C++ %s %s%s" % (d["device"], d["precision"], ", graphs" if d.get("cuda_graph") else ""),
+            return {"name": "C++ %s %s%s, %s" % (d["device"], d["precision"], ", graphs" if d.get("cuda_graph") else "",
+                                                model_format(d)),
                     "p50": float(e2e["p50"]), "p99": float(e2e["p99"]), "fps": float(d["fps"]),
                     "h2d": copies.get("h2d_per_frame"), "d2h": copies.get("d2h_per_frame"), "file": path, "raw": d}
         c = d.get("copies") or {}
@@ -51,9 +61,9 @@ def main():
         raise SystemExit("compare_bench: error: give at least one --cxx and one --ref file")
     cxx = [load(p, "cxx") for p in args.cxx]
     ref = [load(p, "ref") for p in args.ref]
-    print("%-34s %9s %9s %9s %6s %6s" % ("run", "p50 ms", "p99 ms", "frames/s", "H2D", "D2H"))
+    print("%-48s %9s %9s %9s %6s %6s" % ("run", "p50 ms", "p99 ms", "frames/s", "H2D", "D2H"))
     for r in cxx + ref:
-        print("%-34s %9.2f %9.2f %9.1f %6s %6s" % (r["name"], r["p50"], r["p99"], r["fps"], fmt(r["h2d"]), fmt(r["d2h"])))
+        print("%-48s %9.2f %9.2f %9.1f %6s %6s" % (r["name"], r["p50"], r["p99"], r["fps"], fmt(r["h2d"]), fmt(r["d2h"])))
     ratios = []
     for c in cxx:
         for r in ref:

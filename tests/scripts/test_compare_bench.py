@@ -50,6 +50,14 @@ with tempfile.TemporaryDirectory() as tmp:
     a = json.load(open(out))
     check(len(a["cxx"]) == 1 and len(a["reference"]) == 1 and len(a["ratios"]) == 1, "--out: runs and ratio")
     check(abs(a["ratios"][0]["speedup_p50"] - want) < 1e-6, "--out: the ratio")
+    check("TorchScript" in so and "AOTInductor" not in so, "the demo models are named TorchScript")
+    for names, want_name in ((("detector.pt2", "encoder.pt2", "decoder.pt2"), "AOTInductor,"),
+                             (("detector.pt2", "encoder.pt", "decoder.pt"), "AOTInductor detector")):
+        aoti = os.path.join(tmp, "aoti.json")
+        json.dump(dict(d, detector=names[0], encoder=names[1], decoder=names[2]), open(aoti, "w"))
+        rc, so, se = run("--cxx", aoti, "--ref", ref)
+        check(rc == 0 and ("speed-up C++ cpu fp32, " + want_name.rstrip(",")) in so,
+              "packages named in the run: %s (%s)" % (want_name, so.strip().splitlines()[1:2]))
     bad = os.path.join(tmp, "bad.json")
     open(bad, "w").write("{not json")
     for args, what in (((["--cxx", bad, "--ref", ref]), "malformed file"),
