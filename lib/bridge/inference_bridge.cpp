@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <future>
 #include <stdexcept>
 
 #include "core/percentile.hpp"
@@ -47,7 +48,22 @@ InferenceBridge::~InferenceBridge() { stop(); }
 
 void InferenceBridge::start() {
   if (recorder_) recorder_->start();
-  worker_ = std::thread([this] { run(); });
+  // On CUDA the frames' thread warms up again before any socket opens:
+  // LibTorch keeps CUDA state per thread (cuDNN execution plans), and the
+  // pipeline's own warm-up ran on the thread that built it.
+  std::promise<void> warmed;
+  std::future<void> ready = warmed.get_future();
+  worker_ = std::thread([this, &warmed] {
+    try {
+      if (pipeline_->device().is_cuda()) pipeline_->warm_up();
+      warmed.set_value();
+    } catch (...) {
+      warmed.set_exception(std::current_exception());
+      return;
+    }
+    run();
+  });
+  ready.get();  // the warm-up's error, if any, is the caller's
   relay_.start();
 }
 

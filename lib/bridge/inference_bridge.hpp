@@ -47,6 +47,8 @@ class InferenceBridge {
   /// any socket opens.
   InferenceBridge(InferenceOptions options, std::unique_ptr<Pipeline> pipeline);
   ~InferenceBridge();
+  /// Starts the worker (on CUDA it first warms the pipeline up on its own
+  /// thread; an error there is thrown here) and then the sockets.
   void start();
   /// Stops the sockets, finishes the frame in hand, flushes the KPI file.
   void stop();

@@ -99,38 +99,47 @@ Pipeline::Pipeline(PipelineOptions options)
   // constructor queued on the default stream (the tracker's zeroed state,
   // constants) completes first.
   if (stream_) c10::Stream(c10::Stream::DEFAULT, device_).synchronize();  // the default stream's work
+  warm_up();
+  if (stream_) stream_->synchronize();
+}
+
+void Pipeline::warm_up() {
+  if (opt_.warmup_frames <= 0) return;
   std::optional<c10::StreamGuard> on_stream;
   if (stream_) on_stream.emplace(stream_->stream());
-  if (opt_.warmup_frames > 0) {
-    // Two bright disks on a dark ramp, so detection, segmentation and
-    // contours all run; the tracks they make are thrown away.
-    Image warm;
-    warm.dims = {640, 480, 1};
-    warm.subvolume_size = warm.dims;
-    warm.pixels.resize(640 * 480);
-    for (int y = 0; y < 480; ++y)
-      for (int x = 0; x < 640; ++x) {
-        const bool disk = (x - 200) * (x - 200) + (y - 240) * (y - 240) < 40 * 40 ||
-                          (x - 450) * (x - 450) + (y - 200) * (y - 200) < 30 * 30;
-        warm.pixels[std::size_t(y) * 640 + std::size_t(x)] = std::uint8_t(disk ? 220 : 20 + (x + y) % 40);
-      }
-    for (int i = 0; i < opt_.warmup_frames; ++i) {
-      const auto t0 = std::chrono::steady_clock::now();
-      process(warm);
-      warmup_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  // Eagerly from a clean state: a graph of the warm-up size captured on
+  // another thread would replay and leave this thread's caches cold.
+  frame_ = torch::Tensor();
+  packed_ = torch::Tensor();
+  if (graph_) graph_->reset();
+  // Two bright disks on a dark ramp, so detection, segmentation and
+  // contours all run; the tracks they make are thrown away.
+  Image warm;
+  warm.dims = {640, 480, 1};
+  warm.subvolume_size = warm.dims;
+  warm.pixels.resize(640 * 480);
+  for (int y = 0; y < 480; ++y)
+    for (int x = 0; x < 640; ++x) {
+      const bool disk = (x - 200) * (x - 200) + (y - 240) * (y - 240) < 40 * 40 ||
+                        (x - 450) * (x - 450) + (y - 200) * (y - 200) < 30 * 30;
+      warm.pixels[std::size_t(y) * 640 + std::size_t(x)] = std::uint8_t(disk ? 220 : 20 + (x + y) % 40);
     }
-    // Every box count the decoder can see: all slots on CUDA, powers of two
-    // up to them on the CPU (see process()).
-    c10::InferenceMode inference;
-    SamFrame frame;
-    const torch::Tensor emb = segmenter_.encode(segmenter_input(
-        to_unit_image(upload_image(warm, device_)), &frame, opt_.segmenter_input, sam_norm_).to(dtype_));
-    const auto zeros = torch::zeros({tracker_.slots(), 4}, torch::dtype(dtype_).device(device_));
-    for (std::int64_t n = device_.is_cpu() ? 1 : tracker_.slots(); n < tracker_.slots(); n *= 2)
-      for (int i = 0; i < 2; ++i) segmenter_.decode(emb, zeros.slice(0, 0, n));
-    for (int i = 0; i < 2; ++i) segmenter_.decode(emb, zeros);
-    tracker_.reset();
+  for (int i = 0; i < opt_.warmup_frames; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    process(warm);
+    warmup_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
+  // Every box count the decoder can see: all slots on CUDA, powers of two
+  // up to them on the CPU (see process()).
+  c10::InferenceMode inference;
+  SamFrame frame;
+  const torch::Tensor emb = segmenter_.encode(segmenter_input(
+      to_unit_image(upload_image(warm, device_)), &frame, opt_.segmenter_input, sam_norm_).to(dtype_));
+  const auto zeros = torch::zeros({tracker_.slots(), 4}, torch::dtype(dtype_).device(device_));
+  for (std::int64_t n = device_.is_cpu() ? 1 : tracker_.slots(); n < tracker_.slots(); n *= 2)
+    for (int i = 0; i < 2; ++i) segmenter_.decode(emb, zeros.slice(0, 0, n));
+  for (int i = 0; i < 2; ++i) segmenter_.decode(emb, zeros);
+  tracker_.reset();
   if (stream_) stream_->synchronize();
 }
 

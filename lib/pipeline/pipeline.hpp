@@ -39,8 +39,8 @@ struct PipelineOptions {
   /// two eager frames, and replay it (eager, with one warning, where capture fails).
   bool cuda_graph = true;
   int upload_slots = 4;  ///< pinned host slots of the upload ring (CUDA), 1..64
-  /// Frames of a synthetic image run at construction (then the tracker is
-  /// reset): CUDA initialisation and TorchScript's profiling runs happen
+  /// Frames of a synthetic image run at construction and by warm_up() (then
+  /// the tracker is reset): CUDA initialisation and TorchScript's profiling runs happen
   /// before the first real frame (measured on the H100: the first frames
   /// took ~0.5 s each without it, and 41 frames were dropped at 30 frames/s).
   int warmup_frames = 3;
@@ -65,6 +65,15 @@ class Pipeline {
   /// Loads and probes the models; throws ModelError (bad model or device) or
   /// std::invalid_argument (bad option).
   explicit Pipeline(PipelineOptions options);
+
+  /// Runs options().warmup_frames frames of a synthetic image on the calling
+  /// thread, eagerly from a clean state (a CUDA graph of that size is dropped
+  /// and captured again), then resets the tracker. The constructor does this;
+  /// a caller that processes frames on another thread calls it there as well:
+  /// LibTorch keeps some CUDA state per thread (cuDNN execution plans are
+  /// cached thread_local in ATen), and a cold thread's first real frame paid
+  /// for all of it (3.2 s with the real models on the H200, frames dropped).
+  void warm_up();
 
   /// One frame. Throws std::invalid_argument for an image the pipeline
   /// cannot take (3D, subvolume, unsupported scalar type or components), or

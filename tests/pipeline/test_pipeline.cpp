@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "../support/synthetic_scene.hpp"
 #include "models/demo_models.hpp"
@@ -148,4 +149,26 @@ def forward(self, images: Tensor) -> Tuple[Tensor, Tensor]:
   CHECK(next.tracks.size() == 2);
   for (const auto& t : next.tracks) CHECK(t.state == std::uint8_t(TrackState::Visible));
   std::filesystem::remove(path);
+}
+
+TEST_CASE("warm_up on another thread leaves the pipeline as a fresh one: same labels and tracks") {
+  // The bridge warms the pipeline up again on its frames' thread (CUDA keeps
+  // per-thread state); afterwards nothing of the warm-up may show in the results.
+  const test::Scene scene = test::two_disks_scene();
+  PipelineOptions o;
+  Pipeline fresh(o), rewarmed(o);
+  for (int f = 0; f < 3; ++f) rewarmed.process(make_image(scene, f));  // tracks that warm_up must forget
+  std::thread([&] { rewarmed.warm_up(); }).join();
+  CHECK(rewarmed.warmup_ms() > 0);
+  for (int f = 0; f < 6; ++f) {
+    INFO("frame " << f);
+    const auto a = fresh.process(make_image(scene, f)).result;
+    const auto b = rewarmed.process(make_image(scene, f)).result;
+    CHECK(a.labels == b.labels);
+    REQUIRE(a.tracks.size() == b.tracks.size());
+    for (std::size_t i = 0; i < a.tracks.size(); ++i) {
+      CHECK(a.tracks[i].id == b.tracks[i].id);
+      CHECK(a.tracks[i].state == b.tracks[i].state);
+    }
+  }
 }
