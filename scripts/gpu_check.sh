@@ -22,17 +22,5 @@ done
 "$B/igtbridge-bench" --pipeline --frames "${FRAMES:-500}" --set models.device=cuda --sync-stages 2>&1 | tee -a "$out/bench.log"
 "$B/igtbridge-bench" --pipeline --frames 200 --set models.device=cpu 2>&1 | tee -a "$out/bench.log"
 
-mkdir -p "$out/live"
-"$B/igtbridge" --config config/igtbridge.yaml --set models.device=cuda --set input.port=28944 --set output.port=28945 \
-  --set log.summary_interval_s=2 --set "kpi.path=$out/live/kpi.jsonl" 2>"$out/live/bridge.log" &
-bridge=$!
-"$B/igtbridge-listen" --port 28945 --idle 3 --timeout 120 >"$out/live/listen.txt" &
-listen=$!
-for _ in $(seq 300); do grep -q "client .* connected" "$out/live/bridge.log" && break; sleep 0.1; done
-"$B/igtbridge-replay" tests/data/SpinePhantomFreehand.igs.mha --port 28944 --fps 30 --loop --count "${LIVE_FRAMES:-300}" 2>"$out/live/replay.log"
-wait "$listen"
-kill -INT "$bridge"
-wait "$bridge"
-echo "live run (igtbridge exit $?):"
-grep -v "cannot connect\|connection lost" "$out/live/bridge.log" | tail -8
+FPS=30 FRAMES="${LIVE_FRAMES:-300}" bash scripts/gpu_live.sh "$out/live"
 exit "$ctest_rc"

@@ -97,7 +97,8 @@ collect() {
 RUN_CXX=${CXX_BENCH:-1}
 if [ "$RUN_CXX" = 1 ]; then
   ( source .gpu/device-env.sh && cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS &&
-    cmake --build build-gpu -j "$(nproc)" --target igtbridge-bench test_models ) > "$OUT/cxx_build.log" 2>&1 &
+    cmake --build build-gpu -j "$(nproc)" --target igtbridge-bench test_models igtbridge igtbridge-replay \
+      igtbridge-listen ) > "$OUT/cxx_build.log" 2>&1 &
   BUILD_PID=$!
 fi
 
@@ -152,6 +153,14 @@ if [ "$RUN_CXX" = 1 ]; then
       --set models.encoder=$(pick encoder "$MODELS/mobilesam_fp32/encoder.pt") \
       --set models.decoder=$(pick decoder "$MODELS/mobilesam_fp32/decoder.pt") $COUNT --json $OUT/cxx_aoti_fp16.json"
   fi
+  # Live with the sockets on the packages: replay at 100 frames/s -> igtbridge -> listen (scripts/gpu_live.sh).
+  if [ "${AOTI:-0}" = 1 ]; then
+    step live_aoti_fp16 90 env FPS=100 FRAMES=1000 bash -c "source .gpu/device-env.sh >/dev/null && \
+      bash scripts/gpu_live.sh $OUT/live --set models.precision=fp16 \
+      --set models.detector=$(pick detector "$MODELS/dfine_s/fp16.pt") \
+      --set models.encoder=$(pick encoder "$MODELS/mobilesam_fp32/encoder.pt") \
+      --set models.decoder=$(pick decoder "$MODELS/mobilesam_fp32/decoder.pt")"
+  fi
   # The same fp32 run without CUDA graphs: what capture and replay are worth on these models.
   step cxx_fp32_eager 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench --pipeline \
     --frames $FRAMES --set models.device=cuda --set models.precision=fp32 --set pipeline.cuda_graph=false \
@@ -174,9 +183,9 @@ step compare 30 python3 scripts/compare_bench.py "${CMP[@]}" --out "$OUT/compare
 set +x
 {
   cat "$OUT/env.log"
-  for f in dfine_fp32 dfine_fp16 mobilesam_fp32 aoti_fp16 cxx_test_models cxx_fp32 cxx_fp16 cxx_aoti_fp16 cxx_fp32_eager ref_eager_fp32 ref_compile_fp16 compare; do
+  for f in dfine_fp32 dfine_fp16 mobilesam_fp32 aoti_fp16 cxx_test_models cxx_fp32 cxx_fp16 cxx_aoti_fp16 live_aoti_fp16 cxx_fp32_eager ref_eager_fp32 ref_compile_fp16 compare; do
     echo "---- $f"
-    grep -E "RANDOM|FAILED|WRONG|Error|error|wrote|parity|copies|export_aoti\]|ms/forward|accepts any N|\[reference\].*p50|^== |^  [a-z0-9]+ +[0-9.]+ |sustained|benchmark:|copies per frame|cuda graphs|speed-up|^C\+\+ |^Python |^run " \
+    grep -E "RANDOM|FAILED|WRONG|Error|error|wrote|parity|copies|export_aoti\]|^live|ms/forward|accepts any N|\[reference\].*p50|^== |^  [a-z0-9]+ +[0-9.]+ |sustained|benchmark:|copies per frame|cuda graphs|speed-up|^C\+\+ |^Python |^run " \
       "$OUT/$f.log" 2>/dev/null | cut -c1-400
     grep -q "^== $f: rc=0 " "$OUT/$f.log" 2>/dev/null || { echo "  (failed: last lines)"; tail -n 8 "$OUT/$f.log" | cut -c1-400; }
   done
