@@ -5,7 +5,8 @@
 # received to label map written) from frame 11 on.
 #   scripts/gpu_live.sh OUTDIR [--set key=value ...]
 # Env: BUILD (default build-gpu), FPS (30), FRAMES (300), PORT (28944; the
-# output port is PORT+1). Built for the GPU machine (models.device=cuda comes
+# output port is PORT+1), SAVE_DIR (the listener saves every message there,
+# for scripts/parity.py). Built for the GPU machine (models.device=cuda comes
 # first, so a later --set models.device=cpu overrides it); runs anywhere the
 # apps are built. Exit status: igtbridge's, or 1 when no frame was processed.
 set -uo pipefail
@@ -18,7 +19,9 @@ mkdir -p "$out"
   --set "output.port=$((port + 1))" --set log.summary_interval_s=2 --set "kpi.path=$out/kpi.jsonl" "$@" \
   2>"$out/bridge.log" &
 bridge=$!
-"$B/igtbridge-listen" --port "$((port + 1))" --idle 3 --timeout 120 >"$out/listen.txt" &
+save=()
+[ -n "${SAVE_DIR:-}" ] && save=(--save "$SAVE_DIR")
+"$B/igtbridge-listen" --port "$((port + 1))" --idle 3 --timeout 120 "${save[@]}" >"$out/listen.txt" &
 listen=$!
 for _ in $(seq 1200); do  # up to 120 s: models load and warm up before the sockets open
   grep -q "client .* connected" "$out/bridge.log" && break

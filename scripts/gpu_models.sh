@@ -161,6 +161,26 @@ if [ "$RUN_CXX" = 1 ]; then
       --set models.encoder=$(pick encoder "$MODELS/mobilesam_fp32/encoder.pt") \
       --set models.decoder=$(pick decoder "$MODELS/mobilesam_fp32/decoder.pt")"
   fi
+  # Parity (PARITY=1, default on): a short live run that saves every frame, with thresholds at 0 so that
+  # the random weights' top-k candidates become VISIBLE tracks, then scripts/parity.py against PyTorch
+  # (the fp32 TorchScript files, in Python): boxes within 0.5 px, mask IoU >= 0.995 fp32 / 0.98 fp16.
+  if [ "${PARITY:-1}" = 1 ]; then
+    ZERO="--set detect.score_threshold=0 --set match.min_new_score=0 --set visibility.theta_off=0 --set visibility.theta_on=0"
+    TS_DET=$MODELS/dfine_s/fp32.pt TS_ENC=$MODELS/mobilesam_fp32/encoder.pt TS_DEC=$MODELS/mobilesam_fp32/decoder.pt
+    parity_run() {  # name precision detector encoder decoder
+      step "$1" 120 bash -c "source .gpu/device-env.sh >/dev/null && \
+        SAVE_DIR=/tmp/igtb-parity-$1 FPS=20 FRAMES=40 PORT=28954 bash scripts/gpu_live.sh /tmp/igtb-parity-$1-live \
+          --set models.precision=$2 --set models.detector=$3 --set models.encoder=$4 --set models.decoder=$5 $ZERO && \
+        python3 scripts/parity.py --saved /tmp/igtb-parity-$1 --kpi /tmp/igtb-parity-$1-live/kpi.jsonl \
+          --detector $TS_DET --encoder $TS_ENC --decoder $TS_DEC \
+          --cxx-precision $2 --json $OUT/$1.json"
+    }
+    parity_run parity_ts_fp32 fp32 "$TS_DET" "$TS_ENC" "$TS_DEC"
+    if [ "${AOTI:-0}" = 1 ]; then
+      parity_run parity_aoti_fp16 fp16 "$(pick detector "$MODELS/dfine_s/fp16.pt")" \
+        "$(pick encoder "$MODELS/mobilesam_fp32/encoder.pt")" "$(pick decoder "$MODELS/mobilesam_fp32/decoder.pt")"
+    fi
+  fi
   # The same fp32 run without CUDA graphs: what capture and replay are worth on these models.
   step cxx_fp32_eager 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench --pipeline \
     --frames $FRAMES --set models.device=cuda --set models.precision=fp32 --set pipeline.cuda_graph=false \
@@ -183,9 +203,9 @@ step compare 30 python3 scripts/compare_bench.py "${CMP[@]}" --out "$OUT/compare
 set +x
 {
   cat "$OUT/env.log"
-  for f in dfine_fp32 dfine_fp16 mobilesam_fp32 aoti_fp16 cxx_test_models cxx_fp32 cxx_fp16 cxx_aoti_fp16 live_aoti_fp16 cxx_fp32_eager ref_eager_fp32 ref_compile_fp16 compare; do
+  for f in dfine_fp32 dfine_fp16 mobilesam_fp32 aoti_fp16 cxx_test_models cxx_fp32 cxx_fp16 cxx_aoti_fp16 live_aoti_fp16 parity_ts_fp32 parity_aoti_fp16 cxx_fp32_eager ref_eager_fp32 ref_compile_fp16 compare; do
     echo "---- $f"
-    grep -E "RANDOM|FAILED|WRONG|Error|error|wrote|parity|copies|export_aoti\]|^live|ms/forward|accepts any N|\[reference\].*p50|^== |^  [a-z0-9]+ +[0-9.]+ |sustained|benchmark:|copies per frame|cuda graphs|speed-up|^C\+\+ |^Python |^run " \
+    grep -E "RANDOM|FAILED|WRONG|Error|error|wrote|parity|copies|export_aoti\]|^live|^parity:|ms/forward|accepts any N|\[reference\].*p50|^== |^  [a-z0-9]+ +[0-9.]+ |sustained|benchmark:|copies per frame|cuda graphs|speed-up|^C\+\+ |^Python |^run " \
       "$OUT/$f.log" 2>/dev/null | cut -c1-400
     grep -q "^== $f: rc=0 " "$OUT/$f.log" 2>/dev/null || { echo "  (failed: last lines)"; tail -n 8 "$OUT/$f.log" | cut -c1-400; }
   done

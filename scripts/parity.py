@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""Parity of the C++ pipeline against PyTorch eager on the same frames.
+
+    scripts/parity.py --saved DIR --kpi KPI.jsonl --detector D --encoder E --decoder M \
+        [--cxx-precision fp32|fp16|bf16] [--frames 40] [--json OUT.json]
+
+Input: a live run (scripts/gpu_live.sh with SAVE_DIR set) in which igtbridge
+wrote its KPI file and igtbridge-listen --save kept every IMAGE: the input
+frames (Image_Reference) and the label maps (BoneMask). For each processed
+frame, up to --frames of them:
+
+  - the eager side runs the same model files (TorchScript, loaded in Python,
+    in --ref-precision, default fp32) on the saved input frame, with the
+    reference pipeline's preprocessing (scripts/reference_pipeline.py, which
+    follows lib/pipeline): D-FINE -> top-k boxes in pixels;
+  - each VISIBLE C++ track (its box from the KPI line, x0 y0 x1 y1 pixels,
+    0.1 px) is paired with the eager top-k box nearest to it: the box
+    difference is the largest coordinate difference;
+  - MobileSAM eager decodes those eager boxes, the masks are composed with the
+    C++ track ids into a label map (reference_pipeline's labels_from_masks),
+    and each id's region is compared with the C++ label map: IoU.
+
+Pass: every box within --box-tol (0.5 px) and every IoU at least --iou-min
+(default 0.995 for a fp32 C++ run, 0.98 for fp16/bf16): the thresholds of the
+GPU issue. Exit 0 on pass, 1 on a failed check or bad input (one error line).
+
+With random weights nothing is VISIBLE at the default thresholds: run the
+live run with detect.score_threshold=0, match.min_new_score=0,
+visibility.theta_off=0 and visibility.theta_on=0 (gpu_models.sh does), so the
+top-k candidates become tracks and every one is segmented.
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+import demo_report as dr  # noqa: E402  (the saved-NRRD and KPI readers)
+
+PROG = "parity"
+dr.PROG = PROG
+
+
+class ParityError(Exception):
+    pass
+
+
+def paired_frames(saved, kpi_path, image_dev, mask_dev, limit):
+    """[(kpi row, input pixels [H, W] uint8, C++ label map [H, W] uint8)]: the processed frames in order.
+
+    Label maps arrive in the order of the KPI lines of the frames that did not fail; each is paired with the
+    next KPI line of its timestamp. The input frame is the latest saved input image with that timestamp sent before the label
+    map (the replay loops, so timestamps repeat)."""
+    try:
+        rows = [r for r in dr.read_kpi(kpi_path) if not r.get("failed")]
+        found = dr.scan_saved(saved)
+        pairs = dr.pair_frames(found, image_dev, mask_dev, "none")
+        masks = [dr.Nrrd(p) for _, p in found.get((mask_dev, "nrrd"), [])]  # scan_saved sorts by index
+    except dr.ReportError as e:
+        raise ParityError(str(e))
+    by_mask_path = {p["mask"].path: p["image"] for p in pairs}
+    out, i = [], 0
+    for mask in masks:
+        if len(out) >= limit:
+            break
+        # The KPI line of this label map: the next one with its timestamp (a listener that joined late
+        # missed the first label maps, never KPI lines).
+        while i < len(rows) and (mask.timestamp is None or rows[i].get("timestamp") is None
+                                 or abs(mask.timestamp - rows[i]["timestamp"]) > 5e-6):
+            i += 1
+        if i == len(rows):
+            raise ParityError("%s (timestamp %s) has no KPI line in %s: not the same run?" % (
+                mask.path, mask.timestamp, kpi_path))
+        row = rows[i]
+        i += 1
+        img = by_mask_path.get(mask.path)
+        if img is None:
+            continue  # no input image with that timestamp was saved (listener joined late)
+        try:
+            px, lab = img.pixels(), mask.pixels()
+        except dr.ReportError as e:
+            raise ParityError(str(e))
+        if px.ndim != 3 or px.shape[0] != 1 or lab.shape != px.shape:
+            raise ParityError("%s: %s input, %s label map: 2D single-component frames only" % (
+                mask.path, px.shape, lab.shape))
+        out.append((row, np.ascontiguousarray(px[0]), np.ascontiguousarray(lab[0])))
+    if not out:
+        raise ParityError("no processed frame with its input image in %s" % saved)
+    return out
+
+
+def nearest_box(box, candidates):
+    """(index, largest coordinate difference) of the candidate box [K, 4] nearest to box (max norm)."""
+    d = np.abs(np.asarray(candidates, dtype=np.float64) - np.asarray(box, dtype=np.float64)[None, :]).max(1)
+    k = int(d.argmin())
+    return k, float(d[k])
+
+
+def region_iou(a, b):
+    inter = int(np.logical_and(a, b).sum())
+    union = int(np.logical_or(a, b).sum())
+    return 1.0 if union == 0 else inter / union
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    ap.add_argument("--saved", required=True, help="igtbridge-listen --save folder of the live run")
+    ap.add_argument("--kpi", required=True, help="igtbridge's KPI file of the same run")
+    ap.add_argument("--detector", required=True, help="TorchScript detector the C++ run used (or its .pt twin)")
+    ap.add_argument("--encoder", required=True)
+    ap.add_argument("--decoder", required=True)
+    ap.add_argument("--cxx-precision", default="fp32", choices=["fp32", "fp16", "bf16"],
+                    help="precision of the C++ run (sets the default --iou-min)")
+    ap.add_argument("--ref-precision", default="fp32", choices=["fp32", "fp16", "bf16"])
+    ap.add_argument("--iou-min", type=float, help="default 0.995 for fp32, 0.98 otherwise")
+    ap.add_argument("--box-tol", type=float, default=0.5, help="pixels")
+    ap.add_argument("--frames", type=int, default=40)
+    ap.add_argument("--top-k", type=int, default=10)
+    ap.add_argument("--image-device", default="Image_Reference")
+    ap.add_argument("--mask-device", default="BoneMask")
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--json", help="write every frame's figures here")
+    args = ap.parse_args(argv)
+    iou_min = args.iou_min if args.iou_min is not None else (0.995 if args.cxx_precision == "fp32" else 0.98)
+
+    try:
+        frames = paired_frames(args.saved, args.kpi, args.image_device, args.mask_device, args.frames)
+    except (ParityError, OSError) as e:
+        print("%s: error: %s" % (PROG, e), file=sys.stderr)
+        return 1
+
+    import torch
+    import torch.nn.functional as F
+
+    from igtb_torch_common import DTYPES, SAM_PIXEL_MEAN, SAM_PIXEL_STD, strict_fp32
+
+    strict_fp32()
+    dev, dtype = torch.device(args.device), DTYPES[args.ref_precision]
+    mods = []
+    for path in (args.detector, args.encoder, args.decoder):
+        if path.endswith(".pt2"):
+            print("%s: error: %s: give the TorchScript twin (.pt) of the package as the eager reference" % (
+                PROG, path), file=sys.stderr)
+            return 1
+        m = torch.jit.load(path, map_location=dev).eval()
+        m.to(dtype)
+        mods.append(m)
+    detector, encoder, decoder = mods
+    DET, SAM, K = 640, 1024, args.top_k
+    mean = torch.tensor(SAM_PIXEL_MEAN, device=dev).view(1, 3, 1, 1)
+    std = torch.tensor(SAM_PIXEL_STD, device=dev).view(1, 3, 1, 1)
+
+    results, worst_box, worst_iou, checked = [], 0.0, 1.0, 0
+    with torch.no_grad():
+        for row, px, cxx_labels in frames:
+            H, W = px.shape
+            scale = SAM / max(H, W)
+            sh, sw = min(SAM, int(math.floor(H * scale + 0.5))), min(SAM, int(math.floor(W * scale + 0.5)))
+            x = torch.from_numpy(px).to(dev).float().div(255.0)[None, None]
+            det_in = F.interpolate(x, size=(DET, DET), mode="bilinear", align_corners=False)
+            det_in = det_in.expand(1, 3, DET, DET).contiguous().to(dtype)
+            s = F.interpolate(x, size=(sh, sw), mode="bilinear", align_corners=False)
+            seg_in = F.pad((s * 255.0 - mean) / std, (0, SAM - sw, 0, SAM - sh)).to(dtype)
+            logits, boxes = detector(det_in)
+            c = logits.shape[2]
+            _, index = torch.sigmoid(logits[0].float()).flatten().topk(K)
+            bn = boxes[0].float().index_select(0, torch.div(index, c, rounding_mode="floor"))
+            cx, cy, w, h = bn.unbind(1)
+            bpx = torch.stack([(cx - w / 2) * W, (cy - h / 2) * H, (cx + w / 2) * W, (cy + h / 2) * H], 1)
+            cand = bpx.cpu().numpy()
+            visible = [t for t in row.get("tracks", []) if t.get("state") == "VISIBLE"]
+            frame = {"frame": row.get("frame"), "timestamp": row.get("timestamp"), "tracks": []}
+            if visible:
+                picks = [nearest_box(t["box"], cand) for t in visible]
+                sel = torch.tensor([k for k, _ in picks], device=dev)
+                emb = encoder(seg_in)
+                mask_logits, _ = decoder(emb, (bpx.index_select(0, sel) * scale).to(dtype)[None])
+                up = F.interpolate(mask_logits.float(), size=(SAM, SAM), mode="bilinear", align_corners=False)
+                up = F.interpolate(up[:, :, :sh, :sw], size=(H, W), mode="bilinear", align_corners=False)
+                ids = torch.tensor([t["id"] for t in visible], device=dev, dtype=torch.int32)
+                ref_labels = ((up[:, 0] > 0).to(torch.int32) * ids.view(-1, 1, 1)).amax(0).to(torch.uint8)
+                ref_labels = ref_labels.cpu().numpy()
+                for t, (k, dbox) in zip(visible, picks):
+                    iou = region_iou(cxx_labels == t["id"], ref_labels == t["id"])
+                    frame["tracks"].append({"id": t["id"], "box_diff_px": round(dbox, 3), "iou": round(iou, 5),
+                                            "cxx_pixels": int((cxx_labels == t["id"]).sum()),
+                                            "ref_pixels": int((ref_labels == t["id"]).sum())})
+                    worst_box, worst_iou = max(worst_box, dbox), min(worst_iou, iou)
+                    checked += 1
+            results.append(frame)
+
+    ok = checked > 0 and worst_box <= args.box_tol + 0.05 and worst_iou >= iou_min  # + the KPI's 0.1 px rounding
+    print("%s: %d frames, %d VISIBLE tracks compared; C++ %s vs eager %s: boxes max |d| %.3f px (tolerance %.2f + "
+          "0.05 rounding), mask IoU min %.5f (minimum %.3f): %s" % (
+              PROG, len(results), checked, args.cxx_precision, args.ref_precision, worst_box, args.box_tol, worst_iou,
+              iou_min, "PASS" if ok else ("FAIL" if checked else "NOTHING TO COMPARE (no VISIBLE track)")))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"cxx_precision": args.cxx_precision, "ref_precision": args.ref_precision,
+                       "box_tol_px": args.box_tol, "iou_min": iou_min, "tracks_compared": checked,
+                       "box_max_diff_px": worst_box, "iou_min_seen": worst_iou, "pass": ok, "frames": results}, f,
+                      indent=1)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
