@@ -57,6 +57,8 @@ def paired_frames(saved, kpi_path, image_dev, mask_dev, limit):
     Label maps arrive in the order of the KPI lines of the frames that did not fail; each is paired with the
     next KPI line of its timestamp. The input frame is the latest saved input image with that timestamp sent before the label
     map (the replay loops, so timestamps repeat)."""
+    if not os.path.isdir(saved):
+        raise ParityError("%s: no such folder (igtbridge-listen --save writes it)" % saved)
     try:
         rows = [r for r in dr.read_kpi(kpi_path) if not r.get("failed")]
         found = dr.scan_saved(saved)
