@@ -53,7 +53,8 @@ void InferenceBridge::start() {
   // pipeline's own warm-up ran on the thread that built it.
   std::promise<void> warmed;
   std::future<void> ready = warmed.get_future();
-  worker_ = std::thread([this, &warmed] {
+  // The worker owns the promise: start() may return (and its locals go) while set_value is still running.
+  worker_ = std::thread([this, warmed = std::move(warmed)]() mutable {
     try {
       if (pipeline_->device().is_cuda()) pipeline_->warm_up();
       warmed.set_value();
