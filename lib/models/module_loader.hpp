@@ -46,8 +46,6 @@ class Model {
   /// a single tensor as one). Throws what the model throws; ModelError for
   /// an output that is not tensors.
   std::vector<torch::Tensor> forward(const std::vector<torch::Tensor>& inputs) const;
-  bool aoti() const { return aoti_ != nullptr; }
-  const std::string& spec() const { return spec_; }
 
  private:
   friend Model load_module(const std::string&, DemoModel, const torch::Device&, torch::ScalarType);
