@@ -52,8 +52,7 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 from igtb_torch_common import (  # noqa: E402  (shared helpers, no upstream import)
     SAM_PIXEL_MEAN, SAM_PIXEL_STD, add_device_args, add_upstream_repo, count_copies, export_setup, first_host_sync,
-    graph_capture_check, max_diff,
-    load_weights, short_error, time_ms)
+    graph_capture_check, load_weights, max_diff, short_error, time_ms)
 
 IMG = 1024
 

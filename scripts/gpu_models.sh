@@ -142,24 +142,21 @@ if [ "$RUN_CXX" = 1 ]; then
       $COUNT --json $OUT/cxx_$p.json"
   done
   # The fp16 pipeline on the AOTInductor packages (each role falls back to its TorchScript export
-  # where its package failed, and the log says which file ran).
+  # where its package failed, and the log says which file ran), then live with the sockets on them:
+  # replay at 100 frames/s -> igtbridge -> listen (scripts/gpu_live.sh).
   if [ "${AOTI:-0}" = 1 ]; then
     wait "$AOTI_PID"
     grep -q "^== aoti_fp16: rc=0 " "$OUT/aoti_fp16.log" || FAILED+=("aoti_fp16")
     pick() { [ -f "$MODELS/aoti_fp16/$1.pt2" ] && echo "$MODELS/aoti_fp16/$1.pt2" || echo "$2"; }
+    AOTI_DET=$(pick detector "$MODELS/dfine_s/fp16.pt")
+    AOTI_ENC=$(pick encoder "$MODELS/mobilesam_fp32/encoder.pt")
+    AOTI_DEC=$(pick decoder "$MODELS/mobilesam_fp32/decoder.pt")
+    AOTI_SET="--set models.precision=fp16 --set models.detector=$AOTI_DET --set models.encoder=$AOTI_ENC \
+      --set models.decoder=$AOTI_DEC"
     step cxx_aoti_fp16 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench --pipeline \
-      --frames $FRAMES --set models.device=cuda --set models.precision=fp16 \
-      --set models.detector=$(pick detector "$MODELS/dfine_s/fp16.pt") \
-      --set models.encoder=$(pick encoder "$MODELS/mobilesam_fp32/encoder.pt") \
-      --set models.decoder=$(pick decoder "$MODELS/mobilesam_fp32/decoder.pt") $COUNT --json $OUT/cxx_aoti_fp16.json"
-  fi
-  # Live with the sockets on the packages: replay at 100 frames/s -> igtbridge -> listen (scripts/gpu_live.sh).
-  if [ "${AOTI:-0}" = 1 ]; then
+      --frames $FRAMES --set models.device=cuda $AOTI_SET $COUNT --json $OUT/cxx_aoti_fp16.json"
     step live_aoti_fp16 90 env FPS=100 FRAMES=1000 bash -c "source .gpu/device-env.sh >/dev/null && \
-      bash scripts/gpu_live.sh $OUT/live --set models.precision=fp16 \
-      --set models.detector=$(pick detector "$MODELS/dfine_s/fp16.pt") \
-      --set models.encoder=$(pick encoder "$MODELS/mobilesam_fp32/encoder.pt") \
-      --set models.decoder=$(pick decoder "$MODELS/mobilesam_fp32/decoder.pt")"
+      bash scripts/gpu_live.sh $OUT/live $AOTI_SET"
   fi
   # Parity (PARITY=1, default on): a short live run that saves every frame, with thresholds at 0 so that
   # the random weights' top-k candidates become VISIBLE tracks, then scripts/parity.py against PyTorch
@@ -177,8 +174,7 @@ if [ "$RUN_CXX" = 1 ]; then
     }
     parity_run parity_ts_fp32 fp32 "$TS_DET" "$TS_ENC" "$TS_DEC"
     if [ "${AOTI:-0}" = 1 ]; then
-      parity_run parity_aoti_fp16 fp16 "$(pick detector "$MODELS/dfine_s/fp16.pt")" \
-        "$(pick encoder "$MODELS/mobilesam_fp32/encoder.pt")" "$(pick decoder "$MODELS/mobilesam_fp32/decoder.pt")"
+      parity_run parity_aoti_fp16 fp16 "$AOTI_DET" "$AOTI_ENC" "$AOTI_DEC"
     fi
   fi
   # The same fp32 run without CUDA graphs: what capture and replay are worth on these models.
