@@ -50,10 +50,11 @@ int pipeline_bench(const igtb::PipelineBenchOptions& o, double min_fps, const st
   std::printf("  sustained: %.1f frames/s (one thread, back to back); %.2f live tracks, %.2f visible per frame\n",
               r.fps(), r.mean_tracks, r.mean_visible);
   if (r.device != "cpu")
-    std::printf("  cuda graphs: %s; %llu captured, %llu replays%s%s\n", o.pipeline.cuda_graph ? "on" : "off",
+    std::printf("  cuda graphs: %s; %llu captured, %llu replays%s%s; encoder beside the detector: %s\n",
+                o.pipeline.cuda_graph ? "on" : "off",
                 static_cast<unsigned long long>(r.graph_captures), static_cast<unsigned long long>(r.graph_replays),
                 r.graph_failure.empty() ? "" : "; capture failed: ",
-                r.graph_failure.c_str());
+                r.graph_failure.c_str(), o.pipeline.overlap_encoder && !o.pipeline.sync_timing ? "yes" : "no");
   if (r.copy_frames > 0) {
     const double n = double(r.copy_frames);
     std::printf("  copies per frame (CUPTI, %llu further frames): H2D %.2f (%.0f bytes), D2H %.2f (%.0f bytes), "

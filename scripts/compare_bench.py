@@ -35,7 +35,8 @@ def load(path, kind):
             e2e = d["stages_ms"]["e2e"]
             copies = d.get("copies") or {}
             return {"name": "C++ %s %s%s, %s" % (d["device"], d["precision"], ", graphs" if d.get("cuda_graph") else "",
-                                                model_format(d)),
+                                                model_format(d)) + (
+                        ", encoder not overlapped" if d.get("overlap_encoder") is False and d["device"] != "cpu" else ""),
                     "p50": float(e2e["p50"]), "p99": float(e2e["p99"]), "fps": float(d["fps"]),
                     "h2d": copies.get("h2d_per_frame"), "d2h": copies.get("d2h_per_frame"), "file": path, "raw": d}
         c = d.get("copies") or {}

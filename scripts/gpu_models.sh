@@ -97,8 +97,9 @@ collect() {
 RUN_CXX=${CXX_BENCH:-1}
 if [ "$RUN_CXX" = 1 ]; then
   ( source .gpu/device-env.sh && cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS &&
-    cmake --build build-gpu -j "$(nproc)" --target igtbridge-bench test_models igtbridge igtbridge-replay \
-      igtbridge-listen ) > "$OUT/cxx_build.log" 2>&1 &
+    if [ "${GPU_TESTS:-0}" = 1 ]; then cmake --build build-gpu -j "$(nproc)"; else
+      cmake --build build-gpu -j "$(nproc)" --target igtbridge-bench test_models igtbridge igtbridge-replay \
+        igtbridge-listen; fi ) > "$OUT/cxx_build.log" 2>&1 &
   BUILD_PID=$!
 fi
 
@@ -132,10 +133,18 @@ if [ "$RUN_CXX" = 1 ]; then
   tail -n 3 "$OUT/cxx_build.log"
   # The model loader's checks in this LibTorch (TorchScript and AOTInductor files).
   step cxx_test_models 60 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/tests/models/test_models"
+  # GPU_TESTS=1: the whole build, and the ctest label gpu (test_pipeline_cuda, test_copies_cuda, ...).
+  if [ "${GPU_TESTS:-0}" = 1 ]; then
+    step cxx_gpu_tests 150 bash -c "source .gpu/device-env.sh >/dev/null && ctest --test-dir build-gpu -L gpu \
+      --output-on-failure"
+  fi
   # Copies are counted where the build found CUPTI (linked into the benchmark).
   COUNT=""
   ldd build-gpu/apps/igtbridge-bench 2>/dev/null | grep -q libcupti && COUNT="--count-copies 20"
-  for p in fp32 fp16; do
+  # CXX_FP32=0 leaves out the fp32 runs (with and without graphs): fp16 only.
+  PRECISIONS="fp32 fp16"
+  [ "${CXX_FP32:-1}" = 1 ] || PRECISIONS=fp16
+  for p in $PRECISIONS; do
     step "cxx_$p" 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench --pipeline \
       --frames $FRAMES --set models.device=cuda --set models.precision=$p --set models.detector=$MODELS/dfine_s/$p.pt \
       --set models.encoder=$MODELS/mobilesam_fp32/encoder.pt --set models.decoder=$MODELS/mobilesam_fp32/decoder.pt \
@@ -155,6 +164,10 @@ if [ "$RUN_CXX" = 1 ]; then
       --set models.decoder=$AOTI_DEC"
     step cxx_aoti_fp16 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench --pipeline \
       --frames $FRAMES --set models.device=cuda $AOTI_SET $COUNT --json $OUT/cxx_aoti_fp16.json"
+    # The same with the encoder after the detector instead of beside it (pipeline.overlap_encoder).
+    step cxx_aoti_fp16_serial 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench \
+      --pipeline --frames $FRAMES --set models.device=cuda $AOTI_SET --set pipeline.overlap_encoder=false \
+      --json $OUT/cxx_aoti_fp16_serial.json"
     step live_aoti_fp16 90 env FPS=100 FRAMES=1000 bash -c "source .gpu/device-env.sh >/dev/null && \
       bash scripts/gpu_live.sh $OUT/live $AOTI_SET"
   fi
@@ -178,7 +191,7 @@ if [ "$RUN_CXX" = 1 ]; then
     fi
   fi
   # The same fp32 run without CUDA graphs: what capture and replay are worth on these models.
-  step cxx_fp32_eager 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench --pipeline \
+  [ "${CXX_FP32:-1}" = 1 ] && step cxx_fp32_eager 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench --pipeline \
     --frames $FRAMES --set models.device=cuda --set models.precision=fp32 --set pipeline.cuda_graph=false \
     --set models.detector=$MODELS/dfine_s/fp32.pt --set models.encoder=$MODELS/mobilesam_fp32/encoder.pt \
     --set models.decoder=$MODELS/mobilesam_fp32/decoder.pt --json $OUT/cxx_fp32_eager.json"
@@ -187,8 +200,11 @@ fi
 # 3. The Python reference (in-process upstream modules; compile needs them), same recording.
 REF=(python3 scripts/reference_pipeline.py --dfine-repo "$DFINE_REPO" --dfine-size s
      --mobilesam-repo "$MOBILESAM_REPO" --recording "$REC" --frames "$FRAMES")
-step ref_eager_fp32 90 "${REF[@]}" --mode eager --precision fp32 --json "$OUT/ref/eager_fp32.json"
-step ref_compile_fp16 300 "${REF[@]}" --mode compile --precision fp16 --json "$OUT/ref/compile_fp16.json"
+# REFS=0 leaves them out (a call that only checks the C++ side).
+if [ "${REFS:-1}" = 1 ]; then
+  step ref_eager_fp32 90 "${REF[@]}" --mode eager --precision fp32 --json "$OUT/ref/eager_fp32.json"
+  step ref_compile_fp16 300 "${REF[@]}" --mode compile --precision fp16 --json "$OUT/ref/compile_fp16.json"
+fi
 
 # 4. Side by side, from the JSON files of this call.
 CMP=()
@@ -199,7 +215,7 @@ step compare 30 python3 scripts/compare_bench.py "${CMP[@]}" --out "$OUT/compare
 set +x
 {
   cat "$OUT/env.log"
-  for f in dfine_fp32 dfine_fp16 mobilesam_fp32 aoti_fp16 cxx_test_models cxx_fp32 cxx_fp16 cxx_aoti_fp16 live_aoti_fp16 parity_ts_fp32 parity_aoti_fp16 cxx_fp32_eager ref_eager_fp32 ref_compile_fp16 compare; do
+  for f in dfine_fp32 dfine_fp16 mobilesam_fp32 aoti_fp16 cxx_test_models cxx_gpu_tests cxx_fp32 cxx_fp16 cxx_aoti_fp16 cxx_aoti_fp16_serial live_aoti_fp16 parity_ts_fp32 parity_aoti_fp16 cxx_fp32_eager ref_eager_fp32 ref_compile_fp16 compare; do
     echo "---- $f"
     grep -E "RANDOM|FAILED|WRONG|Error|error|wrote|parity|copies|export_aoti\]|^live|^parity:|ms/forward|accepts any N|\[reference\].*p50|^== |^  [a-z0-9]+ +[0-9.]+ |sustained|benchmark:|copies per frame|cuda graphs|speed-up|^C\+\+ |^Python |^run " \
       "$OUT/$f.log" 2>/dev/null | cut -c1-400

@@ -106,6 +106,8 @@ std::vector<Field> fields() {
             "run the inference pipeline; false: relay images and transforms unchanged"),
       field("pipeline.cuda_graph", at(&B::pipeline, &P::cuda_graph), Bool{},
             "on cuda: capture each frame shape's device work in a CUDA graph and replay it (eager where capture fails)"),
+      field("pipeline.overlap_encoder", at(&B::pipeline, &P::overlap_encoder), Bool{},
+            "on cuda: run the segmenter's image encoder on a second stream beside the detector"),
       field("pipeline.upload_slots", at(&B::pipeline, &P::upload_slots), Int<int>{1, 64},
             "on cuda: pinned host slots of the upload ring"),
 

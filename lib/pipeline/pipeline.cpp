@@ -90,6 +90,7 @@ Pipeline::Pipeline(PipelineOptions options)
     stream_ = std::make_unique<OwnedStream>(device_);
     ring_ = std::make_unique<UploadRing>(device_, opt_.upload_slots);
     if (opt_.cuda_graph && !opt_.sync_timing) graph_ = std::make_unique<FrameGraph>(device_);
+    if (opt_.overlap_encoder && !opt_.sync_timing) fork_ = std::make_unique<StreamFork>(device_);
   } else {
     UploadRing::check_slots(opt_.upload_slots);  // unused on the CPU, still a bad option
   }
@@ -210,6 +211,20 @@ torch::Tensor Pipeline::run_stages(const torch::Tensor& hwc, Laps& laps) {
   const std::int64_t height = hwc.size(0), width = hwc.size(1);
   const torch::Tensor unit = to_unit_image(hwc);
   const torch::Tensor det_in = detector_input(unit, opt_.detector_input).to(dtype_);
+  // The segmenter's image embedding needs the frame only. With a fork it is
+  // queued first, on the fork's stream, and runs beside the detector and the
+  // tracker; `unit` and `emb` live until after the join (see StreamFork).
+  SamFrame frame;
+  torch::Tensor emb;
+  const auto encode = [&] {
+    emb = segmenter_.encode(segmenter_input(unit, &frame, opt_.segmenter_input, sam_norm_).to(dtype_));
+  };
+  std::optional<StreamFork::Branch> branch;
+  if (fork_) {
+    branch.emplace(*fork_);
+    encode();
+    branch->close();
+  }
   laps.lap(kPreprocess);
 
   const auto [logits, boxes] = detector_.run(det_in);
@@ -236,12 +251,11 @@ torch::Tensor Pipeline::run_stages(const torch::Tensor& hwc, Laps& laps) {
     while (visible < used && ids[visible] != 0) ++visible;
     used = visible == 0 ? 0 : std::min(used, power_of_two_at_least(visible));
   }
+  if (branch) branch->join();
   if (used == 0) {
     labels.zero_();
   } else {
-    SamFrame frame;
-    const torch::Tensor seg_in = segmenter_input(unit, &frame, opt_.segmenter_input, sam_norm_).to(dtype_);
-    const torch::Tensor emb = segmenter_.encode(seg_in);
+    if (!emb.defined()) encode();
     const auto [mask_logits, iou] =
         segmenter_.decode(emb, boxes_to_sam(slots.boxes.slice(0, 0, used), frame).to(dtype_));
     if (mask_logits.dim() != 4 || mask_logits.size(0) != used)

@@ -18,6 +18,7 @@
 #include "pipeline/device_tracker.hpp"
 #include "pipeline/frame_graph.hpp"
 #include "pipeline/result.hpp"
+#include "pipeline/stream_fork.hpp"
 #include "pipeline/tracker.hpp"
 #include "pipeline/transfer.hpp"
 #include "transport/image_codec.hpp"
@@ -38,6 +39,9 @@ struct PipelineOptions {
   /// On CUDA: capture each input shape's device work in a CUDA graph after
   /// two eager frames, and replay it (eager, with one warning, where capture fails).
   bool cuda_graph = true;
+  /// On CUDA: run the segmenter's image encoder on a second stream beside
+  /// the detector (it needs the frame, not the detections); off with sync_timing.
+  bool overlap_encoder = true;
   int upload_slots = 4;  ///< pinned host slots of the upload ring (CUDA), 1..64
   /// Frames of a synthetic image run at construction and by warm_up() (then
   /// the tracker is reset): CUDA initialisation and TorchScript's profiling runs happen
@@ -117,6 +121,7 @@ class Pipeline {
   std::unique_ptr<OwnedStream> stream_;  ///< this pipeline's own compute stream
   std::unique_ptr<UploadRing> ring_;
   std::unique_ptr<FrameGraph> graph_;  ///< null with cuda_graph off or sync_timing on
+  std::unique_ptr<StreamFork> fork_;   ///< the encoder's branch; null with overlap_encoder off or sync_timing on
   PinnedResult result_;                ///< the packed result's one copy lands here
   torch::Tensor frame_;                ///< the uploaded frame [H, W, C]; its shape keys the graph
   torch::Tensor packed_;               ///< the last packed result (in the graph's pool when captured)

@@ -76,6 +76,8 @@ std::string pipeline_bench_json(const PipelineBenchOptions& o, const PipelineBen
                   ", \"warmup_frames\": " + std::to_string(o.warmup) + ", \"fps\": " + num(r.fps()) +
                   ", \"live_tracks\": " + num(r.mean_tracks) + ", \"visible\": " + num(r.mean_visible) +
                   ", \"cuda_graph\": " + std::string(o.pipeline.cuda_graph && r.device != "cpu" ? "true" : "false") +
+                  ", \"overlap_encoder\": " +
+                  std::string(o.pipeline.overlap_encoder && !o.pipeline.sync_timing && r.device != "cpu" ? "true" : "false") +
                   ", \"graph_captures\": " + std::to_string(r.graph_captures) + ", \"graph_replays\": " +
                   std::to_string(r.graph_replays) + ", \"graph_failure\": " + json_string(r.graph_failure) +
                   ", \"stages_ms\": {";

@@ -4,6 +4,9 @@
 #include "pipeline/pipeline.hpp"
 
 #include <torch/cuda.h>
+#ifdef IGTB_WITH_CUDA
+#include <c10/cuda/CUDAStream.h>
+#endif
 
 #include <cstdio>
 #include <thread>
@@ -91,6 +94,88 @@ TEST_CASE("CUDA graphs: replayed frames give the eager frames' results, through 
   CHECK(graphed.graph_captures() == warm_captures + 2);
   CHECK(graphed.graph_replays() >= std::uint64_t(frames - 4));
 }
+
+TEST_CASE("the encoder beside the detector gives the results of one after the other, replayed and eager") {
+  PipelineOptions side_opt, serial_opt;
+  side_opt.device = serial_opt.device = "cuda";
+  serial_opt.overlap_encoder = false;
+  serial_opt.cuda_graph = false;
+  Pipeline beside(side_opt), serial(serial_opt);
+  const test::Scene scene = test::two_disks_scene();
+  for (int f = 0; f < 30; ++f) {
+    INFO("frame " << f);
+    const Image img = make_image(scene, f);
+    const auto a = serial.process(img).result;
+    const auto b = beside.process(img).result;
+    CHECK(a.labels == b.labels);
+    REQUIRE(a.tracks.size() == b.tracks.size());
+    for (std::size_t t = 0; t < a.tracks.size(); ++t) {
+      CHECK(a.tracks[t].id == b.tracks[t].id);
+      CHECK(a.tracks[t].state == b.tracks[t].state);
+    }
+  }
+  CHECK(beside.graph_failure().empty());
+  CHECK(beside.graph_replays() >= 26u);
+}
+
+#ifdef IGTB_WITH_CUDA  // the current-stream checks need c10::cuda
+TEST_CASE("stream fork: a branch runs on its own stream, joins, and captures as a parallel path of a graph") {
+  const torch::Device cuda(torch::kCUDA, 0);
+  StreamFork fork(cuda);
+  const auto n = std::int64_t(1) << 20;
+  torch::Tensor x = torch::ones({n}, torch::dtype(torch::kFloat32).device(cuda));
+  const c10::Stream origin = c10::cuda::getCurrentCUDAStream(0);
+  {
+    StreamFork::Branch branch(fork);
+    CHECK(c10::Stream(c10::cuda::getCurrentCUDAStream(0)) == fork.side());
+    CHECK_THROWS_AS([&] { StreamFork::Branch second(fork); }(), std::logic_error);
+    const torch::Tensor a = x * 2;
+    branch.close();
+    CHECK(c10::Stream(c10::cuda::getCurrentCUDAStream(0)) == origin);
+    const torch::Tensor b = x + 1;
+    branch.join();
+    CHECK((a + b).sum().item<float>() == float(4 * n));
+  }
+  // In a capture: the branch is a parallel path, and each replay joins it.
+  FrameGraph graph(cuda);
+  torch::Tensor out = torch::zeros({n}, x.options());
+  std::string why;
+  CHECK(graph.capture([&] {
+    StreamFork::Branch branch(fork);
+    const torch::Tensor s = x * 3;
+    branch.close();
+    const torch::Tensor t = x * 4;
+    branch.join();
+    out.copy_(s + t);
+  }, &why));
+  INFO("capture: " << why);
+  x.fill_(2);
+  graph.replay();
+  CHECK(out.sum().item<float>() == float(14 * n));
+  // A branch that syncs with the host inside a capture: the capture fails,
+  // the branch is joined on the way out, and both streams keep working.
+  FrameGraph failing(cuda);
+  CHECK_FALSE(failing.capture([&] {
+    StreamFork::Branch branch(fork);
+    (void)(x * 2).sum().item<float>();
+  }, &why));
+  CHECK(c10::Stream(c10::cuda::getCurrentCUDAStream(0)) == origin);
+  {
+    StreamFork::Branch branch(fork);
+    const torch::Tensor a = x * 5;
+    branch.join();
+    CHECK(a.sum().item<float>() == float(10 * n));
+  }
+  CHECK(failing.capture([&] {
+    StreamFork::Branch branch(fork);
+    const torch::Tensor s = x + 1;
+    branch.join();
+    out.copy_(s);
+  }, &why));
+  failing.replay();
+  CHECK(out.sum().item<float>() == float(3 * n));
+}
+#endif
 
 TEST_CASE("two streams on one GPU: two pipelines in two threads give what each gives alone") {
   PipelineOptions o;

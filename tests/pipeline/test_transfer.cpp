@@ -2,6 +2,7 @@
 // ring is a checked plain copy, graphs refuse a CPU device. (On CUDA:
 // test_pipeline_cuda.)
 #include "pipeline/frame_graph.hpp"
+#include "pipeline/stream_fork.hpp"
 #include "pipeline/transfer.hpp"
 
 #include <vector>
@@ -31,4 +32,8 @@ TEST_CASE("upload ring on the CPU: a checked copy into the destination") {
 
 TEST_CASE("CUDA graphs need a CUDA device") {
   CHECK_THROWS_WITH(FrameGraph(torch::kCPU), Catch::Contains("need a CUDA device"));
+}
+
+TEST_CASE("a stream fork needs a CUDA device") {
+  CHECK_THROWS_WITH(StreamFork(torch::kCPU), Catch::Contains("needs a CUDA device"));
 }
