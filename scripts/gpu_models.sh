@@ -171,11 +171,12 @@ if [ "$RUN_CXX" = 1 ]; then
     step live_aoti_fp16 90 env FPS=100 FRAMES=1000 bash -c "source .gpu/device-env.sh >/dev/null && \
       bash scripts/gpu_live.sh $OUT/live $AOTI_SET"
   fi
-  # Parity (PARITY=1, default on): a short live run that saves every frame, with thresholds at 0 so that
-  # the random weights' top-k candidates become VISIBLE tracks, then scripts/parity.py against PyTorch
-  # (the fp32 TorchScript files, in Python): boxes within 0.5 px, mask IoU >= 0.995 fp32 / 0.98 fp16.
+  # Parity (PARITY=1, default on): a short live run that saves every frame, with the detection thresholds at 0
+  # and the visibility ones at 1e-6, so that the random weights' top-k candidates become tracks, VISIBLE (and
+  # segmented) in the frames that match them; then scripts/parity.py against PyTorch (the fp32 TorchScript
+  # files, in Python): boxes within 0.5 px, mask IoU >= 0.995 fp32 / 0.98 fp16.
   if [ "${PARITY:-1}" = 1 ]; then
-    ZERO="--set detect.score_threshold=0 --set match.min_new_score=0 --set visibility.theta_off=0 --set visibility.theta_on=0"
+    ZERO="--set detect.score_threshold=0 --set match.min_new_score=0 --set visibility.theta_off=0.000001 --set visibility.theta_on=0.000001"
     TS_DET=$MODELS/dfine_s/fp32.pt TS_ENC=$MODELS/mobilesam_fp32/encoder.pt TS_DEC=$MODELS/mobilesam_fp32/decoder.pt
     parity_run() {  # name precision detector encoder decoder
       step "$1" 120 bash -c "source .gpu/device-env.sh >/dev/null && \

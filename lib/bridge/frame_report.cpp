@@ -61,7 +61,7 @@ std::string frame_json(const FrameReport& r) {
     const auto& t = r.tracks[i];
     j += std::string(i ? ", " : "") + "{\"id\": " + std::to_string(t.id) + ", \"state\": \"" +
          std::string(track_state_name(TrackState(t.state))) + "\", \"score\": " + json_number(t.score, 4) + ", \"box\": [" +
-         json_number(t.box[0], 1) + ", " + json_number(t.box[1], 1) + ", " + json_number(t.box[2], 1) + ", " + json_number(t.box[3], 1) +
+         json_number(t.box[0], 3) + ", " + json_number(t.box[1], 3) + ", " + json_number(t.box[2], 3) + ", " + json_number(t.box[3], 3) +
          "]}";
   }
   return j + "]}";
