@@ -5,9 +5,11 @@
 #include <cerrno>
 #include <cstring>
 #include <future>
+#include <optional>
 #include <stdexcept>
 
 #include "core/percentile.hpp"
+#include "pipeline/contours.hpp"
 #include "transport/image_codec.hpp"
 #include "transport/polydata_codec.hpp"
 #include "transport/string_codec.hpp"
@@ -19,13 +21,21 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
-/// The message in both header versions, for clients of either.
-std::pair<SharedBytes, SharedBytes> both_versions(Envelope env, const std::function<Bytes(const Envelope&)>& encode) {
+/// The message in the header versions `want` names (null for the others):
+/// what the connected clients speak, and version 1 for the recorder.
+std::pair<SharedBytes, SharedBytes> encoded(Envelope env, HeaderVersions want,
+                                           const std::function<Bytes(const Envelope&)>& encode) {
+  std::pair<SharedBytes, SharedBytes> out;
   env.header_version = 1;
-  auto v1 = std::make_shared<const Bytes>(encode(env));
+  if (want.v1) out.first = std::make_shared<const Bytes>(encode(env));
   env.header_version = 2;
-  auto v2 = std::make_shared<const Bytes>(encode(env));
-  return {v1, v2};
+  if (want.v2) out.second = std::make_shared<const Bytes>(encode(env));
+  return out;
+}
+
+std::pair<SharedBytes, SharedBytes> both_versions(const Envelope& env,
+                                                 const std::function<Bytes(const Envelope&)>& encode) {
+  return encoded(env, HeaderVersions{true, true}, encode);
 }
 
 }  // namespace
@@ -105,27 +115,38 @@ void InferenceBridge::process(Pending& p) {
   rep.timestamp = timestamp_to_seconds(m.header.timestamp);
   rep.dropped = slot_.dropped();
 
-  std::pair<SharedBytes, SharedBytes> mask, contour;
+  // The label map goes out first (e2e ends when it is queued for every
+  // client), then the contours are extracted and sent. Each message is
+  // encoded only in the header versions the clients connected now speak.
+  HeaderVersions want = relay_.server().header_versions();
+  if (recorder_) want.v1 = true;  // the recorder keeps version 1 messages
+  std::pair<SharedBytes, SharedBytes> mask;
+  std::optional<Image> img;
+  PipelineOutput out;
+  std::size_t contour_stage = 0, encode_stage = 0;
   try {
     auto t = Clock::now();
-    const Image img = decode_image(m);
+    img.emplace(decode_image(m));
     rep.stages_ms.emplace_back("decode", ms_since(t));
-    const PipelineOutput out = pipeline_->process(img);
-    for (std::size_t i = 0; i < StageTimes::kCount; ++i)
+    out = pipeline_->process(*img, /*contours=*/false);
+    for (std::size_t i = 0; i < StageTimes::kCount; ++i) {
+      if (std::strcmp(StageTimes::names()[i], "contours") == 0) contour_stage = rep.stages_ms.size();
       rep.stages_ms.emplace_back(StageTimes::names()[i], out.times.ms[i]);
+    }
     rep.tracks = out.result.tracks;
     rep.unsegmented = out.result.unsegmented;
 
     t = Clock::now();
-    Image labels;
-    static_cast<ImageInfo&>(labels) = img;  // dims, spacing, matrix, coordinate: bit for bit
-    labels.scalar = ScalarType::UInt8;
-    labels.components = 1;
-    labels.pixels.assign(out.result.labels.begin(), out.result.labels.end());
-    const Envelope env{"IMAGE", opt_.mask_device, m.header.timestamp, 1, 0, {}};
-    mask = both_versions(env, [&](const Envelope& e) { return encode_image(e, labels); });
-    contour = both_versions(Envelope{"POLYDATA", opt_.contour_device, m.header.timestamp, 1, 0, {}},
-                            [&](const Envelope& e) { return encode_polydata(e, out.contours); });
+    if (want.any()) {
+      Image labels;
+      static_cast<ImageInfo&>(labels) = *img;  // dims, spacing, matrix, coordinate: bit for bit
+      labels.scalar = ScalarType::UInt8;
+      labels.components = 1;
+      labels.pixels.assign(out.result.labels.begin(), out.result.labels.end());
+      mask = encoded(Envelope{"IMAGE", opt_.mask_device, m.header.timestamp, 1, 0, {}}, want,
+                     [&](const Envelope& e) { return encode_image(e, labels); });
+    }
+    encode_stage = rep.stages_ms.size();
     rep.stages_ms.emplace_back("encode", ms_since(t));
   } catch (const std::exception& e) {
     rep.failed = true;
@@ -134,14 +155,31 @@ void InferenceBridge::process(Pending& p) {
     failed_.fetch_add(1);
     log_failure(rep.error);
   }
-  rep.e2e_ms = ms_since(p.received);
-  const std::string json = frame_json(rep);
-  const auto state = both_versions(Envelope{"STRING", opt_.state_device, m.header.timestamp, 1, 0, {}},
-                                   [&](const Envelope& e) { return encode_string(e, Text{3, json}); });
-  if (mask.first) relay_.server().broadcast(mask.first, mask.second);
+  if (mask.first || mask.second) relay_.server().broadcast(mask.first, mask.second);
   if (mask.first && recorder_) recorder_->on_labels(mask.first);
-  if (contour.first) relay_.server().broadcast(contour.first, contour.second);
-  relay_.server().broadcast(state.first, state.second);
+  rep.e2e_ms = ms_since(p.received);
+
+  if (!rep.failed && want.any()) {  // no client, no recorder: no contours to send
+    try {
+      auto t = Clock::now();
+      const PolyData contours = label_contours(out.result.labels.data(), *img);
+      rep.stages_ms[contour_stage].second = ms_since(t);
+      t = Clock::now();
+      const auto contour = encoded(Envelope{"POLYDATA", opt_.contour_device, m.header.timestamp, 1, 0, {}}, want,
+                                   [&](const Envelope& e) { return encode_polydata(e, contours); });
+      rep.stages_ms[encode_stage].second += ms_since(t);
+      if (contour.first || contour.second) relay_.server().broadcast(contour.first, contour.second);
+    } catch (const std::exception& e) {  // the label map is out; the frame still counts as failed
+      rep.failed = true;
+      rep.error = short_error(e);
+      failed_.fetch_add(1);
+      log_failure(rep.error);
+    }
+  }
+  const std::string json = frame_json(rep);
+  const auto state = encoded(Envelope{"STRING", opt_.state_device, m.header.timestamp, 1, 0, {}}, want,
+                             [&](const Envelope& e) { return encode_string(e, Text{3, json}); });
+  if (state.first || state.second) relay_.server().broadcast(state.first, state.second);
   processed_.fetch_add(1);
   if (kpi_.is_open()) kpi_ << json << '\n' << std::flush;
   std::lock_guard<std::mutex> lock(latencies_m_);

@@ -144,7 +144,7 @@ void Pipeline::warm_up() {
   if (stream_) stream_->synchronize();
 }
 
-PipelineOutput Pipeline::process(const Image& image) {
+PipelineOutput Pipeline::process(const Image& image, bool contours) {
   c10::InferenceMode inference;
   PipelineOutput out;
   Laps laps(out.times, device_, opt_.sync_timing);
@@ -161,8 +161,10 @@ PipelineOutput Pipeline::process(const Image& image) {
   }
   laps.lap(kResult);
 
-  out.contours = label_contours(out.result.labels.data(), image);
-  laps.lap(kContours);
+  if (contours) {
+    out.contours = label_contours(out.result.labels.data(), image);
+    laps.lap(kContours);
+  }
   return out;
 }
 

@@ -82,8 +82,10 @@ class Pipeline {
   /// One frame. Throws std::invalid_argument for an image the pipeline
   /// cannot take (3D, subvolume, unsupported scalar type or components), or
   /// a c10::Error from a model; the tracker is unchanged by a failed frame
-  /// only where the failure came before the match stage.
-  PipelineOutput process(const Image& image);
+  /// only where the failure came before the match stage. With `contours`
+  /// false the contour stage is left to the caller (label_contours() on
+  /// result.labels; its time stays 0): the bridge sends the label map first.
+  PipelineOutput process(const Image& image, bool contours = true);
 
   const PipelineOptions& options() const { return opt_; }
   const torch::Device& device() const { return device_; }

@@ -55,6 +55,8 @@ void DownstreamServer::broadcast(const SharedBytes& v1, const SharedBytes& v2) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& c : clients_) {
     if (c->closing) continue;
+    const SharedBytes& message = c->header_version >= 2 ? v2 : v1;
+    if (!message) continue;
     {
       std::unique_lock<std::mutex> cl(c->mutex);
       const std::size_t cap = std::size_t(opt_.queue_messages);
@@ -67,7 +69,7 @@ void DownstreamServer::broadcast(const SharedBytes& v1, const SharedBytes& v2) {
         ++c->dropped;
         ++dropped_;
       }
-      c->queue.push_back(c->header_version >= 2 ? v2 : v1);
+      c->queue.push_back(message);
     }
     c->cv.notify_all();
   }
@@ -107,6 +109,16 @@ std::size_t DownstreamServer::client_count() const {
   std::size_t n = 0;
   for (const auto& c : clients_) n += c->closing ? 0 : 1;
   return n;
+}
+
+HeaderVersions DownstreamServer::header_versions() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  HeaderVersions v;
+  for (const auto& c : clients_) {
+    if (c->closing) continue;
+    (c->header_version >= 2 ? v.v2 : v.v1) = true;
+  }
+  return v;
 }
 
 std::vector<ClientInfo> DownstreamServer::clients() const {

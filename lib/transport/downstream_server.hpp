@@ -39,6 +39,12 @@ struct ServerOptions {
   std::string allow_key = "allow";  ///< the config key named in the refusal line
 };
 
+/// Which header versions the connected clients speak.
+struct HeaderVersions {
+  bool v1 = false, v2 = false;
+  bool any() const { return v1 || v2; }
+};
+
 struct ClientInfo {
   std::string peer;
   std::uint64_t sent = 0;
@@ -61,8 +67,13 @@ class DownstreamServer {
   /// Queues one encoded message for every connected client (no copy).
   void broadcast(const SharedBytes& message);
   /// The same message encoded with header version 1 and 2: each client gets
-  /// the one its negotiated version asks for.
+  /// the one its negotiated version asks for. Either may be null (not
+  /// encoded because header_versions() said no client speaks it): a client
+  /// of that version (one that connected or moved to version 2 meanwhile)
+  /// misses this message.
   void broadcast(const SharedBytes& v1, const SharedBytes& v2);
+  /// The header versions of the clients connected now (to encode only those).
+  HeaderVersions header_versions() const;
   /// Waits until every client's queue is sent (or the client is gone); true if so.
   bool drain(int timeout_ms) const;
   /// Waits until at least n clients are connected or timeout; true if so.

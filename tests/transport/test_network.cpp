@@ -183,6 +183,32 @@ TEST_CASE("downstream server: per-client header version follows what the client 
   server.stop();
 }
 
+TEST_CASE("downstream server: header_versions names what the clients speak; a version nobody asked for is not sent") {
+  ServerOptions o;
+  o.port = 0;
+  o.initial_header_version = 1;
+  DownstreamServer server(o);
+  server.start();
+  CHECK_FALSE(server.header_versions().any());
+  Socket c = Socket::connect_tcp("127.0.0.1", server.port(), 1000);
+  REQUIRE(server.wait_for_clients(1, 2000));
+  CHECK(server.header_versions().v1);
+  CHECK_FALSE(server.header_versions().v2);
+  // Only version 2 encoded: the version 1 client gets nothing, then the next message.
+  server.broadcast(nullptr, text("v2 only", 2));
+  server.broadcast(text("both v1", 1), text("both v2", 2));
+  MessageReader r(c, {}, "c");
+  auto first = r.next(never);
+  REQUIRE(first);
+  CHECK(decode_string(*first).text == "both v1");
+  CHECK(server.clients().at(0).dropped == 0);
+  const Bytes hello = make_hello_status("test");
+  c.send_all(hello.data(), hello.size());
+  REQUIRE(eventually([&] { return server.header_versions().v2; }));
+  CHECK_FALSE(server.header_versions().v1);
+  server.stop();
+}
+
 TEST_CASE("address filter: addresses and CIDR blocks, peers with ports, bad entries named") {
   CHECK(AddressFilter().allows("203.0.113.9:1234"));  // empty: everyone
   const AddressFilter f({"127.0.0.1", "192.168.1.0/24", "10.0.0.0/8"});
