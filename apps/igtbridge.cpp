@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
     const auto& d = pipeline->detector();
     spdlog::info("models on {} ({}): detector {} ({} queries, {} classes, input {}), segmenter {} + {} (masks {}); "
                  "warm-up frame {:.1f} ms",
-                 pipeline->device().str(), cfg.models.precision, cfg.models.detector, d.queries, d.classes,
+                 pipeline->device().str(), pipeline->options().precision_label(), cfg.models.detector, d.queries, d.classes,
                  d.input_size, cfg.models.encoder, cfg.models.decoder, pipeline->segmenter().mask_size,
                  pipeline->warmup_ms());
   }

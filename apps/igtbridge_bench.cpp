@@ -43,7 +43,7 @@ int pipeline_bench(const igtb::PipelineBenchOptions& o, double min_fps, const st
   if (json.is_open()) json << igtb::pipeline_bench_json(o, r);
   std::printf("pipeline benchmark: %s frames of %s, %llu timed (%llu warm-up), device %s, %s, detector %s, segmenter %s + %s\n",
               r.frame.c_str(), o.file.c_str(), static_cast<unsigned long long>(r.frames),
-              static_cast<unsigned long long>(o.warmup), r.device.c_str(), o.pipeline.precision.c_str(),
+              static_cast<unsigned long long>(o.warmup), r.device.c_str(), o.pipeline.precision_label().c_str(),
               o.pipeline.detector.c_str(), o.pipeline.encoder.c_str(), o.pipeline.decoder.c_str());
   std::printf("  %-12s %9s %9s %9s\n", "stage", "p50 ms", "p99 ms", "mean ms");
   for (const auto& s : r.stages) std::printf("  %-12s %9.2f %9.2f %9.2f\n", s.name.c_str(), s.p50, s.p99, s.mean);

@@ -32,6 +32,9 @@ PipelineOptions pipeline_options(const config::BridgeConfig& cfg) {
   PipelineOptions p;
   p.device = cfg.models.device;
   p.precision = cfg.models.precision;
+  p.detector_precision = cfg.models.detector_precision;
+  p.encoder_precision = cfg.models.encoder_precision;
+  p.decoder_precision = cfg.models.decoder_precision;
   p.detector = cfg.models.detector;
   p.encoder = cfg.models.encoder;
   p.decoder = cfg.models.decoder;

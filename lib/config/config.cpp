@@ -114,6 +114,12 @@ std::vector<Field> fields() {
       field("models.device", at(&B::models, &M::device), Text{Text::Kind::TorchDevice}, "where the models run"),
       field("models.precision", at(&B::models, &M::precision), OneOf{{"fp32", "fp16", "bf16"}},
             "model weights and inputs; fp16 and bf16 need a cuda device"),
+      field("models.detector_precision", at(&B::models, &M::detector_precision), OneOf{{"", "fp32", "fp16", "bf16"}},
+            "the detector's precision where it differs from models.precision; empty: models.precision"),
+      field("models.encoder_precision", at(&B::models, &M::encoder_precision), OneOf{{"", "fp32", "fp16", "bf16"}},
+            "the segmenter encoder's precision where it differs; empty: models.precision"),
+      field("models.decoder_precision", at(&B::models, &M::decoder_precision), OneOf{{"", "fp32", "fp16", "bf16"}},
+            "the segmenter decoder's precision where it differs; empty: models.precision"),
       field("models.detector", at(&B::models, &M::detector), path, "detector TorchScript file, or demo"),
       field("models.encoder", at(&B::models, &M::encoder), path, "segmenter image encoder TorchScript file, or demo"),
       field("models.decoder", at(&B::models, &M::decoder), path, "segmenter mask decoder TorchScript file, or demo"),
@@ -185,6 +191,17 @@ std::vector<Check> checks() {
        [](const B& c) -> std::string {
          if (c.models.precision == "fp32" || c.models.device != "cpu") return {};
          return "models.precision " + c.models.precision + " needs a cuda device (models.device is cpu); use fp32";
+       }},
+      {{"models.detector_precision", "models.encoder_precision", "models.decoder_precision", "models.device"},
+       [](const B& c) -> std::string {
+         if (c.models.device != "cpu") return {};
+         const std::pair<const char*, const std::string*> keys[] = {{"detector_precision", &c.models.detector_precision},
+                                                                    {"encoder_precision", &c.models.encoder_precision},
+                                                                    {"decoder_precision", &c.models.decoder_precision}};
+         for (const auto& [key, value] : keys)
+           if (!value->empty() && *value != "fp32")
+             return std::string("models.") + key + " " + *value + " needs a cuda device (models.device is cpu); use fp32";
+         return {};
        }},
       {{"output.mask_device", "output.contour_device", "output.state_device", "output.status_device"},
        [](const B& c) -> std::string {

@@ -56,6 +56,8 @@ struct PipelineConfig {
 struct ModelsConfig {
   std::string device = "cpu";       // cpu | cuda | cuda:N
   std::string precision = "fp32";   // fp32 | fp16 | bf16 (fp16/bf16 need cuda)
+  // One module in another precision (a module that fails its fp16 parity): "" = precision.
+  std::string detector_precision, encoder_precision, decoder_precision;
   std::string detector = "demo";    // TorchScript path, or demo
   std::string encoder = "demo";
   std::string decoder = "demo";

@@ -195,7 +195,11 @@ bool Bool::decode(const YAML::Node& node, bool) const {
   throw ValueError{"expected true or false, got '" + text + "'"};
 }
 
-std::string OneOf::describe() const { return "one of " + join(choices, ", "); }
+std::string OneOf::describe() const {
+  std::vector<std::string> shown;
+  for (const auto& c : choices) shown.push_back(c.empty() ? "'' (empty)" : c);
+  return "one of " + join(shown, ", ");
+}
 
 std::string OneOf::decode(const YAML::Node& node, bool) const {
   const std::string text = string_text(node, describe());

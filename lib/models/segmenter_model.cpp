@@ -17,18 +17,21 @@ torch::Tensor SegmenterModel::encode(const torch::Tensor& image) {
 
 std::pair<torch::Tensor, torch::Tensor> SegmenterModel::decode(const torch::Tensor& embeddings,
                                                                const torch::Tensor& boxes) {
-  return tensor_pair(decoder.forward({embeddings, boxes.unsqueeze(0)}), decoder_spec, kWant);
+  return tensor_pair(decoder.forward({embeddings.to(decoder_dtype), boxes.to(decoder_dtype).unsqueeze(0)}),
+                     decoder_spec, kWant);
 }
 
 SegmenterModel load_segmenter(const std::string& encoder_spec, const std::string& decoder_spec,
-                              const torch::Device& device, std::int64_t input_size, torch::ScalarType dtype) {
+                              const torch::Device& device, std::int64_t input_size, torch::ScalarType dtype,
+                              std::optional<torch::ScalarType> decoder_dtype) {
   SegmenterModel m;
   m.encoder_spec = encoder_spec;
   m.decoder_spec = decoder_spec;
   m.input_size = input_size;
   m.dtype = dtype;
+  m.decoder_dtype = decoder_dtype.value_or(dtype);
   m.encoder = load_module(encoder_spec, DemoModel::Encoder, device, dtype);
-  m.decoder = load_module(decoder_spec, DemoModel::Decoder, device, dtype);
+  m.decoder = load_module(decoder_spec, DemoModel::Decoder, device, m.decoder_dtype);
   torch::NoGradGuard no_grad;
   const auto s = std::to_string(input_size);
   torch::Tensor emb;

@@ -70,6 +70,15 @@ const std::array<const char*, StageTimes::kCount>& StageTimes::names() {
   return n;
 }
 
+std::string PipelineOptions::precision_label() const {
+  std::string differ;
+  const std::pair<const char*, const std::string*> roles[] = {
+      {"detector", &detector_precision}, {"encoder", &encoder_precision}, {"decoder", &decoder_precision}};
+  for (const auto& [role, p] : roles)
+    if (!p->empty() && *p != precision) differ += std::string(differ.empty() ? "" : ", ") + role + " " + *p;
+  return differ.empty() ? precision : precision + " (" + differ + ")";
+}
+
 double StageTimes::total() const {
   double s = 0;
   for (double v : ms) s += v;
@@ -79,11 +88,13 @@ double StageTimes::total() const {
 Pipeline::Pipeline(PipelineOptions options)
     : opt_(std::move(options)),
       device_(model_device(opt_.device)),
-      dtype_(precision_dtype(opt_.precision)),
+      det_dtype_(precision_dtype(opt_.detector_precision.empty() ? opt_.precision : opt_.detector_precision)),
+      enc_dtype_(precision_dtype(opt_.encoder_precision.empty() ? opt_.precision : opt_.encoder_precision)),
+      dec_dtype_(precision_dtype(opt_.decoder_precision.empty() ? opt_.precision : opt_.decoder_precision)),
       tracker_(opt_.tracker, checked_top_k(opt_.detect.top_k), device_),
       sam_norm_(SamNormalization::on(device_)) {
-  if (device_.is_cpu() && dtype_ != torch::kFloat32)
-    throw std::invalid_argument("precision " + opt_.precision + " needs a CUDA device; use fp32 on the CPU");
+  if (device_.is_cpu() && (det_dtype_ != torch::kFloat32 || enc_dtype_ != torch::kFloat32 || dec_dtype_ != torch::kFloat32))
+    throw std::invalid_argument("precision " + opt_.precision_label() + " needs a CUDA device; use fp32 on the CPU");
   if (opt_.detector_input < 32 || opt_.segmenter_input < 32)
     throw std::invalid_argument("model input sizes must be at least 32 pixels");
   if (device_.is_cuda()) {
@@ -94,8 +105,8 @@ Pipeline::Pipeline(PipelineOptions options)
   } else {
     UploadRing::check_slots(opt_.upload_slots);  // unused on the CPU, still a bad option
   }
-  detector_ = load_detector(opt_.detector, device_, opt_.detector_input, dtype_);
-  segmenter_ = load_segmenter(opt_.encoder, opt_.decoder, device_, opt_.segmenter_input, dtype_);
+  detector_ = load_detector(opt_.detector, device_, opt_.detector_input, det_dtype_);
+  segmenter_ = load_segmenter(opt_.encoder, opt_.decoder, device_, opt_.segmenter_input, enc_dtype_, dec_dtype_);
   // From here the pipeline's work queues on its own stream; what the
   // constructor queued on the default stream (the tracker's zeroed state,
   // constants) completes first.
@@ -135,8 +146,8 @@ void Pipeline::warm_up() {
   c10::InferenceMode inference;
   SamFrame frame;
   const torch::Tensor emb = segmenter_.encode(segmenter_input(
-      to_unit_image(upload_image(warm, device_)), &frame, opt_.segmenter_input, sam_norm_).to(dtype_));
-  const auto zeros = torch::zeros({tracker_.slots(), 4}, torch::dtype(dtype_).device(device_));
+      to_unit_image(upload_image(warm, device_)), &frame, opt_.segmenter_input, sam_norm_).to(enc_dtype_));
+  const auto zeros = torch::zeros({tracker_.slots(), 4}, torch::dtype(dec_dtype_).device(device_));
   for (std::int64_t n = device_.is_cpu() ? 1 : tracker_.slots(); n < tracker_.slots(); n *= 2)
     for (int i = 0; i < 2; ++i) segmenter_.decode(emb, zeros.slice(0, 0, n));
   for (int i = 0; i < 2; ++i) segmenter_.decode(emb, zeros);
@@ -212,14 +223,14 @@ std::size_t Pipeline::process_cuda(const Image& image, Laps& laps) {
 torch::Tensor Pipeline::run_stages(const torch::Tensor& hwc, Laps& laps) {
   const std::int64_t height = hwc.size(0), width = hwc.size(1);
   const torch::Tensor unit = to_unit_image(hwc);
-  const torch::Tensor det_in = detector_input(unit, opt_.detector_input).to(dtype_);
+  const torch::Tensor det_in = detector_input(unit, opt_.detector_input).to(det_dtype_);
   // The segmenter's image embedding needs the frame only. With a fork it is
   // queued first, on the fork's stream, and runs beside the detector and the
   // tracker; `unit` and `emb` live until after the join (see StreamFork).
   SamFrame frame;
   torch::Tensor emb;
   const auto encode = [&] {
-    emb = segmenter_.encode(segmenter_input(unit, &frame, opt_.segmenter_input, sam_norm_).to(dtype_));
+    emb = segmenter_.encode(segmenter_input(unit, &frame, opt_.segmenter_input, sam_norm_).to(enc_dtype_));
   };
   std::optional<StreamFork::Branch> branch;
   if (fork_) {
@@ -259,7 +270,7 @@ torch::Tensor Pipeline::run_stages(const torch::Tensor& hwc, Laps& laps) {
   } else {
     if (!emb.defined()) encode();
     const auto [mask_logits, iou] =
-        segmenter_.decode(emb, boxes_to_sam(slots.boxes.slice(0, 0, used), frame).to(dtype_));
+        segmenter_.decode(emb, boxes_to_sam(slots.boxes.slice(0, 0, used), frame));
     if (mask_logits.dim() != 4 || mask_logits.size(0) != used)
       throw std::runtime_error("decoder returned mask_logits" + shape_of(mask_logits) + " for " +
                                std::to_string(used) + " boxes");

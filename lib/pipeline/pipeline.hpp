@@ -28,6 +28,9 @@ namespace igtb {
 struct PipelineOptions {
   std::string device = "cpu";      ///< "cpu", "cuda", "cuda:N"
   std::string precision = "fp32";  ///< "fp32", "fp16", "bf16" (model inputs and weights)
+  /// One module in another precision ("" = precision): a module whose fp16
+  /// parity fails runs in fp32 or bf16 while the others stay in fp16.
+  std::string detector_precision, encoder_precision, decoder_precision;
   std::string detector = kDemoModelSpec;  ///< path or "demo"
   std::string encoder = kDemoModelSpec;
   std::string decoder = kDemoModelSpec;
@@ -35,6 +38,8 @@ struct PipelineOptions {
   std::int64_t segmenter_input = 1024;
   DetectConfig detect;
   TrackerConfig tracker;
+  /// The three modules' precisions: "fp16", or "fp16 (encoder fp32)" where one differs.
+  std::string precision_label() const;
   bool sync_timing = false;  ///< synchronise the device after each stage so stage times are exact (costs speed on CUDA; no graphs)
   /// On CUDA: capture each input shape's device work in a CUDA graph after
   /// two eager frames, and replay it (eager, with one warning, where capture fails).
@@ -113,7 +118,7 @@ class Pipeline {
 
   PipelineOptions opt_;
   torch::Device device_;
-  torch::ScalarType dtype_;
+  torch::ScalarType det_dtype_, enc_dtype_, dec_dtype_;
   DetectorModel detector_;
   SegmenterModel segmenter_;
   DeviceTracker tracker_;

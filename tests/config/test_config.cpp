@@ -80,7 +80,7 @@ TEST_CASE("the shipped file lists every key, each with a comment above it") {
 
 TEST_CASE("config_keys: one entry per key, documented") {
   const auto keys = config_keys();
-  CHECK(keys.size() == 56);
+  CHECK(keys.size() == 59);
   std::set<std::string> names;
   for (const auto& k : keys) {
     INFO(k.key);
@@ -454,6 +454,12 @@ TEST_CASE("pipeline keys: models, thresholds, matcher, FSM, KPI, output names") 
   CHECK(parse_error("models:\n  precision: fp8\n").find("t.yaml:2: models.precision: expected one of fp32, fp16, bf16") == 0);
   CHECK(parse_error("models:\n  precision: fp16\n") ==
         "t.yaml:2: models.precision fp16 needs a cuda device (models.device is cpu); use fp32");
+  CHECK(parse_error("models:\n  encoder_precision: bf16\n") ==
+        "t.yaml:2: models.encoder_precision bf16 needs a cuda device (models.device is cpu); use fp32");
+  CHECK(parse_error("models:\n  decoder_precision: fp8\n").find(
+            "models.decoder_precision: expected one of '' (empty), fp32, fp16, bf16") != std::string::npos);
+  CHECK(parse_config("models:\n  encoder_precision: fp32\n  detector_precision: \"\"\n", "t.yaml").models.encoder_precision ==
+        "fp32");
   CHECK(parse_error("models:\n  detector: \"\"\n") == "t.yaml:2: models.detector: expected a file path, got ''");
   CHECK(parse_error("detect:\n  score_threshold: 1.5\n") ==
         "t.yaml:2: detect.score_threshold: expected a number 0..1, got '1.5'");

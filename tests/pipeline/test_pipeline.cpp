@@ -77,6 +77,14 @@ TEST_CASE("pipeline options and models are checked at construction") {
   o.precision = "fp16";
   CHECK_THROWS_WITH(Pipeline(o), Catch::Contains("fp16 needs a CUDA device"));
   o = {};
+  o.encoder_precision = "fp16";  // one module in half precision is a CUDA matter too
+  CHECK_THROWS_WITH(Pipeline(o), Catch::Contains("fp32 (encoder fp16) needs a CUDA device"));
+  o.encoder_precision = "fp32";  // the same as precision: no override
+  CHECK(o.precision_label() == "fp32");
+  o.precision = "fp16";
+  o.decoder_precision = "bf16";
+  CHECK(o.precision_label() == "fp16 (encoder fp32, decoder bf16)");
+  o = {};
   o.precision = "fp64";
   CHECK_THROWS_WITH(Pipeline(o), Catch::Contains("not fp32, fp16 or bf16"));
   o = {};

@@ -34,10 +34,11 @@ double label_agreement(const FrameResult& a, const FrameResult& b) {
   return either ? double(both) / double(either) : 1.0;
 }
 
-void compare(const std::string& precision, double min_iou) {
+void compare(const std::string& precision, double min_iou, const std::string& encoder_precision = "") {
   PipelineOptions cpu_opt, gpu_opt;
   gpu_opt.device = "cuda";
   gpu_opt.precision = precision;
+  gpu_opt.encoder_precision = encoder_precision;
   Pipeline cpu(cpu_opt), gpu(gpu_opt);
   CHECK(gpu.device().is_cuda());
   const test::Scene scene = test::two_disks_scene();
@@ -61,6 +62,9 @@ void compare(const std::string& precision, double min_iou) {
 
 TEST_CASE("CUDA fp32 gives the CPU's labels, ids, states and boxes") { compare("fp32", 0.995); }
 TEST_CASE("CUDA fp16 stays within IoU 0.98 of the CPU's labels") { compare("fp16", 0.98); }
+TEST_CASE("CUDA fp16 with the encoder in fp32 (embeddings cast for the decoder) stays within IoU 0.98") {
+  compare("fp16", 0.98, "fp32");
+}
 
 TEST_CASE("CUDA graphs: replayed frames give the eager frames' results, through a change of frame size") {
   PipelineOptions graph_opt, eager_opt;
