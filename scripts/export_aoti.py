@@ -61,7 +61,9 @@ def build(role, args, dev, dtype):
         return enc, (img,), None
     dec = export_mobilesam.SamBoxDecoder(sam).eval().to(dtype)
     with torch.no_grad():
-        emb = enc(img)
+        # Contiguous, like every example input here: a package is compiled for its examples' strides
+        # and checks them only under AOTI_RUNTIME_CHECK_INPUTS=1; the C++ side passes contiguous inputs.
+        emb = enc(img).contiguous()
     boxes = export_mobilesam.random_boxes(3, torch.Generator().manual_seed(3)).to(dev, dtype)
     n = torch.export.Dim("boxes", min=1, max=args.max_boxes)
     return dec, (emb, boxes), ({}, {1: n})

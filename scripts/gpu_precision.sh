@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # On the GPU machine: which module may run in fp16. MobileSAM's export with
 # its checks (fp16 and bf16 parity per module against fp32, eager), then the
-# C++ pipeline on AOTInductor packages with one segmenter module in fp32
-# (models.encoder_precision / models.decoder_precision) against PyTorch eager
-# fp32 on the same frames (scripts/parity.py through a saved live run, as in
-# gpu_models.sh), the benchmark of each mix, and a live run of the mix named
-# by LIVE_MIX (default enc32). Also the ctest label gpu (GPU_TESTS=1, default).
+# C++ pipeline on AOTInductor packages, all fp16 or with one module in fp32
+# (models.detector_precision / encoder_precision / decoder_precision), against
+# PyTorch eager fp32 on the same frames (scripts/parity.py through a saved live
+# run, as in gpu_models.sh; the packages check their inputs' sizes and strides
+# there, AOTI_RUNTIME_CHECK_INPUTS=1), the benchmark of each mix, and a live
+# run of the mix named by LIVE_MIX (default fp16). MIXES (default
+# "fp16 enc32 dec32 det32") picks the mixes. Also the ctest label gpu
+# (GPU_TESTS=1, default).
 # Carry ["upstream", ".gpu"]; needs $OUT. Random weights (see gpu_models.sh).
 set -uo pipefail
 : "${OUT:?set OUT to the result folder}"
@@ -26,7 +29,7 @@ aoti() {  # precision out-dir roles...
   done
 }
 aoti fp16 "$M/aoti_fp16" detector encoder decoder
-aoti fp32 "$M/aoti_fp32" encoder decoder
+aoti fp32 "$M/aoti_fp32" detector encoder decoder
 python3 scripts/export_dfine.py --repo upstream/D-FINE --size s --out "$M/dfine_s/fp32.pt" --precision fp32 \
   --no-checks >"$OUT/ts_dfine.log" 2>&1
 python3 scripts/export_mobilesam.py --repo upstream/MobileSAM --out-dir "$M/mobilesam_fp32" --precision fp32 \
@@ -41,24 +44,24 @@ ZERO="--set detect.score_threshold=0 --set match.min_new_score=0 --set visibilit
   --set visibility.theta_on=0.000001"
 TS="--detector $M/dfine_s/fp32.pt --encoder $M/mobilesam_fp32/encoder.pt --decoder $M/mobilesam_fp32/decoder.pt"
 rc=0
-for mix in enc32 dec32 fp16; do
-  enc=$M/aoti_fp16/encoder.pt2 dec=$M/aoti_fp16/decoder.pt2 over=""
+for mix in ${MIXES:-fp16 enc32 dec32 det32}; do
+  det=$M/aoti_fp16/detector.pt2 enc=$M/aoti_fp16/encoder.pt2 dec=$M/aoti_fp16/decoder.pt2 over=""
   case $mix in
+    det32) det=$M/aoti_fp32/detector.pt2; over="--set models.detector_precision=fp32" ;;
     enc32) enc=$M/aoti_fp32/encoder.pt2; over="--set models.encoder_precision=fp32" ;;
     dec32) dec=$M/aoti_fp32/decoder.pt2; over="--set models.decoder_precision=fp32" ;;
   esac
-  set_args="--set models.precision=fp16 --set models.detector=$M/aoti_fp16/detector.pt2 --set models.encoder=$enc \
+  set_args="--set models.precision=fp16 --set models.detector=$det --set models.encoder=$enc \
     --set models.decoder=$dec $over"
   echo "=== $mix: $set_args"
   build-gpu/apps/igtbridge-bench --pipeline --frames "$FRAMES" --set models.device=cuda $set_args \
     --json "$OUT/cxx_aoti_$mix.json" >"$OUT/cxx_aoti_$mix.log" 2>&1
   grep -E "^  e2e|sustained|cuda graphs" "$OUT/cxx_aoti_$mix.log"
-  [ "$mix" = fp16 ] && continue  # all fp16: the speed baseline (its parity failed on 2026-12-02)
-  SAVE_DIR=/tmp/par-$mix FPS=20 FRAMES=40 PORT=28954 timeout 120 bash scripts/gpu_live.sh /tmp/par-$mix-live \
+  AOTI_RUNTIME_CHECK_INPUTS=1 SAVE_DIR=/tmp/par-$mix FPS=20 FRAMES=40 PORT=28954 timeout 120 bash scripts/gpu_live.sh /tmp/par-$mix-live \
     $set_args $ZERO >"$OUT/parity_live_$mix.log" 2>&1
   python3 scripts/parity.py --saved /tmp/par-$mix --kpi /tmp/par-$mix-live/kpi.jsonl $TS --cxx-precision fp16 \
     --json "$OUT/parity_$mix.json" 2>&1 | grep -v Warning | tail -n 2
-  [ "$mix" = "${LIVE_MIX:-enc32}" ] && FPS=100 FRAMES=1000 bash scripts/gpu_live.sh "$OUT/live_$mix" $set_args \
+  [ "$mix" = "${LIVE_MIX:-fp16}" ] && FPS=100 FRAMES=1000 bash scripts/gpu_live.sh "$OUT/live_$mix" $set_args \
     >"$OUT/live_$mix.log" 2>&1 && grep -E "^live" "$OUT/live_$mix.log"
 done
 exit $rc

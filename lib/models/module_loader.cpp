@@ -89,7 +89,14 @@ std::vector<torch::Tensor> Model::forward(const std::vector<torch::Tensor>& inpu
 #ifdef IGTB_WITH_CUDA
     if (device_.is_cuda()) stream = c10::cuda::getCurrentCUDAStream(device_.index()).stream();
 #endif
-    return aoti_->loader->run(inputs, stream);
+    // A package is compiled for its example inputs' strides (contiguous in
+    // scripts/export_aoti.py) and does not check them unless
+    // AOTI_RUNTIME_CHECK_INPUTS=1: another layout (an embedding straight from
+    // another package) would be read wrongly. contiguous() is free where it is.
+    std::vector<torch::Tensor> dense;
+    dense.reserve(inputs.size());
+    for (const auto& t : inputs) dense.push_back(t.contiguous());
+    return aoti_->loader->run(dense, stream);
 #endif
   }
   const torch::jit::IValue out = script_->forward(std::vector<torch::jit::IValue>(inputs.begin(), inputs.end()));
