@@ -6,26 +6,14 @@
 # benchmark build run, then igtbridge-bench --pipeline on both sets.
 # Carry ["upstream", ".gpu"]; needs $OUT. Random weights (see gpu_models.sh).
 set -uo pipefail
-: "${OUT:?set OUT to the result folder}"
-M=${MODELS:-/tmp/igtb-models}
-FRAMES=${FRAMES:-200}
-mkdir -p "$M"
-export PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
-source .gpu/device-env.sh >"$OUT/env.log" 2>&1
+source scripts/gpu_common.sh
 ( cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS -DIGTB_BUILD_TESTS=OFF &&
   cmake --build build-gpu -j "$(nproc)" --target igtbridge-bench ) >"$OUT/cxx_build.log" 2>&1 &
-pids=()
-for r in detector encoder decoder; do
-  timeout "${AOTI_LIMIT_S:-300}" python3 scripts/export_aoti.py --dfine-repo upstream/D-FINE \
-    --mobilesam-repo upstream/MobileSAM --out-dir "$M/aoti_fp16" --precision fp16 --only "$r" --no-checks \
-    >"$OUT/aoti_$r.log" 2>&1 &
-  pids+=($!)
-done
+aoti_packages fp16 "$M/aoti_fp16" detector encoder decoder
 python3 scripts/export_dfine.py --repo upstream/D-FINE --size s --out "$M/dfine_s/fp16.pt" --precision fp16 \
   --no-checks >"$OUT/ts_dfine.log" 2>&1
 python3 scripts/export_mobilesam.py --repo upstream/MobileSAM --out-dir "$M/mobilesam_fp32" --precision fp32 \
   --no-checks >"$OUT/ts_mobilesam.log" 2>&1
-for p in "${pids[@]}"; do wait "$p"; done
 wait
 tail -n 2 "$OUT/cxx_build.log"
 grep -h "export_aoti\] [a-z]*: \|FAILED\|Fatal\|File \"" "$OUT"/aoti_*.log | cut -c1-300

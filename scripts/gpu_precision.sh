@@ -11,25 +11,11 @@
 # (GPU_TESTS=1, default).
 # Carry ["upstream", ".gpu"]; needs $OUT. Random weights (see gpu_models.sh).
 set -uo pipefail
-: "${OUT:?set OUT to the result folder}"
-M=${MODELS:-/tmp/igtb-models}
-FRAMES=${FRAMES:-200}
-mkdir -p "$M"
-export PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
-source .gpu/device-env.sh >"$OUT/env.log" 2>&1
+source scripts/gpu_common.sh
 ( cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS && cmake --build build-gpu -j "$(nproc)" ) >"$OUT/cxx_build.log" 2>&1 &
 build=$!
-aoti() {  # precision out-dir roles...
-  local p=$1 dir=$2
-  shift 2
-  for r in "$@"; do
-    timeout "${AOTI_LIMIT_S:-300}" python3 scripts/export_aoti.py --dfine-repo upstream/D-FINE \
-      --mobilesam-repo upstream/MobileSAM --out-dir "$dir" --precision "$p" --only "$r" --no-checks \
-      >"$OUT/aoti_${p}_$r.log" 2>&1 &
-  done
-}
-aoti fp16 "$M/aoti_fp16" detector encoder decoder
-aoti fp32 "$M/aoti_fp32" detector encoder decoder
+aoti_packages fp16 "$M/aoti_fp16" detector encoder decoder
+aoti_packages fp32 "$M/aoti_fp32" detector encoder decoder
 python3 scripts/export_dfine.py --repo upstream/D-FINE --size s --out "$M/dfine_s/fp32.pt" --precision fp32 \
   --no-checks >"$OUT/ts_dfine.log" 2>&1
 python3 scripts/export_mobilesam.py --repo upstream/MobileSAM --out-dir "$M/mobilesam_fp32" --precision fp32 \

@@ -1,0 +1,22 @@
+# Sourced by the GPU machine's scripts (gpu_aoti.sh, gpu_precision.sh): the
+# common start and the AOTInductor packages compiled in parallel.
+# Needs $OUT; sets M (the models folder, $MODELS or /tmp/igtb-models) and
+# FRAMES; sources .gpu/device-env.sh (log in $OUT/env.log).
+: "${OUT:?set OUT to the result folder}"
+M=${MODELS:-/tmp/igtb-models}
+FRAMES=${FRAMES:-200}
+mkdir -p "$M"
+export PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+source .gpu/device-env.sh >"$OUT/env.log" 2>&1
+
+# aoti_packages PRECISION DIR ROLE...: one background export_aoti.py per role (Inductor takes minutes
+# each), log $OUT/aoti_PRECISION_ROLE.log; `wait` for them.
+aoti_packages() {
+  local p=$1 dir=$2 r
+  shift 2
+  for r in "$@"; do
+    timeout "${AOTI_LIMIT_S:-300}" python3 scripts/export_aoti.py --dfine-repo upstream/D-FINE \
+      --mobilesam-repo upstream/MobileSAM --out-dir "$dir" --precision "$p" --only "$r" --no-checks \
+      >"$OUT/aoti_${p}_$r.log" 2>&1 &
+  done
+}
