@@ -41,12 +41,14 @@ for mix in ${MIXES:-fp16 enc32 dec32 det32}; do
     --set models.decoder=$dec $over"
   echo "=== $mix: $set_args"
   build-gpu/apps/igtbridge-bench --pipeline --frames "$FRAMES" --set models.device=cuda $set_args \
-    --json "$OUT/cxx_aoti_$mix.json" >"$OUT/cxx_aoti_$mix.log" 2>&1
+    --json "$OUT/cxx_aoti_$mix.json" >"$OUT/cxx_aoti_$mix.log" 2>&1 || { rc=1; tail -n 3 "$OUT/cxx_aoti_$mix.log"; }
   grep -E "^  e2e|sustained|cuda graphs" "$OUT/cxx_aoti_$mix.log"
+  rm -rf "/tmp/par-$mix" "/tmp/par-$mix-live"  # a warm machine keeps the last call's frames
   AOTI_RUNTIME_CHECK_INPUTS=1 SAVE_DIR=/tmp/par-$mix FPS=20 FRAMES=40 PORT=28954 timeout 120 bash scripts/gpu_live.sh /tmp/par-$mix-live \
     $set_args $ZERO >"$OUT/parity_live_$mix.log" 2>&1
   python3 scripts/parity.py --saved /tmp/par-$mix --kpi /tmp/par-$mix-live/kpi.jsonl $TS --cxx-precision fp16 \
-    --json "$OUT/parity_$mix.json" 2>&1 | grep -v Warning | tail -n 2
+    --json "$OUT/parity_$mix.json" >"$OUT/parity_$mix.log" 2>&1 || rc=1
+  grep -v Warning "$OUT/parity_$mix.log" | tail -n 2
   [ "$mix" = "${LIVE_MIX:-fp16}" ] && FPS=100 FRAMES=1000 bash scripts/gpu_live.sh "$OUT/live_$mix" $set_args \
     >"$OUT/live_$mix.log" 2>&1 && grep -E "^live" "$OUT/live_$mix.log"
 done

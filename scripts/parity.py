@@ -213,7 +213,8 @@ def main(argv=None):
           "max |d| %.3f px (tolerance %.2f), mask IoU min %.5f (minimum %.3f): %s" % (
               PROG, len(results), checked, boxes_checked, args.cxx_precision, args.ref_precision, worst_box,
               args.box_tol, worst_iou, iou_min,
-              "PASS" if ok else ("FAIL" if checked else "NOTHING TO COMPARE (no VISIBLE track)")))
+              "PASS" if ok else ("FAIL" if boxes_checked else "FAIL: no matched track's box to compare" if checked
+                                 else "NOTHING TO COMPARE (no VISIBLE track)")))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"cxx_precision": args.cxx_precision, "ref_precision": args.ref_precision,

@@ -117,9 +117,9 @@ void InferenceBridge::process(Pending& p) {
 
   // The label map goes out first (e2e ends when it is queued for every
   // client), then the contours are extracted and sent. Each message is
-  // encoded only in the header versions the clients connected now speak.
-  HeaderVersions want = relay_.server().header_versions();
-  if (recorder_) want.v1 = true;  // the recorder keeps version 1 messages
+  // encoded only in the header versions the clients connected speak (read
+  // after the pipeline ran, so that a client that came meanwhile gets the frame).
+  HeaderVersions clients;
   std::pair<SharedBytes, SharedBytes> mask;
   std::optional<Image> img;
   PipelineOutput out;
@@ -137,13 +137,16 @@ void InferenceBridge::process(Pending& p) {
     rep.unsegmented = out.result.unsegmented;
 
     t = Clock::now();
-    if (want.any()) {
+    clients = relay_.server().header_versions();
+    HeaderVersions labels_for = clients;
+    if (recorder_) labels_for.v1 = true;  // the recorder keeps version 1 label maps
+    if (labels_for.any()) {
       Image labels;
       static_cast<ImageInfo&>(labels) = *img;  // dims, spacing, matrix, coordinate: bit for bit
       labels.scalar = ScalarType::UInt8;
       labels.components = 1;
       labels.pixels.assign(out.result.labels.begin(), out.result.labels.end());
-      mask = encoded(Envelope{"IMAGE", opt_.mask_device, m.header.timestamp, 1, 0, {}}, want,
+      mask = encoded(Envelope{"IMAGE", opt_.mask_device, m.header.timestamp, 1, 0, {}}, labels_for,
                      [&](const Envelope& e) { return encode_image(e, labels); });
     }
     encode_stage = rep.stages_ms.size();
@@ -154,30 +157,29 @@ void InferenceBridge::process(Pending& p) {
     rep.tracks.clear();
     failed_.fetch_add(1);
     log_failure(rep.error);
+    clients = relay_.server().header_versions();  // for the state message
   }
   if (mask.first || mask.second) relay_.server().broadcast(mask.first, mask.second);
   if (mask.first && recorder_) recorder_->on_labels(mask.first);
   rep.e2e_ms = ms_since(p.received);
 
-  if (!rep.failed && want.any()) {  // no client, no recorder: no contours to send
+  if (!rep.failed && clients.any()) {  // no client: no contours to send
     try {
       auto t = Clock::now();
       const PolyData contours = label_contours(out.result.labels.data(), *img);
       rep.stages_ms[contour_stage].second = ms_since(t);
       t = Clock::now();
-      const auto contour = encoded(Envelope{"POLYDATA", opt_.contour_device, m.header.timestamp, 1, 0, {}}, want,
+      const auto contour = encoded(Envelope{"POLYDATA", opt_.contour_device, m.header.timestamp, 1, 0, {}}, clients,
                                    [&](const Envelope& e) { return encode_polydata(e, contours); });
       rep.stages_ms[encode_stage].second += ms_since(t);
       if (contour.first || contour.second) relay_.server().broadcast(contour.first, contour.second);
-    } catch (const std::exception& e) {  // the label map is out; the frame still counts as failed
-      rep.failed = true;
-      rep.error = short_error(e);
-      failed_.fetch_add(1);
-      log_failure(rep.error);
+    } catch (const std::exception& e) {
+      // The label map is out and stands (the frame is not a failed one); only its contours are missing.
+      log_failure("contours: " + short_error(e));
     }
   }
   const std::string json = frame_json(rep);
-  const auto state = encoded(Envelope{"STRING", opt_.state_device, m.header.timestamp, 1, 0, {}}, want,
+  const auto state = encoded(Envelope{"STRING", opt_.state_device, m.header.timestamp, 1, 0, {}}, clients,
                              [&](const Envelope& e) { return encode_string(e, Text{3, json}); });
   if (state.first || state.second) relay_.server().broadcast(state.first, state.second);
   processed_.fetch_add(1);

@@ -80,7 +80,7 @@ MonitorOptions monitor_options(const config::BridgeConfig& cfg, const std::strin
   o.summary_interval_s = cfg.log.summary_interval_s;
   o.status_device = cfg.output.status_device;
   o.model_device = model_device;
-  o.precision = cfg.models.precision;
+  o.precision = pipeline_options(cfg).precision_label();  // with the per-module overrides
   return o;
 }
 

@@ -8,8 +8,13 @@
 // frame, not the detections.
 //
 // Memory: a tensor made on one branch and used on the other needs no
-// record_stream as long as the caller keeps it alive until after join():
-// every later use of its memory is then queued behind the join.
+// record_stream as long as the caller keeps it alive until after join(), and
+// the fork's stream runs nothing but branches opened from one stream: a
+// block made on the opening stream is then reused there behind the join, and
+// a block made on the fork's stream (freed after its use on the opening
+// stream) is reused only by the next branch, which starts behind the work
+// queued before it, that use included. Blocks cached for the fork's stream
+// serve only it, so the branch's working memory is held once more.
 #pragma once
 
 #include <c10/core/Stream.h>
