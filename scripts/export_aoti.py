@@ -14,7 +14,9 @@ etc. ending in .pt2 load with torch::inductor::AOTIModelPackageLoader (LibTorch 
 A package is compiled for one device and one precision (no module.to(dtype) afterwards):
 the config's models.device and models.precision must match it, or the loader's probe run
 fails with one error naming the file. Writes <out-dir>/detector.pt2, encoder.pt2,
-decoder.pt2 (decoder: any box count N from 1 to --max-boxes). For each it prints the
+decoder.pt2 (decoder: any box count N from 2 to --max-boxes: torch.export specializes
+sizes 0 and 1, and a package called with N = 1 runs code compiled for N >= 2 unchecked;
+the C++ decoder call passes one box as two). For each it prints the
 parity against the eager module, ms/forward against the TorchScript export's way of
 running, whether a forward syncs with the host, and whether it captures in a CUDA graph.
 Needs the GPU machine's PyTorch 2.x (and a C++ compiler, which Inductor calls).
@@ -65,7 +67,7 @@ def build(role, args, dev, dtype):
         # and checks them only under AOTI_RUNTIME_CHECK_INPUTS=1; the C++ side passes contiguous inputs.
         emb = enc(img).contiguous()
     boxes = export_mobilesam.random_boxes(3, torch.Generator().manual_seed(3)).to(dev, dtype)
-    n = torch.export.Dim("boxes", min=1, max=args.max_boxes)
+    n = torch.export.Dim("boxes", min=2, max=args.max_boxes)  # 0 and 1 are specialized: see the docstring
     return dec, (emb, boxes), ({}, {1: n})
 
 
@@ -94,7 +96,7 @@ def export_one(role, args, dev, dtype):
         if role == "decoder":  # the dynamic box count: other N than the example's, against eager
             from export_mobilesam import random_boxes
 
-            for k in sorted({1, 10, args.max_boxes}):
+            for k in sorted({2, 10, args.max_boxes}):
                 b = random_boxes(k, torch.Generator().manual_seed(k)).to(dev, dtype)
                 (m, i), (em, ei) = compiled(example[0], b), module(example[0], b)
                 log("decoder N=%d: outputs %s %s, vs eager max|d| %.3g, %.3g" % (
@@ -127,8 +129,8 @@ def main():
         ap.error("the detector needs --dfine-repo")
     if set(args.only) & {"encoder", "decoder"} and not args.mobilesam_repo:
         ap.error("the encoder and decoder need --mobilesam-repo")
-    if not 1 <= args.max_boxes <= 64:
-        ap.error("--max-boxes must be 1..64 (the pipeline's detect.top_k range)")
+    if not 2 <= args.max_boxes <= 64:
+        ap.error("--max-boxes must be 2..64 (the pipeline's detect.top_k range; the C++ side passes one box as two)")
 
     faulthandler.enable()  # a crash inside Inductor or the package loader still says where
     strict_fp32()

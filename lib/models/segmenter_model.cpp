@@ -17,6 +17,13 @@ torch::Tensor SegmenterModel::encode(const torch::Tensor& image) {
 
 std::pair<torch::Tensor, torch::Tensor> SegmenterModel::decode(const torch::Tensor& embeddings,
                                                                const torch::Tensor& boxes) {
+  if (boxes.dim() == 2 && boxes.size(0) == 1) {
+    // torch.export specializes a dynamic size of 1: an AOTInductor decoder is
+    // compiled for N >= 2 and would run N = 1 unchecked. Two copies of the
+    // box, the first result kept (boxes are decoded independently).
+    auto [logits, iou] = decode(embeddings, boxes.expand({2, boxes.size(1)}));
+    return {logits.slice(0, 0, 1), iou.slice(0, 0, 1)};
+  }
   return tensor_pair(decoder.forward({embeddings.to(decoder_dtype), boxes.to(decoder_dtype).unsqueeze(0)}),
                      decoder_spec, kWant);
 }
@@ -51,7 +58,7 @@ SegmenterModel load_segmenter(const std::string& encoder_spec, const std::string
   } catch (const ModelError&) {
     throw;
   } catch (const std::exception& e) {
-    throw ModelError(decoder_spec + ": decoder forward(embeddings" + shape_of(emb) + ", boxes[1, 1, 4]) failed: " +
+    throw ModelError(decoder_spec + ": decoder forward(embeddings" + shape_of(emb) + ", one box) failed: " +
                      short_error(e));
   }
   if (logits.dim() != 4 || logits.size(0) != 1 || logits.size(1) != 1 || logits.size(2) != logits.size(3) ||

@@ -27,6 +27,7 @@ struct SegmenterModel {
   torch::Tensor encode(const torch::Tensor& image);
   /// boxes [N, 4] in the S frame -> (mask_logits [N, 1, M, M], iou [N, 1]).
   /// Embeddings and boxes go to decoder_dtype first (no-ops where they are).
+  /// One box goes to the decoder as two (see export_aoti.py: N >= 2).
   std::pair<torch::Tensor, torch::Tensor> decode(const torch::Tensor& embeddings, const torch::Tensor& boxes);
 };
 

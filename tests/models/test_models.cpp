@@ -123,8 +123,33 @@ def forward(self, embeddings: Tensor, boxes: Tensor):
 def forward(self, embeddings: Tensor, boxes: Tensor):
     return torch.mm(embeddings, boxes), boxes
 )");
-  CHECK_THROWS_WITH(load_segmenter("demo", crash, torch::kCPU, 64), Catch::Contains("decoder forward(embeddings[1, 1, 16, 16], boxes[1, 1, 4]) failed"));
+  CHECK_THROWS_WITH(load_segmenter("demo", crash, torch::kCPU, 64), Catch::Contains("decoder forward(embeddings[1, 1, 16, 16], one box) failed"));
   std::filesystem::remove(crash);
+}
+
+TEST_CASE("one box reaches the decoder as two (AOTInductor packages are compiled for N >= 2)") {
+  // Like a package exported with a dynamic box count: torch.export specializes N = 1.
+  const auto path = save_module("TwoOrMoreDecoder", R"(
+def forward(self, embeddings: Tensor, boxes: Tensor):
+    n = boxes.size(1)
+    assert n >= 2, "compiled for N >= 2"
+    logits = boxes[0, :, 0].reshape([n, 1, 1, 1]).expand([n, 1, 16, 16])
+    return logits, boxes[0, :, 1:2]
+)");
+  SegmenterModel s = load_segmenter("demo", path, torch::kCPU, 64);
+  CHECK(s.mask_size == 16);
+  const torch::Tensor emb = s.encode(torch::zeros({1, 3, 64, 64}));
+  const auto [logits, iou] = s.decode(emb, torch::tensor({{5.0f, 7.0f, 9.0f, 11.0f}}));
+  REQUIRE(logits.sizes() == torch::IntArrayRef({1, 1, 16, 16}));
+  REQUIRE(iou.sizes() == torch::IntArrayRef({1, 1}));
+  CHECK(logits.min().item<float>() == 5.0f);
+  CHECK(logits.max().item<float>() == 5.0f);
+  CHECK(iou.item<float>() == 7.0f);
+  const auto [three, three_iou] = s.decode(emb, torch::tensor({{1.0f, 2.0f, 3.0f, 4.0f}, {5.0f, 6.0f, 7.0f, 8.0f},
+                                                               {9.0f, 10.0f, 11.0f, 12.0f}}));
+  CHECK(three.size(0) == 3);
+  CHECK(torch::equal(three_iou.flatten(), torch::tensor({2.0f, 6.0f, 10.0f})));
+  std::filesystem::remove(path);
 }
 
 TEST_CASE("devices and precisions are checked") {
