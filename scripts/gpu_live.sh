@@ -29,7 +29,13 @@ for _ in $(seq 1200); do  # up to 120 s: models load and warm up before the sock
   sleep 0.1
 done
 "$B/igtbridge-replay" tests/data/SpinePhantomFreehand.igs.mha --port "$port" --fps "${FPS:-30}" --loop \
-  --count "${FRAMES:-300}" 2>"$out/replay.log"
+  --count "${FRAMES:-300}" 2>"$out/replay.log" &
+replay=$!
+while kill -0 "$replay" 2>/dev/null; do  # a bridge that died (bad config, failed load) never takes the frames
+  kill -0 "$bridge" 2>/dev/null || { kill "$replay"; break; }
+  sleep 0.2
+done
+wait "$replay"
 sleep 2  # the last frames' outputs (the bridge's status messages never let the listener go idle)
 kill -INT "$bridge" 2>/dev/null
 wait "$bridge"

@@ -71,6 +71,8 @@ with tempfile.TemporaryDirectory() as tmp:
 
     k, d = parity.nearest_box([10, 10, 20, 20], [[0, 0, 5, 5], [10.2, 9.9, 20.4, 20]])
     check(k == 1 and abs(d - 0.4) < 1e-9, "nearest box by the largest coordinate difference (%s, %s)" % (k, d))
+    check(parity.percentile([0.9, 0.5, 0.7, 0.8], 0.5) == 0.8 and parity.percentile([3.0], 0.05) == 3.0
+          and parity.percentile([4, 1, 3, 2], 0.0) == 1, "percentile: nearest rank of the sorted values")
     a = np.array([[1, 1], [0, 0]], bool)
     check(parity.region_iou(a, np.array([[1, 0], [0, 0]], bool)) == 0.5, "IoU 1/2")
     check(parity.region_iou(np.zeros(3, bool), np.zeros(3, bool)) == 1.0, "two empty regions agree")
