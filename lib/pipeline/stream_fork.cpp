@@ -9,15 +9,15 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime_api.h>
+
+#include "pipeline/cuda_check.hpp"
 #endif
 
 namespace igtb {
 
 #ifdef IGTB_WITH_CUDA
 namespace {
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) throw std::runtime_error(std::string("stream fork: ") + what + ": " + cudaGetErrorString(e));
-}
+void check(cudaError_t e, const char* what) { cuda_check(e, std::string("stream fork: ") + what); }
 cudaStream_t raw(const c10::Stream& s) { return c10::cuda::CUDAStream(c10::cuda::CUDAStream::UNCHECKED, s).stream(); }
 }  // namespace
 #endif

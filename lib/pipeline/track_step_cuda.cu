@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "pipeline/cuda_check.hpp"
 #include "pipeline/track_step_cuda.hpp"
 
 namespace igtb::step {
@@ -36,10 +37,7 @@ __global__ void assign_kernel(int rows, int cols, const double* costs, int* col_
   assign(L, rows, cols, cost, s, col_of_row + std::size_t(blockIdx.x) * std::size_t(rows));
 }
 
-void check_launch(const char* what) {
-  const cudaError_t e = cudaGetLastError();
-  if (e != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
-}
+void check_launch(const char* what) { cuda_check(cudaGetLastError(), what); }
 
 }  // namespace
 

@@ -8,15 +8,14 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime_api.h>
+
+#include "pipeline/cuda_check.hpp"
 #endif
 
 namespace igtb {
 namespace {
 
 #ifdef IGTB_WITH_CUDA
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
-}
 cudaStream_t current_stream(const torch::Device& d) { return c10::cuda::getCurrentCUDAStream(d.index()).stream(); }
 #else
 [[noreturn]] void no_cuda() { throw std::logic_error("this build has no CUDA transfers"); }
@@ -42,13 +41,13 @@ UploadRing::UploadRing(const torch::Device& device, int slots) : device_(device)
 #ifdef IGTB_WITH_CUDA
   const c10::cuda::CUDAGuard guard(device_);
   cudaStream_t up = nullptr;  // its own (not the pool's, shared by the whole process)
-  check(cudaStreamCreateWithFlags(&up, cudaStreamNonBlocking), "upload ring stream");
+  cuda_check(cudaStreamCreateWithFlags(&up, cudaStreamNonBlocking), "upload ring stream");
   upload_stream_ = up;
   cudaEvent_t e = nullptr;
-  check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "upload ring event");
+  cuda_check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "upload ring event");
   compute_done_ = e;
   for (auto& s : slots_) {
-    check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "upload ring event");
+    cuda_check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "upload ring event");
     s->done = e;
   }
 #else
@@ -90,26 +89,26 @@ void UploadRing::upload(const void* src, std::size_t bytes, torch::Tensor& dst) 
   auto* done = static_cast<cudaEvent_t>(s.done);
   if (s.in_flight) {
     if (cudaEventQuery(done) == cudaErrorNotReady) ++waits_;
-    check(cudaEventSynchronize(done), "upload ring: waiting for a slot");
+    cuda_check(cudaEventSynchronize(done), "upload ring: waiting for a slot");
     s.in_flight = false;
   }
   if (s.capacity < bytes) {
-    if (s.host) check(cudaFreeHost(s.host), "upload ring: freeing a slot");
+    if (s.host) cuda_check(cudaFreeHost(s.host), "upload ring: freeing a slot");
     s.host = nullptr;
     s.capacity = 0;
-    check(cudaHostAlloc(&s.host, bytes, cudaHostAllocDefault), "upload ring: pinned slot");
+    cuda_check(cudaHostAlloc(&s.host, bytes, cudaHostAllocDefault), "upload ring: pinned slot");
     s.capacity = bytes;
   }
   std::memcpy(s.host, src, bytes);
   const cudaStream_t compute = current_stream(device_);
   auto* up = static_cast<cudaStream_t>(upload_stream_);
   auto* compute_done = static_cast<cudaEvent_t>(compute_done_);
-  check(cudaEventRecord(compute_done, compute), "upload ring: event");  // earlier frames may still read dst
-  check(cudaStreamWaitEvent(up, compute_done, 0), "upload ring: wait");
-  check(cudaMemcpyAsync(dst.data_ptr(), s.host, bytes, cudaMemcpyHostToDevice, up), "upload ring: copy");
-  check(cudaEventRecord(done, up), "upload ring: event");
+  cuda_check(cudaEventRecord(compute_done, compute), "upload ring: event");  // earlier frames may still read dst
+  cuda_check(cudaStreamWaitEvent(up, compute_done, 0), "upload ring: wait");
+  cuda_check(cudaMemcpyAsync(dst.data_ptr(), s.host, bytes, cudaMemcpyHostToDevice, up), "upload ring: copy");
+  cuda_check(cudaEventRecord(done, up), "upload ring: event");
   s.in_flight = true;
-  check(cudaStreamWaitEvent(compute, done, 0), "upload ring: wait");
+  cuda_check(cudaStreamWaitEvent(compute, done, 0), "upload ring: wait");
 #else
   no_cuda();
 #endif
@@ -119,7 +118,7 @@ OwnedStream::OwnedStream(const torch::Device& device) : stream_(c10::Stream::DEF
 #ifdef IGTB_WITH_CUDA
   const c10::cuda::CUDAGuard guard(device);
   cudaStream_t s = nullptr;
-  check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "pipeline stream");
+  cuda_check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "pipeline stream");
   raw_ = s;
   stream_ = c10::cuda::getStreamFromExternal(s, device.index()).unwrap();
 #else
@@ -144,10 +143,10 @@ PinnedResult::~PinnedResult() {
 void PinnedResult::reserve(std::size_t bytes) {
 #ifdef IGTB_WITH_CUDA
   if (bytes <= capacity_) return;
-  if (data_) check(cudaFreeHost(data_), "result buffer: free");
+  if (data_) cuda_check(cudaFreeHost(data_), "result buffer: free");
   data_ = nullptr;
   capacity_ = 0;
-  check(cudaHostAlloc(&data_, bytes, cudaHostAllocDefault), "result buffer: pinned memory");
+  cuda_check(cudaHostAlloc(&data_, bytes, cudaHostAllocDefault), "result buffer: pinned memory");
   capacity_ = bytes;
 #else
   (void)bytes;
@@ -159,7 +158,7 @@ void PinnedResult::copy_async(const torch::Tensor& src) {
 #ifdef IGTB_WITH_CUDA
   if (!src.is_cuda() || !src.is_contiguous()) throw std::invalid_argument("result copy: a contiguous CUDA tensor");
   reserve(std::size_t(src.nbytes()));
-  check(cudaMemcpyAsync(data_, src.data_ptr(), std::size_t(src.nbytes()), cudaMemcpyDeviceToHost,
+  cuda_check(cudaMemcpyAsync(data_, src.data_ptr(), std::size_t(src.nbytes()), cudaMemcpyDeviceToHost,
                         current_stream(src.device())),
         "result copy");
 #else
@@ -170,7 +169,7 @@ void PinnedResult::copy_async(const torch::Tensor& src) {
 
 void PinnedResult::wait(const torch::Device& device) {
 #ifdef IGTB_WITH_CUDA
-  check(cudaStreamSynchronize(current_stream(device)), "waiting for the frame");
+  cuda_check(cudaStreamSynchronize(current_stream(device)), "waiting for the frame");
 #else
   (void)device;
   no_cuda();
