@@ -7,6 +7,7 @@
 #include "bridge/options.hpp"
 #include "common.hpp"
 #include "config/config.hpp"
+#include "tools/contour_bench.hpp"
 #include "tools/pipeline_bench.hpp"
 #include "tools/transport_bench.hpp"
 
@@ -67,13 +68,25 @@ int pipeline_bench(const igtb::PipelineBenchOptions& o, double min_fps, const st
   return r.fps() < min_fps ? 1 : 0;
 }
 
+int contour_bench(const igtb::ContourBenchOptions& o) {
+  const auto cases = igtb::run_contour_bench(o);
+  std::printf("contours (label_contours on the host), %s, %llu runs each:\n", o.file.c_str(),
+              static_cast<unsigned long long>(o.frames));
+  std::printf("  %-15s %9s %9s %10s %8s %9s\n", "label map", "p50 ms", "p99 ms", "labelled", "loops", "points");
+  for (const auto& c : cases)
+    std::printf("  %-15s %9.2f %9.2f %10zu %8zu %9zu   %s\n", c.name.c_str(), c.ms.p50, c.ms.p99, c.labelled, c.loops,
+                c.points, c.description.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   igtb::TransportBenchOptions t;
   igtb::PipelineBenchOptions p;
   t.file = p.file = igtb::app::installed_data_file(IGTB_DEFAULT_BENCH_FILE);
-  bool transport = false, pipeline = false, sync = false;
+  igtb::ContourBenchOptions c;
+  bool transport = false, pipeline = false, contours = false, sync = false;
   double min_ratio = 0, min_fps = 0;
   std::string config_path, json_path;
   std::vector<std::string> overrides;
@@ -81,8 +94,9 @@ int main(int argc, char** argv) {
   CLI::App cli{"igtbridge-bench: measured figures, each beside its baseline or goal from the same run"};
   cli.add_flag("--transport", transport, "IMAGE frames through replay -> relay -> listen vs a raw socket copy");
   cli.add_flag("--pipeline", pipeline, "the inference pipeline alone: per-stage and e2e p50/p99, frames/s");
+  cli.add_flag("--contours", contours, "the host's contour extraction on smooth to noise-like label maps");
   cli.add_option("--file", t.file, "PLUS sequence to use")->capture_default_str();
-  cli.add_option("--frames", frames, "timed frames per measurement (transport 2000, pipeline 300)");
+  cli.add_option("--frames", frames, "timed frames per measurement (transport 2000, pipeline 300, contours 50)");
   cli.add_option("--warmup", warmup, "frames not timed (transport 100, pipeline 20)");
   cli.add_option("--repeat", t.repeat, "transport: alternating runs of each path (medians reported)")->capture_default_str();
   cli.add_option("--min-ratio", min_ratio, "transport: exit 1 if bridge/raw frames per second is below this");
@@ -96,8 +110,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(cli, argc, argv);
   igtb::app::setup_logging("warn", "bench");
   igtb::app::keep_large_allocations();
-  if (transport == pipeline) {
-    std::fprintf(stderr, "pass exactly one of --transport or --pipeline\n");
+  if (int(transport) + int(pipeline) + int(contours) != 1) {
+    std::fprintf(stderr, "pass exactly one of --transport, --pipeline or --contours\n");
     return 2;
   }
   try {
@@ -105,6 +119,12 @@ int main(int argc, char** argv) {
       if (frames) t.frames = frames;
       if (warmup) t.warmup = warmup;
       return transport_bench(t, min_ratio);
+    }
+    if (contours) {
+      c.file = t.file;
+      if (frames) c.frames = frames;
+      if (warmup) c.warmup = warmup;
+      return contour_bench(c);
     }
     const auto cfg = config_path.empty() ? igtb::config::default_config(overrides)
                                          : igtb::config::load_config(config_path, overrides);
