@@ -1,6 +1,5 @@
 #include "pipeline/contours.hpp"
 
-#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -32,19 +31,35 @@ PolyData label_contours(const std::uint8_t* labels, const ImageInfo& g) {
   auto at = [&](int x, int y) -> int { return (x < 0 || y < 0 || x >= w || y >= h) ? -1 : labels[y * w + x]; };
   const Matrix4d m = ijk_to_ras_from_wire(g.matrix, g.dims);
 
+  // A crack is one side of a label pixel whose neighbour across it has
+  // another value, walked with the label on the walker's left (x right,
+  // y down). Walking needs no index: the crack that leaves corner (x, y) in
+  // direction d, and the pixel it belongs to, follow from the four pixels
+  // around the corner. Each pixel keeps four bits: which of its sides have
+  // been walked.
+  enum : std::uint8_t { kTop = 1, kBottom = 2, kLeft = 4, kRight = 8 };
+  std::vector<std::uint8_t> walked(std::size_t(w) * std::size_t(h), 0);
+  // The label pixel and side of the crack leaving corner (x, y) in direction
+  // d, or -1 if there is none for `label`.
+  auto crack = [&](int label, int x, int y, int d, std::uint8_t* side) -> std::ptrdiff_t {
+    int px = x, py = y, ox = x, oy = y;  // the label pixel and its neighbour across the crack
+    switch (d) {
+      case 0: px = x, py = y - 1, ox = x, oy = y, *side = kBottom; break;       // +x: bottom of (x, y-1)
+      case 1: px = x, py = y, ox = x - 1, oy = y, *side = kLeft; break;         // +y: left of (x, y)
+      case 2: px = x - 1, py = y, ox = x - 1, oy = y - 1, *side = kTop; break;  // -x: top of (x-1, y)
+      default: px = x - 1, py = y - 1, ox = x, oy = y - 1, *side = kRight;      // -y: right of (x-1, y-1)
+    }
+    if (at(px, py) != label || at(ox, oy) == label) return -1;
+    return std::ptrdiff_t(py) * w + px;
+  };
+
   PolyData pd;
   PolyData::Attribute label_attr{"label", true, 1, {}};
-  // Boundary edges of every label, oriented with the label on the walker's
-  // left (x right, y down): (label, start corner) packed in a sort key, the
-  // direction beside it. One flat vector, sorted once (stable: edges that
-  // start at the same corner keep the order they were found in).
-  struct Crack {
-    std::uint64_t key;  ///< label << 32 | corner index y * (w + 1) + x
-    int dir;
-  };
-  const auto stride = std::uint64_t(w) + 1;
-  auto key_of = [&](std::uint64_t label, int x, int y) { return label << 32 | (std::uint64_t(y) * stride + std::uint64_t(x)); };
-  std::vector<Crack> cracks;
+  std::vector<Edge> walk;    // every unit crack of the loop, in order
+  std::vector<Corner> loop;  // doubled pixel-corner coordinates
+  // Every loop, outer or around a hole, has a top-side crack (the outer
+  // loop's top row; a hole's bottom row): raster order over the unwalked top
+  // sides finds each loop once.
   for (int y = 0; y < h; ++y) {
     const std::uint8_t* row = labels + std::size_t(y) * std::size_t(w);
     for (int x = 0; x < w; ++x) {
@@ -54,57 +69,35 @@ PolyData label_contours(const std::uint8_t* labels, const ImageInfo& g) {
         x += 7;
         continue;
       }
-      const int l = row[x];
-      if (l == 0) continue;
-      const auto L = std::uint64_t(l);
-      if (at(x, y - 1) != l) cracks.push_back({key_of(L, x + 1, y), 2});      // top side, walking -x
-      if (at(x, y + 1) != l) cracks.push_back({key_of(L, x, y + 1), 0});      // bottom side, walking +x
-      if (at(x - 1, y) != l) cracks.push_back({key_of(L, x, y), 1});          // left side, walking +y
-      if (at(x + 1, y) != l) cracks.push_back({key_of(L, x + 1, y + 1), 3});  // right side, walking -y
-    }
-  }
-  std::stable_sort(cracks.begin(), cracks.end(), [](const Crack& a, const Crack& b) { return a.key < b.key; });
-  std::vector<char> used(cracks.size(), 0);
-  auto corner_of = [&](std::uint64_t key) {
-    const std::uint64_t idx = key & 0xffffffffu;
-    return Corner{int(idx % stride), int(idx / stride)};
-  };
-
-  for (std::size_t lo = 0; lo < cracks.size();) {
-    const std::uint64_t label = cracks[lo].key >> 32;
-    std::size_t hi = lo;
-    while (hi < cracks.size() && cracks[hi].key >> 32 == label) ++hi;
-    for (std::size_t s = lo; s < hi; ++s) {
-      if (used[s]) continue;
-      // Start at the first open edge and follow until back at its corner.
-      used[s] = 1;
-      const Corner start = corner_of(cracks[s].key);
-      int dir = cracks[s].dir;
-      std::vector<Edge> walk{Edge{start, dir}};  // every unit crack of the loop, in order
+      const int label = row[x];
+      if (label == 0 || at(x, y - 1) == label || (walked[std::size_t(y) * w + x] & kTop)) continue;
+      walked[std::size_t(y) * w + x] |= kTop;
+      const Corner start{x + 1, y};
+      int dir = 2;
+      walk.assign(1, Edge{start, dir});
       Corner at_corner{start.x + kDx[dir], start.y + kDy[dir]};
-      while (!(at_corner == start)) {
-        // At a corner touched by two diagonal pixels two edges start: turn
+      for (;;) {
+        // At a corner touched by two diagonal pixels two cracks leave: turn
         // towards the label first (dir + 3 with y pointing down), then
         // straight, then away, so diagonal neighbours get loops of their own
-        // (4-connected regions) and every loop stays simple.
-        const std::uint64_t k = key_of(label, at_corner.x, at_corner.y);
-        const auto first = std::lower_bound(cracks.begin() + std::ptrdiff_t(lo), cracks.begin() + std::ptrdiff_t(hi), k,
-                                             [](const Crack& c, std::uint64_t v) { return c.key < v; });
-        std::size_t pick = hi;
+        // (4-connected regions) and every loop stays simple. The rule pairs
+        // arriving and leaving cracks one to one, so the loop ends where it
+        // began: at the start crack, not at the first return to its corner
+        // (a loop can pass a diagonal corner twice).
+        std::ptrdiff_t pick = -1;
+        std::uint8_t side = 0;
         for (int turn : {3, 0, 1}) {
           const int want = (dir + turn) % 4;
-          for (auto e = first; e != cracks.begin() + std::ptrdiff_t(hi) && e->key == k; ++e) {
-            const auto i = std::size_t(e - cracks.begin());
-            if (!used[i] && e->dir == want) {
-              pick = i;
-              break;
-            }
+          pick = crack(label, at_corner.x, at_corner.y, want, &side);
+          if (pick >= 0) {
+            dir = want;
+            break;
           }
-          if (pick != hi) break;
         }
-        if (pick == hi) throw std::logic_error("label_contours: open boundary (internal error)");
-        used[pick] = 1;
-        dir = cracks[pick].dir;
+        if (pick < 0) throw std::logic_error("label_contours: open boundary (internal error)");
+        if (at_corner == start && dir == 2) break;
+        if (walked[std::size_t(pick)] & side) throw std::logic_error("label_contours: crack walked twice (internal error)");
+        walked[std::size_t(pick)] |= side;
         walk.push_back(Edge{at_corner, dir});
         at_corner = Corner{at_corner.x + kDx[dir], at_corner.y + kDy[dir]};
       }
@@ -112,7 +105,7 @@ PolyData label_contours(const std::uint8_t* labels, const ImageInfo& g) {
       // doubled coordinates): the contour runs half-way between the centres
       // of the label's boundary pixels and their outside neighbours, and its
       // corners are cut at 45 degrees instead of following the staircase.
-      std::vector<Corner> loop;  // doubled pixel-corner coordinates
+      loop.clear();
       auto mid = [](const Edge& e) { return Corner{2 * e.from.x + kDx[e.dir], 2 * e.from.y + kDy[e.dir]}; };
       for (std::size_t k = 0; k < walk.size(); ++k) {
         const Edge& a = walk[k];
@@ -123,6 +116,7 @@ PolyData label_contours(const std::uint8_t* labels, const ImageInfo& g) {
       }
       while (loop.size() > 1 && loop.back() == loop.front()) loop.pop_back();
       std::vector<std::uint32_t> cell;
+      cell.reserve(loop.size() + 1);
       const auto first = static_cast<std::uint32_t>(pd.points.size());
       for (const Corner& c : loop) {
         const double i = c.x / 2.0 - 0.5, j = c.y / 2.0 - 0.5;  // in voxel-index coordinates
@@ -135,7 +129,6 @@ PolyData label_contours(const std::uint8_t* labels, const ImageInfo& g) {
       pd.lines.push_back(std::move(cell));
       label_attr.values.push_back(static_cast<float>(label));
     }
-    lo = hi;
   }
   if (!pd.lines.empty()) pd.attributes.push_back(std::move(label_attr));
   return pd;
