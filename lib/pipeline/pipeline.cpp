@@ -75,7 +75,7 @@ std::string PipelineOptions::precision_label() const {
   const std::pair<const char*, const std::string*> roles[] = {
       {"detector", &detector_precision}, {"encoder", &encoder_precision}, {"decoder", &decoder_precision}};
   for (const auto& [role, p] : roles)
-    if (!p->empty() && *p != precision) differ += std::string(differ.empty() ? "" : ", ") + role + " " + *p;
+    if (precision_of(*p) != precision) differ += std::string(differ.empty() ? "" : ", ") + role + " " + *p;
   return differ.empty() ? precision : precision + " (" + differ + ")";
 }
 
@@ -88,9 +88,9 @@ double StageTimes::total() const {
 Pipeline::Pipeline(PipelineOptions options)
     : opt_(std::move(options)),
       device_(model_device(opt_.device)),
-      det_dtype_(precision_dtype(opt_.detector_precision.empty() ? opt_.precision : opt_.detector_precision)),
-      enc_dtype_(precision_dtype(opt_.encoder_precision.empty() ? opt_.precision : opt_.encoder_precision)),
-      dec_dtype_(precision_dtype(opt_.decoder_precision.empty() ? opt_.precision : opt_.decoder_precision)),
+      det_dtype_(precision_dtype(opt_.precision_of(opt_.detector_precision))),
+      enc_dtype_(precision_dtype(opt_.precision_of(opt_.encoder_precision))),
+      dec_dtype_(precision_dtype(opt_.precision_of(opt_.decoder_precision))),
       tracker_(opt_.tracker, checked_top_k(opt_.detect.top_k), device_),
       sam_norm_(SamNormalization::on(device_)) {
   if (device_.is_cpu() && (det_dtype_ != torch::kFloat32 || enc_dtype_ != torch::kFloat32 || dec_dtype_ != torch::kFloat32))

@@ -38,6 +38,10 @@ struct PipelineOptions {
   std::int64_t segmenter_input = 1024;
   DetectConfig detect;
   TrackerConfig tracker;
+  /// The precision a module runs in: its override (e.g. encoder_precision), else `precision`.
+  const std::string& precision_of(const std::string& module_override) const {
+    return module_override.empty() ? precision : module_override;
+  }
   /// The three modules' precisions: "fp16", or "fp16 (encoder fp32)" where one differs.
   std::string precision_label() const;
   bool sync_timing = false;  ///< synchronise the device after each stage so stage times are exact (costs speed on CUDA; no graphs)
