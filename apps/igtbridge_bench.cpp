@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
   cli.add_flag("--contours", contours, "the host's contour extraction on smooth to noise-like label maps");
   cli.add_option("--file", t.file, "PLUS sequence to use")->capture_default_str();
   cli.add_option("--frames", frames, "timed frames per measurement (transport 2000, pipeline 300, contours 50)");
-  cli.add_option("--warmup", warmup, "frames not timed (transport 100, pipeline 20)");
+  cli.add_option("--warmup", warmup, "frames not timed (transport 100, pipeline 20, contours 3)");
   cli.add_option("--repeat", t.repeat, "transport: alternating runs of each path (medians reported)")->capture_default_str();
   cli.add_option("--min-ratio", min_ratio, "transport: exit 1 if bridge/raw frames per second is below this");
   cli.add_option("--config", config_path, "pipeline: models, device and thresholds from this YAML");

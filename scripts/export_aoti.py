@@ -66,7 +66,7 @@ def build(role, args, dev, dtype):
         # Contiguous, like every example input here: a package is compiled for its examples' strides
         # and checks them only under AOTI_RUNTIME_CHECK_INPUTS=1; the C++ side passes contiguous inputs.
         emb = enc(img).contiguous()
-    boxes = export_mobilesam.random_boxes(3, torch.Generator().manual_seed(3)).to(dev, dtype)
+    boxes = export_mobilesam.random_boxes(min(3, args.max_boxes), torch.Generator().manual_seed(3)).to(dev, dtype)
     n = torch.export.Dim("boxes", min=2, max=args.max_boxes)  # 0 and 1 are specialized: see the docstring
     return dec, (emb, boxes), ({}, {1: n})
 
@@ -96,7 +96,7 @@ def export_one(role, args, dev, dtype):
         if role == "decoder":  # the dynamic box count: other N than the example's, against eager
             from export_mobilesam import random_boxes
 
-            for k in sorted({2, 10, args.max_boxes}):
+            for k in sorted({2, min(10, args.max_boxes), args.max_boxes}):
                 b = random_boxes(k, torch.Generator().manual_seed(k)).to(dev, dtype)
                 (m, i), (em, ei) = compiled(example[0], b), module(example[0], b)
                 log("decoder N=%d: outputs %s %s, vs eager max|d| %.3g, %.3g" % (

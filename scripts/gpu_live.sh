@@ -15,6 +15,9 @@ shift
 B=${BUILD:-build-gpu}/apps
 port=${PORT:-28944}
 mkdir -p "$out"
+bridge="" listen="" replay=""
+# A timeout (TERM) or Ctrl-C ends the three apps too, so that none keeps the ports for the next run.
+trap 'kill $bridge $listen $replay 2>/dev/null; exit 143' TERM INT
 "$B/igtbridge" --config config/igtbridge.yaml --set models.device=cuda --set "input.port=$port" \
   --set "output.port=$((port + 1))" --set log.summary_interval_s=2 --set "kpi.path=$out/kpi.jsonl" "$@" \
   2>"$out/bridge.log" &
@@ -32,7 +35,7 @@ done
   --count "${FRAMES:-300}" 2>"$out/replay.log" &
 replay=$!
 while kill -0 "$replay" 2>/dev/null; do  # a bridge that died (bad config, failed load) never takes the frames
-  kill -0 "$bridge" 2>/dev/null || { kill "$replay"; break; }
+  kill -0 "$bridge" 2>/dev/null || { kill "$replay" "$listen" 2>/dev/null; break; }  # listen waits for its port
   sleep 0.2
 done
 wait "$replay"

@@ -17,10 +17,8 @@ torch::Tensor SegmenterModel::encode(const torch::Tensor& image) {
 
 std::pair<torch::Tensor, torch::Tensor> SegmenterModel::decode(const torch::Tensor& embeddings,
                                                                const torch::Tensor& boxes) {
-  if (boxes.dim() == 2 && boxes.size(0) == 1) {
-    // torch.export specializes a dynamic size of 1: an AOTInductor decoder is
-    // compiled for N >= 2 and would run N = 1 unchecked. Two copies of the
-    // box, the first result kept (boxes are decoded independently).
+  if (boxes.dim() == 2 && boxes.size(0) == 1 && decoder_min_boxes == 2) {
+    // Two copies of the box, the first result kept (boxes are decoded independently).
     auto [logits, iou] = decode(embeddings, boxes.expand({2, boxes.size(1)}));
     return {logits.slice(0, 0, 1), iou.slice(0, 0, 1)};
   }
@@ -39,6 +37,7 @@ SegmenterModel load_segmenter(const std::string& encoder_spec, const std::string
   m.decoder_dtype = decoder_dtype.value_or(dtype);
   m.encoder = load_module(encoder_spec, DemoModel::Encoder, device, dtype);
   m.decoder = load_module(decoder_spec, DemoModel::Decoder, device, m.decoder_dtype);
+  m.decoder_min_boxes = Model::is_aoti_spec(decoder_spec) ? 2 : 1;
   torch::NoGradGuard no_grad;
   const auto s = std::to_string(input_size);
   torch::Tensor emb;

@@ -23,11 +23,15 @@ struct SegmenterModel {
   std::int64_t mask_size = 256;
   torch::ScalarType dtype = torch::kFloat32;          ///< the encoder's
   torch::ScalarType decoder_dtype = torch::kFloat32;  ///< the decoder's (embeddings and boxes are cast to it)
+  /// 2 for an AOTInductor decoder: torch.export specializes a dynamic size of
+  /// 1, so the package is compiled for N >= 2 and would run N = 1 unchecked
+  /// (export_aoti.py); 1 for TorchScript.
+  int decoder_min_boxes = 1;
 
   torch::Tensor encode(const torch::Tensor& image);
   /// boxes [N, 4] in the S frame -> (mask_logits [N, 1, M, M], iou [N, 1]).
   /// Embeddings and boxes go to decoder_dtype first (no-ops where they are).
-  /// One box goes to the decoder as two (see export_aoti.py: N >= 2).
+  /// One box goes to the decoder as two where decoder_min_boxes is 2.
   std::pair<torch::Tensor, torch::Tensor> decode(const torch::Tensor& embeddings, const torch::Tensor& boxes);
 };
 

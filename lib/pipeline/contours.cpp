@@ -28,7 +28,9 @@ PolyData label_contours(const std::uint8_t* labels, const ImageInfo& g) {
   if (g.dims[2] != 1) throw std::invalid_argument("label_contours: a 2D label map is needed, got " +
                                                   std::to_string(g.dims[2]) + " slices");
   const int w = g.dims[0], h = g.dims[1];
-  auto at = [&](int x, int y) -> int { return (x < 0 || y < 0 || x >= w || y >= h) ? -1 : labels[y * w + x]; };
+  auto at = [&](int x, int y) -> int {
+    return (x < 0 || y < 0 || x >= w || y >= h) ? -1 : labels[std::size_t(y) * std::size_t(w) + std::size_t(x)];
+  };
   const Matrix4d m = ijk_to_ras_from_wire(g.matrix, g.dims);
 
   // A crack is one side of a label pixel whose neighbour across it has
@@ -50,7 +52,7 @@ PolyData label_contours(const std::uint8_t* labels, const ImageInfo& g) {
       default: px = x - 1, py = y - 1, ox = x, oy = y - 1, *side = kRight;      // -y: right of (x-1, y-1)
     }
     if (at(px, py) != label || at(ox, oy) == label) return -1;
-    return std::ptrdiff_t(py) * w + px;
+    return std::ptrdiff_t(py) * std::ptrdiff_t(w) + px;
   };
 
   PolyData pd;
@@ -80,10 +82,10 @@ PolyData label_contours(const std::uint8_t* labels, const ImageInfo& g) {
         // At a corner touched by two diagonal pixels two cracks leave: turn
         // towards the label first (dir + 3 with y pointing down), then
         // straight, then away, so diagonal neighbours get loops of their own
-        // (4-connected regions) and every loop stays simple. The rule pairs
-        // arriving and leaving cracks one to one, so the loop ends where it
-        // began: at the start crack, not at the first return to its corner
-        // (a loop can pass a diagonal corner twice).
+        // (4-connected regions). The rule pairs arriving and leaving cracks
+        // one to one, so the walk ends where it began: at the start crack, not
+        // at the first return to its corner (a walk can touch a diagonal
+        // corner twice; the polyline, through crack midpoints, does not).
         std::ptrdiff_t pick = -1;
         std::uint8_t side = 0;
         for (int turn : {3, 0, 1}) {

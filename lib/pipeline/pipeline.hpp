@@ -39,7 +39,7 @@ struct PipelineOptions {
   DetectConfig detect;
   TrackerConfig tracker;
   /// The precision a module runs in: its override (e.g. encoder_precision), else `precision`.
-  const std::string& precision_of(const std::string& module_override) const {
+  std::string precision_of(const std::string& module_override) const {
     return module_override.empty() ? precision : module_override;
   }
   /// The three modules' precisions: "fp16", or "fp16 (encoder fp32)" where one differs.
