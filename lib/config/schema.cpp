@@ -202,6 +202,8 @@ std::string OneOf::describe() const {
 }
 
 std::string OneOf::decode(const YAML::Node& node, bool) const {
+  // "key:" with nothing after it (or --set key=) is the empty choice where there is one.
+  if (node.IsNull() && std::find(choices.begin(), choices.end(), "") != choices.end()) return {};
   const std::string text = string_text(node, describe());
   if (std::find(choices.begin(), choices.end(), text) != choices.end()) return text;
   std::string msg = "expected " + describe() + ", got '" + text + "'";
@@ -231,6 +233,7 @@ std::string Text::describe() const {
 }
 
 std::string Text::decode(const YAML::Node& node, bool) const {
+  if (node.IsNull() && kind == Kind::OptionalPath) return {};  // "key:" with nothing after it: none
   const std::string text = string_text(node, describe());
   std::string hint;
   bool ok = !text.empty() || kind == Kind::OptionalPath;

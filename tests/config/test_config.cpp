@@ -460,6 +460,11 @@ TEST_CASE("pipeline keys: models, thresholds, matcher, FSM, KPI, output names") 
             "models.decoder_precision: expected one of '' (empty), fp32, fp16, bf16") != std::string::npos);
   CHECK(parse_config("models:\n  encoder_precision: fp32\n  detector_precision: \"\"\n", "t.yaml").models.encoder_precision ==
         "fp32");
+  // An empty value is the empty choice where there is one ("" = models.precision; "" = no KPI file), else an error.
+  CHECK(parse_config("models:\n  encoder_precision:\n  decoder_precision: ~\n", "t.yaml").models.encoder_precision.empty());
+  CHECK(parse_config("kpi:\n  path:\n", "t.yaml").kpi.path.empty());
+  CHECK(default_config({"models.detector_precision="}).models.detector_precision.empty());
+  CHECK(parse_error("models:\n  precision:\n").find("t.yaml:2: models.precision: expected one of fp32, fp16, bf16") == 0);
   CHECK(parse_error("models:\n  detector: \"\"\n") == "t.yaml:2: models.detector: expected a file path, got ''");
   CHECK(parse_error("detect:\n  score_threshold: 1.5\n") ==
         "t.yaml:2: detect.score_threshold: expected a number 0..1, got '1.5'");
