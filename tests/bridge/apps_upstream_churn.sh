@@ -10,13 +10,19 @@ src=$2
 cycles=${CYCLES:-100}
 tmp=$(mktemp -d)
 pids=()
+replay=""
 cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  # The running replay too: left alone it kept the final `wait` (and the test) hanging until ctest's timeout.
+  for p in "${pids[@]}" $replay; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; tail -5 "$tmp/bridge.err" >&2 || true; exit 1; }
+fail() {
+  echo "FAIL: $*" >&2
+  tail -n 5 "$tmp/bridge.err" "$tmp/replay.err" >&2 || true
+  exit 1
+}
 
 in_port=$((20000 + RANDOM % 20000))
 out_port=$((in_port + 1))
@@ -48,6 +54,7 @@ for i in $(seq "$cycles"); do
   [ "$ms" -gt "$worst_ms" ] && worst_ms=$ms
   kill -9 "$replay"
   wait "$replay" 2>/dev/null || true
+  replay=""
   kill -0 "$bridge" 2>/dev/null || fail "cycle $i: igtbridge died"
   if [ "$i" = 5 ]; then fds5=$(fds); rss5=$(rss_kb); fi
 done
