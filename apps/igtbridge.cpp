@@ -118,8 +118,11 @@ int main(int argc, char** argv) {
       spdlog::info("stopping");
       bridge.stop();
       const auto s = bridge.stats();
-      spdlog::info("stopped: {} frames in, {} processed, {} dropped busy, {} failed", s.frames_in, s.processed,
-                   s.dropped, s.failed);
+      spdlog::info("stopped: {} frames in, {} processed, {} dropped busy, {} failed{}", s.frames_in, s.processed,
+                   s.dropped, s.failed,
+                   device == "cpu" ? std::string()
+                                   : fmt::format(", {} received page-locked, {} copied once more (all buffers held)",
+                                                 s.page_locked, s.not_page_locked));
       return 0;
     }
     igtb::Relay relay(igtb::relay_options(cfg));

@@ -52,6 +52,19 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::unique_ptr<Pipel
     relay_.set_input_tap([this](const Message& m) { recorder_->on_input(m); });
   }
   relay_.set_image_sink([this](Message&& m) { slot_.put(Pending{std::move(m), Clock::now()}); });
+  if (std::shared_ptr<BufferPool> pool = pipeline_->input_buffers()) {
+    // IMAGEs are received into the pipeline's page-locked buffers: their
+    // pixels go from the message to the device with no host copy between.
+    relay_.set_buffer_source([this, pool](const Header& h, std::size_t size) -> std::shared_ptr<Bytes> {
+      if (h.type != "IMAGE") return nullptr;
+      try {
+        return pool->acquire(size);
+      } catch (const std::exception& e) {  // the frame still goes through, copied once more
+        if (buffer_errors_.fetch_add(1) == 0) spdlog::warn("pipeline: input buffer: {}; frames are copied once more", e.what());
+        return nullptr;
+      }
+    });
+  }
 }
 
 InferenceBridge::~InferenceBridge() { stop(); }
@@ -121,14 +134,15 @@ void InferenceBridge::process(Pending& p) {
   // after the pipeline ran, so that a client that came meanwhile gets the frame).
   HeaderVersions clients;
   std::pair<SharedBytes, SharedBytes> mask;
-  std::optional<Image> img;
+  Image swapped;  // only for pixels not in host byte order
+  ImageView img;  // else the pixels stay in the message
   PipelineOutput out;
   std::size_t contour_stage = 0, encode_stage = 0;
   try {
     auto t = Clock::now();
-    img.emplace(decode_image(m));
+    img = view_image(m, swapped);
     rep.stages_ms.emplace_back("decode", ms_since(t));
-    out = pipeline_->process(*img, /*contours=*/false);
+    out = pipeline_->process(img, /*contours=*/false);
     for (std::size_t i = 0; i < StageTimes::kCount; ++i) {
       if (std::strcmp(StageTimes::names()[i], "contours") == 0) contour_stage = rep.stages_ms.size();
       rep.stages_ms.emplace_back(StageTimes::names()[i], out.times.ms[i]);
@@ -141,11 +155,9 @@ void InferenceBridge::process(Pending& p) {
     HeaderVersions labels_for = clients;
     if (recorder_) labels_for.v1 = true;  // the recorder keeps version 1 label maps
     if (labels_for.any()) {
-      Image labels;
-      static_cast<ImageInfo&>(labels) = *img;  // dims, spacing, matrix, coordinate: bit for bit
+      ImageView labels(img, out.result.labels.data());  // dims, spacing, matrix, coordinate: bit for bit
       labels.scalar = ScalarType::UInt8;
       labels.components = 1;
-      labels.pixels.assign(out.result.labels.begin(), out.result.labels.end());
       mask = encoded(Envelope{"IMAGE", opt_.mask_device, m.header.timestamp, 1, 0, {}}, labels_for,
                      [&](const Envelope& e) { return encode_image(e, labels); });
     }
@@ -166,7 +178,7 @@ void InferenceBridge::process(Pending& p) {
   if (!rep.failed && clients.any()) {  // no client: no contours to send
     try {
       auto t = Clock::now();
-      const PolyData contours = label_contours(out.result.labels.data(), *img);
+      const PolyData contours = label_contours(out.result.labels.data(), img);
       rep.stages_ms[contour_stage].second = ms_since(t);
       t = Clock::now();
       const auto contour = encoded(Envelope{"POLYDATA", opt_.contour_device, m.header.timestamp, 1, 0, {}}, clients,
@@ -202,6 +214,10 @@ InferenceStats InferenceBridge::stats() const {
   s.dropped = slot_.dropped();
   s.processed = processed_.load();
   s.failed = failed_.load();
+  if (const auto& pool = pipeline_->input_buffers()) {
+    s.page_locked = pool->acquired();
+    s.not_page_locked = pool->misses() + buffer_errors_.load();
+  }
   return s;
 }
 

@@ -38,6 +38,10 @@ struct InferenceStats {
   std::uint64_t processed = 0;   ///< frames whose outputs went out (failed ones included)
   std::uint64_t failed = 0;
   std::uint64_t dropped = 0;     ///< replaced in the mailbox while the pipeline was busy
+  /// CUDA: IMAGEs received straight into the pipeline's page-locked buffers,
+  /// and those that found every one held (received into a plain buffer, the
+  /// upload copies them once more on the host).
+  std::uint64_t page_locked = 0, not_page_locked = 0;
 };
 
 class InferenceBridge {
@@ -86,6 +90,7 @@ class InferenceBridge {
   std::string last_error_;
   std::chrono::steady_clock::time_point last_error_log_{};
   std::uint64_t errors_unlogged_ = 0;
+  std::atomic<std::uint64_t> buffer_errors_{0};  ///< page-locking failures (logged once)
   bool stopped_ = false;
 };
 

@@ -22,6 +22,9 @@ bool relay_accepts(const RelayOptions& o, const Header& h) {
 Relay::Relay(RelayOptions options) : opt_(std::move(options)), server_(opt_.downstream) {
   UpstreamOptions up = opt_.upstream;
   up.reader.accept = [this](const Header& h) { return relay_accepts(opt_, h); };
+  up.reader.buffer = [this](const Header& h, std::size_t size) {
+    return buffer_source_ ? buffer_source_(h, size) : nullptr;
+  };
   auto handler = [this](Message&& m) { on_upstream(std::move(m)); };
   if (opt_.input_mode == "listen")
     upstream_ = std::make_unique<UpstreamListener>(up, handler);

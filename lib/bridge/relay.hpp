@@ -47,6 +47,11 @@ class Relay {
   /// Sees every accepted message (IMAGE and TRANSFORM) first, e.g. a recorder.
   /// Set before start(); called on the upstream reader thread, must not block.
   void set_input_tap(std::function<void(const Message&)> tap) { input_tap_ = std::move(tap); }
+  /// Where accepted messages are received into (ReaderOptions::buffer),
+  /// e.g. the pipeline's page-locked buffers for IMAGEs. Set before start().
+  void set_buffer_source(std::function<std::shared_ptr<Bytes>(const Header&, std::size_t)> source) {
+    buffer_source_ = std::move(source);
+  }
   /// The output server, for what the pipeline produces.
   DownstreamServer& server() { return server_; }
   /// Opens the output server, then the upstream side. Throws SocketError.
@@ -64,6 +69,7 @@ class Relay {
   RelayOptions opt_;
   std::function<void(Message&&)> image_sink_;
   std::function<void(const Message&)> input_tap_;
+  std::function<std::shared_ptr<Bytes>(const Header&, std::size_t)> buffer_source_;
   DownstreamServer server_;
   std::unique_ptr<Upstream> upstream_;
   std::atomic<std::uint64_t> images_{0}, transforms_{0}, bytes_{0};

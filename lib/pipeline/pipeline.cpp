@@ -100,6 +100,7 @@ Pipeline::Pipeline(PipelineOptions options)
   if (device_.is_cuda()) {
     stream_ = std::make_unique<OwnedStream>(device_);
     ring_ = std::make_unique<UploadRing>(device_, opt_.upload_slots);
+    input_buffers_ = std::make_shared<BufferPool>(opt_.upload_slots, page_locking(device_));
     if (opt_.cuda_graph && !opt_.sync_timing) graph_ = std::make_unique<FrameGraph>(device_);
     if (opt_.overlap_encoder && !opt_.sync_timing) fork_ = std::make_unique<StreamFork>(device_);
   } else {
@@ -155,7 +156,7 @@ void Pipeline::warm_up() {
   if (stream_) stream_->synchronize();
 }
 
-PipelineOutput Pipeline::process(const Image& image, bool contours) {
+PipelineOutput Pipeline::process(const ImageView& image, bool contours) {
   c10::InferenceMode inference;
   PipelineOutput out;
   Laps laps(out.times, device_, opt_.sync_timing);
@@ -179,7 +180,7 @@ PipelineOutput Pipeline::process(const Image& image, bool contours) {
   return out;
 }
 
-std::size_t Pipeline::process_cuda(const Image& image, Laps& laps) {
+std::size_t Pipeline::process_cuda(const ImageView& image, Laps& laps) {
   const torch::Tensor host = image_tensor(image);
   if (!frame_.defined() || frame_.sizes() != host.sizes() || frame_.scalar_type() != host.scalar_type()) {
     // A new shape: a new device frame, and a new graph after one eager frame.

@@ -21,6 +21,7 @@
 #include "pipeline/stream_fork.hpp"
 #include "pipeline/tracker.hpp"
 #include "pipeline/transfer.hpp"
+#include "transport/buffer_pool.hpp"
 #include "transport/image_codec.hpp"
 
 namespace igtb {
@@ -94,7 +95,7 @@ class Pipeline {
   /// only where the failure came before the match stage. With `contours`
   /// false the contour stage is left to the caller (label_contours() on
   /// result.labels; its time stays 0): the bridge sends the label map first.
-  PipelineOutput process(const Image& image, bool contours = true);
+  PipelineOutput process(const ImageView& image, bool contours = true);
 
   const PipelineOptions& options() const { return opt_; }
   const torch::Device& device() const { return device_; }
@@ -110,6 +111,14 @@ class Pipeline {
   const std::string& graph_failure() const { return graph_failure_; }
   /// Uploads that waited for their ring slot's previous copy (CUDA).
   std::uint64_t upload_waits() const { return ring_ ? ring_->waits() : 0; }
+  /// Uploads straight from page-locked pixels, e.g. a message received into
+  /// input_buffers() (CUDA); the others went through a ring slot.
+  std::uint64_t direct_uploads() const { return ring_ ? ring_->direct() : 0; }
+  /// Page-locked buffers (options().upload_slots of them) for the upstream
+  /// reader to receive IMAGEs into (ReaderOptions::buffer): a frame viewed
+  /// in one (view_image) is copied to the device with no host copy first.
+  /// Null on the CPU, where there is nothing to gain.
+  const std::shared_ptr<BufferPool>& input_buffers() const { return input_buffers_; }
 
  private:
   class Laps;
@@ -118,7 +127,7 @@ class Pipeline {
   torch::Tensor run_stages(const torch::Tensor& hwc, Laps& laps);
   /// The CUDA frame: upload through the ring, stages eager or replayed,
   /// one copy of the packed result into pinned memory, wait. Returns its bytes.
-  std::size_t process_cuda(const Image& image, Laps& laps);
+  std::size_t process_cuda(const ImageView& image, Laps& laps);
 
   PipelineOptions opt_;
   torch::Device device_;
@@ -131,6 +140,7 @@ class Pipeline {
   // CUDA only:
   std::unique_ptr<OwnedStream> stream_;  ///< this pipeline's own compute stream
   std::unique_ptr<UploadRing> ring_;
+  std::shared_ptr<BufferPool> input_buffers_;
   std::unique_ptr<FrameGraph> graph_;  ///< null with cuda_graph off or sync_timing on
   std::unique_ptr<StreamFork> fork_;   ///< the encoder's branch; null with overlap_encoder off or sync_timing on
   PinnedResult result_;                ///< the packed result's one copy lands here

@@ -22,16 +22,17 @@ torch::ScalarType torch_type(ScalarType t) {
 
 }  // namespace
 
-torch::Tensor image_tensor(const Image& img) {
+torch::Tensor image_tensor(const ImageView& img) {
   if (img.dims[2] != 1) throw std::invalid_argument("the pipeline takes 2D images, got " + std::to_string(img.dims[2]) + " slices");
   if (img.subvolume_size != img.dims) throw std::invalid_argument("the pipeline takes whole images, not subvolumes");
   if (img.components != 1 && img.components != 3 && img.components != 4)
     throw std::invalid_argument("the pipeline takes 1, 3 or 4 components, got " + std::to_string(img.components));
-  return torch::from_blob(const_cast<std::uint8_t*>(img.pixels.data()), {img.dims[1], img.dims[0], img.components},
+  if (!img.pixels) throw std::invalid_argument("the image has no pixels");
+  return torch::from_blob(const_cast<std::uint8_t*>(img.pixels), {img.dims[1], img.dims[0], img.components},
                           torch::TensorOptions().dtype(torch_type(img.scalar)));
 }
 
-torch::Tensor upload_image(const Image& img, const torch::Device& device) {
+torch::Tensor upload_image(const ImageView& img, const torch::Device& device) {
   const torch::Tensor host = image_tensor(img);
   return device.is_cpu() ? host.clone() : host.to(device);
 }

@@ -12,11 +12,11 @@ namespace igtb {
 /// The IMAGE's pixels as a [H, W, C] host tensor of their own scalar type,
 /// viewing `img` (no copy). Throws std::invalid_argument for an image the
 /// pipeline cannot take (3D, subvolume, components, scalar type).
-torch::Tensor image_tensor(const Image& img);
+torch::Tensor image_tensor(const ImageView& img);
 
 /// The IMAGE's pixels as a [H, W, C] tensor of their own scalar type on
 /// `device` (one host-to-device copy for CUDA; an owned copy on CPU). 2D only.
-torch::Tensor upload_image(const Image& img, const torch::Device& device);
+torch::Tensor upload_image(const ImageView& img, const torch::Device& device);
 
 /// [H, W, C] of any supported type -> [1, C', H, W] float in [0, 1]:
 /// integers are scaled by their type's range (uint8 / 255, uint16 / 65535,

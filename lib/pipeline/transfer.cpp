@@ -92,26 +92,64 @@ void UploadRing::upload(const void* src, std::size_t bytes, torch::Tensor& dst) 
     cuda_check(cudaEventSynchronize(done), "upload ring: waiting for a slot");
     s.in_flight = false;
   }
-  if (s.capacity < bytes) {
-    if (s.host) cuda_check(cudaFreeHost(s.host), "upload ring: freeing a slot");
-    s.host = nullptr;
-    s.capacity = 0;
-    cuda_check(cudaHostAlloc(&s.host, bytes, cudaHostAllocDefault), "upload ring: pinned slot");
-    s.capacity = bytes;
+  const void* from = src;
+  if (bytes > 0 && is_page_locked(src) && is_page_locked(static_cast<const std::uint8_t*>(src) + bytes - 1)) {
+    ++direct_;  // received into a page-locked buffer: no host copy
+  } else {
+    if (s.capacity < bytes) {
+      if (s.host) cuda_check(cudaFreeHost(s.host), "upload ring: freeing a slot");
+      s.host = nullptr;
+      s.capacity = 0;
+      cuda_check(cudaHostAlloc(&s.host, bytes, cudaHostAllocDefault), "upload ring: pinned slot");
+      s.capacity = bytes;
+    }
+    std::memcpy(s.host, src, bytes);
+    from = s.host;
   }
-  std::memcpy(s.host, src, bytes);
   const cudaStream_t compute = current_stream(device_);
   auto* up = static_cast<cudaStream_t>(upload_stream_);
   auto* compute_done = static_cast<cudaEvent_t>(compute_done_);
   cuda_check(cudaEventRecord(compute_done, compute), "upload ring: event");  // earlier frames may still read dst
   cuda_check(cudaStreamWaitEvent(up, compute_done, 0), "upload ring: wait");
-  cuda_check(cudaMemcpyAsync(dst.data_ptr(), s.host, bytes, cudaMemcpyHostToDevice, up), "upload ring: copy");
+  cuda_check(cudaMemcpyAsync(dst.data_ptr(), from, bytes, cudaMemcpyHostToDevice, up), "upload ring: copy");
   cuda_check(cudaEventRecord(done, up), "upload ring: event");
   s.in_flight = true;
   cuda_check(cudaStreamWaitEvent(compute, done, 0), "upload ring: wait");
 #else
   no_cuda();
 #endif
+}
+
+bool is_page_locked(const void* p) {
+#ifdef IGTB_WITH_CUDA
+  cudaPointerAttributes a{};
+  if (cudaPointerGetAttributes(&a, p) != cudaSuccess) {
+    cudaGetLastError();  // an unknown pointer is an answer (not page-locked), not a sticky error
+    return false;
+  }
+  return a.type == cudaMemoryTypeHost;
+#else
+  (void)p;
+  return false;
+#endif
+}
+
+BufferPool::Hooks page_locking(const torch::Device& device) {
+  BufferPool::Hooks h;
+  if (!device.is_cuda()) return h;
+#ifdef IGTB_WITH_CUDA
+  h.on_create = [device](std::uint8_t* p, std::size_t n) {
+    const c10::cuda::CUDAGuard guard(device);
+    cuda_check(cudaHostRegister(p, n, cudaHostRegisterDefault), "page-locking an input buffer");
+  };
+  h.on_destroy = [device](std::uint8_t* p, std::size_t) {
+    const c10::cuda::CUDAGuard guard(device);
+    if (cudaHostUnregister(p) != cudaSuccess) cudaGetLastError();  // at exit the context may be gone
+  };
+#else
+  no_cuda();
+#endif
+  return h;
 }
 
 OwnedStream::OwnedStream(const torch::Device& device) : stream_(c10::Stream::DEFAULT, device) {

@@ -1,9 +1,11 @@
 // The frame's two host <-> device copies on CUDA, both with plain CUDA
 // runtime calls (no LibTorch bookkeeping, so both can sit in or beside a
 // captured CUDA graph):
-// - UploadRing: a ring of pinned host slots, each with a CUDA event. A frame's
-//   bytes go into the next slot (after that slot's previous copy completed),
-//   the copy to the device is asynchronous on an upload stream, and the
+// - UploadRing: a ring of pinned host slots, each with a CUDA event. A frame
+//   already in page-locked memory (received into a page_locking() buffer)
+//   is copied to the device from where it lies; any other frame's bytes go
+//   into the next slot first (after that slot's previous copy completed).
+//   The copy to the device is asynchronous on an upload stream, and the
 //   current (compute) stream waits for it; the upload in turn waits for the
 //   compute stream's work queued so far, which may still read the
 //   destination. On the CPU the ring is a plain copy into the destination.
@@ -17,6 +19,8 @@
 #include <cstdint>
 #include <memory>
 #include <vector>
+
+#include "transport/buffer_pool.hpp"
 
 namespace igtb {
 
@@ -32,14 +36,17 @@ class UploadRing {
 
   /// Copies `bytes` from `src` into `dst` (contiguous, `bytes` long, on the
   /// ring's device) as described above. Returns without waiting for the
-  /// device copy on CUDA. Throws std::invalid_argument for a wrong `dst`,
-  /// std::runtime_error for a CUDA error.
+  /// device copy on CUDA: page-locked `src` must stay unchanged until the
+  /// current stream's work queued so far has completed. Throws
+  /// std::invalid_argument for a wrong `dst`, std::runtime_error for a CUDA error.
   void upload(const void* src, std::size_t bytes, torch::Tensor& dst);
 
   int slots() const { return int(slots_.size()); }
   std::uint64_t uploads() const { return uploads_; }
   /// Uploads that found their slot's previous copy still in flight and waited.
   std::uint64_t waits() const { return waits_; }
+  /// Uploads copied from page-locked `src` itself, not through a slot.
+  std::uint64_t direct() const { return direct_; }
 
  private:
   struct Slot;
@@ -47,8 +54,14 @@ class UploadRing {
   std::vector<std::unique_ptr<Slot>> slots_;
   void* upload_stream_ = nullptr;  ///< cudaStream_t (LibTorch pool stream)
   void* compute_done_ = nullptr;   ///< cudaEvent_t
-  std::uint64_t uploads_ = 0, waits_ = 0;
+  std::uint64_t uploads_ = 0, waits_ = 0, direct_ = 0;
 };
+
+/// BufferPool hooks that page-lock each buffer for `device`
+/// (cudaHostRegister) and unlock it before it is freed; no hooks on the CPU.
+BufferPool::Hooks page_locking(const torch::Device& device);
+/// Whether `p` lies in page-locked host memory (registered or pinned); false without CUDA.
+bool is_page_locked(const void* p);
 
 /// A CUDA stream owned by its holder, for one pipeline: several upstream
 /// streams' pipelines on one GPU then queue independently. Not from

@@ -81,19 +81,38 @@ Image decode_image(const std::uint8_t* content, std::size_t size) {
   return img;
 }
 
-Image decode_image(const Message& msg) {
+namespace {
+
+/// f(content, size) for an IMAGE message, its device named in a ProtocolError.
+template <class F>
+auto with_image_content(const Message& msg, F&& f) {
   if (msg.type() != "IMAGE") throw ProtocolError("expected IMAGE, got " + msg.type());
   try {
-    return decode_image(msg.content(), msg.content_size);
+    return f(msg.content(), msg.content_size);
   } catch (const ProtocolError& e) {
     throw ProtocolError("'" + msg.device() + "': " + e.what());
   }
 }
 
-void append_image_content(const Image& img, Bytes& out) {
-  if (img.pixels.size() != img.pixel_bytes())
-    throw ProtocolError("IMAGE to write has " + std::to_string(img.pixels.size()) + " pixel bytes, " +
-                        dims_text(img.subvolume_size) + " needs " + std::to_string(img.pixel_bytes()));
+}  // namespace
+
+Image decode_image(const Message& msg) {
+  return with_image_content(msg, [](const std::uint8_t* c, std::size_t n) { return decode_image(c, n); });
+}
+
+ImageView view_image(const Message& msg, Image& swapped) {
+  return with_image_content(msg, [&](const std::uint8_t* c, std::size_t n) {
+    const ImageLayout l = decode_image_layout(c, n);
+    if (scalar_size(l.info.scalar) == 1 || l.big_endian == host_is_big_endian())
+      return ImageView(l.info, c + l.pixel_offset);
+    swapped = decode_image(c, n);
+    return ImageView(swapped);
+  });
+}
+
+void append_image_content(const ImageView& img, Bytes& out) {
+  const std::size_t bytes = img.pixel_bytes();
+  if (!img.pixels && bytes > 0) throw ProtocolError("IMAGE to write has no pixels");
   igtl_image_header h{};
   h.version = IGTL_IMAGE_HEADER_VERSION;
   h.num_components = img.components;
@@ -108,13 +127,26 @@ void append_image_content(const Image& img, Bytes& out) {
   for (int i = 0; i < 12; ++i) h.matrix[i] = img.matrix[i];
   igtl_image_convert_byte_order(&h);  // host -> network order
   const std::size_t at = out.size();
-  out.resize(at + kImageHeaderSize + img.pixels.size());
+  out.resize(at + kImageHeaderSize + bytes);
   std::memcpy(&out[at], &h, kImageHeaderSize);
-  if (!img.pixels.empty()) std::memcpy(&out[at + kImageHeaderSize], img.pixels.data(), img.pixels.size());
+  if (bytes > 0) std::memcpy(&out[at + kImageHeaderSize], img.pixels, bytes);
+}
+
+void append_image_content(const Image& img, Bytes& out) {
+  if (img.pixels.size() != img.pixel_bytes())
+    throw ProtocolError("IMAGE to write has " + std::to_string(img.pixels.size()) + " pixel bytes, " +
+                        dims_text(img.subvolume_size) + " needs " + std::to_string(img.pixel_bytes()));
+  append_image_content(ImageView(img), out);
 }
 
 Bytes encode_image(const Envelope& env, const Image& img) {
   MessageBuilder b(env, kImageHeaderSize + img.pixels.size());
+  append_image_content(img, b.content());
+  return std::move(b).finish();
+}
+
+Bytes encode_image(const Envelope& env, const ImageView& img) {
+  MessageBuilder b(env, kImageHeaderSize + img.pixel_bytes());
   append_image_content(img, b.content());
   return std::move(b).finish();
 }

@@ -33,6 +33,16 @@ struct Image : ImageInfo {
   Bytes pixels;  ///< host byte order
 };
 
+/// An image whose pixels (pixel_bytes() of them, host byte order) lie
+/// elsewhere: in a received message, or in an Image (converts implicitly).
+/// Valid while they are.
+struct ImageView : ImageInfo {
+  const std::uint8_t* pixels = nullptr;
+  ImageView() = default;
+  ImageView(const ImageInfo& info, const std::uint8_t* data) : ImageInfo(info), pixels(data) {}
+  ImageView(const Image& img) : ImageInfo(img), pixels(img.pixels.data()) {}  // NOLINT: implicit on purpose
+};
+
 /// Where the pixels lie in a content, and in which byte order.
 struct ImageLayout {
   ImageInfo info;
@@ -46,10 +56,18 @@ ImageLayout decode_image_layout(const std::uint8_t* content, std::size_t size);
 /// Decodes and copies the pixels, swapped to host byte order where needed.
 Image decode_image(const std::uint8_t* content, std::size_t size);
 Image decode_image(const Message& msg);
+/// The message's image without copying its pixels where they are in host
+/// byte order (the view then points into msg's bytes); where they are not,
+/// they are decoded, swapped, into `swapped` and the view points there.
+/// Throws ProtocolError like decode_image.
+ImageView view_image(const Message& msg, Image& swapped);
 
-/// Appends an IMAGE content (pixels in host order, labelled so).
+/// Appends an IMAGE content (pixels in host order, labelled so). An Image
+/// whose pixel count does not fit its dims is refused (ProtocolError).
 void append_image_content(const Image& img, Bytes& out);
+void append_image_content(const ImageView& img, Bytes& out);
 Bytes encode_image(const Envelope& env, const Image& img);
+Bytes encode_image(const Envelope& env, const ImageView& img);
 
 // --- geometry --------------------------------------------------------------
 /// Row-major 4x4 IJK->RAS in the corner-voxel convention (what Slicer and

@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <stdexcept>
 
 namespace igtb {
 
@@ -72,7 +73,13 @@ std::optional<Message> MessageReader::next(const std::atomic<bool>& stop) {
       continue;
     }
 
-    auto wire = std::make_shared<Bytes>(kHeaderSize + std::size_t(h.body_size));
+    const std::size_t size = kHeaderSize + std::size_t(h.body_size);
+    std::shared_ptr<Bytes> wire = opt_.buffer ? opt_.buffer(h, size) : nullptr;
+    if (!wire)
+      wire = std::make_shared<Bytes>(size);
+    else if (wire->size() != size)
+      throw std::logic_error("the reader's buffer source gave " + std::to_string(wire->size()) + " bytes for a message of " +
+                             std::to_string(size));
     std::copy(hb.begin(), hb.end(), wire->begin());
     if (h.body_size > 0 && !read(wire->data() + kHeaderSize, h.body_size, stop, true)) return std::nullopt;
     try {

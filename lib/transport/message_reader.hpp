@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -19,6 +20,11 @@ struct ReaderOptions {
   int stall_ms = 10000;  ///< silence in the middle of a message that closes the connection
   /// Which messages to keep (type/device filter); others are read and discarded.
   std::function<bool(const Header&)> accept;
+  /// Where a kept message is read into: a buffer of exactly `size` bytes
+  /// (header and body), or null for a new one. The pipeline hands out
+  /// page-locked buffers for IMAGEs here (BufferPool), so the frame's pixels
+  /// reach the device straight from the message.
+  std::function<std::shared_ptr<Bytes>(const Header&, std::size_t size)> buffer;
 };
 
 struct ReaderStats {

@@ -111,6 +111,24 @@ TEST_CASE("an image the pipeline cannot take is refused and the next frame runs"
   bad.components = 2;
   CHECK_THROWS_WITH(p.process(bad), Catch::Contains("components"));
   CHECK(p.process(make_image(scene, 0)).result.tracks.size() == 2);
+  const Image good = make_image(scene, 1);
+  CHECK_THROWS_WITH(p.process(ImageView(good, nullptr)), Catch::Contains("no pixels"));
+}
+
+TEST_CASE("a frame viewed in a received message gives what its decoded copy gives; no page-locked buffers on the CPU") {
+  Pipeline viewed(PipelineOptions{}), decoded(PipelineOptions{});
+  CHECK_FALSE(viewed.input_buffers());
+  CHECK(viewed.direct_uploads() == 0);
+  const test::Scene scene = test::two_disks_scene();
+  for (int f = 0; f < 3; ++f) {
+    const Message m = decode_message(
+        std::make_shared<Bytes>(encode_image(Envelope{"IMAGE", "Image_Reference"}, make_image(scene, f))), true);
+    Image swapped;
+    const FrameResult a = viewed.process(view_image(m, swapped)).result;
+    const FrameResult b = decoded.process(decode_image(m)).result;
+    CHECK(a.labels == b.labels);
+    CHECK(a.tracks.size() == b.tracks.size());
+  }
 }
 
 TEST_CASE("saved demo models load from files like any model") {

@@ -275,6 +275,45 @@ TEST_CASE("upload ring: every frame arrives intact while slots are reused") {
   CHECK_THROWS_AS(ring.upload(frame.data(), frame.size(), wrong), std::invalid_argument);
 }
 
+TEST_CASE("frames received into the pipeline's page-locked buffers go to the device with no host copy, same results") {
+  PipelineOptions o;
+  o.device = "cuda";
+  o.upload_slots = 2;
+  Pipeline plain(o), pooled(o);
+  const std::shared_ptr<BufferPool> pool = pooled.input_buffers();
+  REQUIRE(pool);
+  CHECK(pool->buffers() == 2);
+  const test::Scene scene = test::two_disks_scene();
+  const std::uint64_t direct0 = pooled.direct_uploads(), plain0 = plain.direct_uploads();
+  std::shared_ptr<const Bytes> held;  // one message kept a frame longer, as the mailbox may
+  for (int f = 0; f < 12; ++f) {
+    INFO("frame " << f);
+    const Image img = make_image(scene, f);
+    const Bytes wire = encode_image(Envelope{"IMAGE", "Image_Reference", 0, 2}, img);
+    std::shared_ptr<Bytes> buf = pool->acquire(wire.size());  // what the upstream reader receives into
+    REQUIRE(buf);
+    std::copy(wire.begin(), wire.end(), buf->begin());
+    const Message m = decode_message(buf, true);
+    buf.reset();
+    Image swapped;
+    const ImageView view = view_image(m, swapped);
+    CHECK(swapped.pixels.empty());
+    const FrameResult got = pooled.process(view).result;
+    const FrameResult want = plain.process(img).result;
+    CHECK(got.labels == want.labels);
+    REQUIRE(got.tracks.size() == want.tracks.size());
+    for (std::size_t t = 0; t < got.tracks.size(); ++t) CHECK(got.tracks[t].id == want.tracks[t].id);
+    held = m.wire;
+  }
+  CHECK(pooled.direct_uploads() - direct0 == 12);
+  CHECK(plain.direct_uploads() == plain0);  // its frames went through the ring's slots
+  CHECK(pool->created() == 2);              // two buffers, reused
+  CHECK(pool->misses() == 0);
+  auto a = pool->acquire(100);  // with `held`, both are out: the next one is a miss
+  CHECK_FALSE(pool->acquire(100));
+  CHECK(pool->misses() == 1);
+}
+
 int main(int argc, char** argv) {
   if (!torch::cuda::is_available()) {
     std::printf("skipped: no CUDA device (this LibTorch build or machine)\n");

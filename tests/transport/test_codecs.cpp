@@ -15,6 +15,8 @@ namespace {
 
 Message roundtrip(const Bytes& wire) { return decode_message(std::make_shared<Bytes>(wire), true); }
 
+Bytes text_wire() { return encode_string(Envelope{"STRING", "x"}, Text{3, "not an image"}); }
+
 Image make_image(ScalarType t, std::uint8_t comps, std::array<std::uint16_t, 3> dims) {
   Image img;
   img.dims = dims;
@@ -81,6 +83,50 @@ TEST_CASE("IMAGE written by OpenIGTLink 1.11 itself (big-endian label) decodes t
   CHECK(s[0] == Approx(0.5));
   CHECK(s[1] == Approx(0.25));
   CHECK(s[2] == Approx(2.0));
+}
+
+TEST_CASE("an IMAGE view points into the message where the pixels are in host order, else into a swapped copy") {
+  const Image u8 = make_image(ScalarType::UInt8, 3, {7, 5, 1});
+  for (std::uint16_t v : {1, 2}) {
+    const Message m = roundtrip(encode_image(Envelope{"IMAGE", "Image_Reference", 0, v}, u8));
+    Image swapped;
+    const ImageView view = view_image(m, swapped);
+    CHECK(view.pixels >= m.content());  // no copy: inside the message
+    CHECK(view.pixels + view.pixel_bytes() == m.content() + m.content_size);
+    CHECK(std::equal(u8.pixels.begin(), u8.pixels.end(), view.pixels));
+    CHECK(swapped.pixels.empty());
+    CHECK(view.dims == u8.dims);
+    CHECK(view.matrix == u8.matrix);
+    // Written back from the view: the same message as from the image.
+    CHECK(encode_image(Envelope{"IMAGE", "x", 0, v}, view) == encode_image(Envelope{"IMAGE", "x", 0, v}, u8));
+  }
+  const Image i16 = make_image(ScalarType::Int16, 1, {3, 2, 1});  // written in host order
+  const Message host = roundtrip(encode_image(Envelope{"IMAGE", "Image_Reference"}, i16));
+  Image swapped;
+  CHECK(view_image(host, swapped).pixels == host.content() + kImageHeaderSize);
+  CHECK(swapped.pixels.empty());
+
+  auto msg = igtl::ImageMessage::New();  // the other byte order
+  int size[3] = {3, 2, 1};
+  msg->SetDimensions(size);
+  msg->SetScalarType(igtl::ImageMessage::TYPE_INT16);
+  const std::uint16_t one = 1;
+  std::uint8_t low_first;
+  std::memcpy(&low_first, &one, 1);
+  msg->SetEndian(low_first ? igtl::ImageMessage::ENDIAN_BIG : igtl::ImageMessage::ENDIAN_LITTLE);
+  msg->SetDeviceName("Image_Reference");
+  msg->AllocateScalars();
+  auto* p = static_cast<std::uint8_t*>(msg->GetScalarPointer());
+  for (int i = 0; i < 12; ++i) p[i] = std::uint8_t(i + 1);
+  msg->Pack();
+  const Message other = roundtrip(Bytes(static_cast<std::uint8_t*>(msg->GetPackPointer()),
+                                        static_cast<std::uint8_t*>(msg->GetPackPointer()) + msg->GetPackSize()));
+  const ImageView view = view_image(other, swapped);
+  CHECK(view.pixels == swapped.pixels.data());
+  CHECK(swapped.pixels == decode_image(other).pixels);
+  CHECK(swapped.pixels[0] == 2);  // swapped
+  CHECK(swapped.pixels[1] == 1);
+  CHECK_THROWS_WITH(view_image(roundtrip(text_wire()), swapped), Catch::Contains("expected IMAGE"));
 }
 
 TEST_CASE("IMAGE whose dims do not match its body is rejected with the numbers") {

@@ -104,6 +104,42 @@ TEST_CASE("filtered-out and unknown types are read and discarded") {
   CHECK(r.stats().discarded == 2);
 }
 
+TEST_CASE("a kept message is read into the buffer its source gives; null means a new one") {
+  Pair p;
+  const Bytes m1 = text_message("pooled", "into the given buffer");
+  const Bytes m2 = text_message("plain", "into a new buffer");
+  p.a.send_all(m1.data(), m1.size());
+  p.a.send_all(m2.data(), m2.size());
+  auto given = std::make_shared<Bytes>(m1.size());
+  ReaderOptions o;
+  std::vector<std::size_t> asked;
+  o.buffer = [&](const Header& h, std::size_t size) -> std::shared_ptr<Bytes> {
+    asked.push_back(size);
+    return h.device == "pooled" ? given : nullptr;
+  };
+  MessageReader r(p.b, o, "test");
+  auto a = r.next(never);
+  REQUIRE(a);
+  CHECK(a->wire.get() == given.get());
+  CHECK(*a->wire == m1);
+  CHECK(decode_string(*a).text == "into the given buffer");
+  auto b = r.next(never);
+  REQUIRE(b);
+  CHECK(b->wire.get() != given.get());
+  CHECK(decode_string(*b).text == "into a new buffer");
+  CHECK(asked == std::vector<std::size_t>{m1.size(), m2.size()});
+}
+
+TEST_CASE("a buffer source giving the wrong size ends the connection with the sizes") {
+  Pair p;
+  const Bytes m = text_message("x", "abc");
+  p.a.send_all(m.data(), m.size());
+  ReaderOptions o;
+  o.buffer = [](const Header&, std::size_t size) { return std::make_shared<Bytes>(size - 1); };
+  MessageReader r(p.b, o, "test");
+  CHECK_THROWS_WITH(r.next(never), Catch::Contains("gave " + std::to_string(m.size() - 1) + " bytes"));
+}
+
 TEST_CASE("a zero-length body (bare STATUS) is returned at once, no hang") {
   Pair p;
   const Bytes bare = frame_message(Envelope{"STATUS", "x"}, nullptr, 0);
