@@ -35,6 +35,7 @@ PipelineOptions pipeline_options(const config::BridgeConfig& cfg) {
   p.detector_precision = cfg.models.detector_precision;
   p.encoder_precision = cfg.models.encoder_precision;
   p.decoder_precision = cfg.models.decoder_precision;
+  p.tf32 = cfg.models.tf32;
   p.detector = cfg.models.detector;
   p.encoder = cfg.models.encoder;
   p.decoder = cfg.models.decoder;

@@ -109,7 +109,7 @@ std::vector<Field> fields() {
       field("pipeline.overlap_encoder", at(&B::pipeline, &P::overlap_encoder), Bool{},
             "on cuda: run the segmenter's image encoder on a second stream beside the detector"),
       field("pipeline.upload_slots", at(&B::pipeline, &P::upload_slots), Int<int>{1, 64},
-            "on cuda: pinned host slots of the upload ring"),
+            "on cuda: page-locked buffers IMAGEs are received into, and pinned slots of the upload ring"),
 
       field("models.device", at(&B::models, &M::device), Text{Text::Kind::TorchDevice}, "where the models run"),
       field("models.precision", at(&B::models, &M::precision), OneOf{{"fp32", "fp16", "bf16"}},
@@ -120,6 +120,9 @@ std::vector<Field> fields() {
             "the segmenter encoder's precision where it differs; empty: models.precision"),
       field("models.decoder_precision", at(&B::models, &M::decoder_precision), OneOf{{"", "fp32", "fp16", "bf16"}},
             "the segmenter decoder's precision where it differs; empty: models.precision"),
+      field("models.tf32", at(&B::models, &M::tf32), Bool{},
+            "on cuda: fp32 convolutions and matrix products may use TF32 tensor cores (faster, ~3 significant "
+            "digits); false: IEEE fp32. Process-wide"),
       field("models.detector", at(&B::models, &M::detector), path, "detector TorchScript file, or demo"),
       field("models.encoder", at(&B::models, &M::encoder), path, "segmenter image encoder TorchScript file, or demo"),
       field("models.decoder", at(&B::models, &M::decoder), path, "segmenter mask decoder TorchScript file, or demo"),

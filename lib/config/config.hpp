@@ -58,6 +58,7 @@ struct ModelsConfig {
   std::string precision = "fp32";   // fp32 | fp16 | bf16 (fp16/bf16 need cuda)
   // One module in another precision (a module that fails its fp16 parity): "" = precision.
   std::string detector_precision, encoder_precision, decoder_precision;
+  bool tf32 = false;  // CUDA: fp32 convolutions and matrix products may use TF32 tensor cores
   std::string detector = "demo";    // TorchScript path, or demo
   std::string encoder = "demo";
   std::string decoder = "demo";

@@ -1,5 +1,6 @@
 #include "pipeline/pipeline.hpp"
 
+#include <ATen/Context.h>
 #include <c10/core/StreamGuard.h>
 #include <torch/cuda.h>
 
@@ -98,6 +99,10 @@ Pipeline::Pipeline(PipelineOptions options)
   if (opt_.detector_input < 32 || opt_.segmenter_input < 32)
     throw std::invalid_argument("model input sizes must be at least 32 pixels");
   if (device_.is_cuda()) {
+    // fp32 is fp32 unless asked: LibTorch lets cuDNN use TF32 by default, so
+    // "fp32" modules differed from a true fp32 reference (parity IoU 0.99).
+    at::globalContext().setAllowTF32CuDNN(opt_.tf32);
+    at::globalContext().setAllowTF32CuBLAS(opt_.tf32);
     stream_ = std::make_unique<OwnedStream>(device_);
     ring_ = std::make_unique<UploadRing>(device_, opt_.upload_slots);
     input_buffers_ = std::make_shared<BufferPool>(opt_.upload_slots, page_locking(device_));

@@ -45,6 +45,10 @@ struct PipelineOptions {
   }
   /// The three modules' precisions: "fp16", or "fp16 (encoder fp32)" where one differs.
   std::string precision_label() const;
+  /// On CUDA: fp32 convolutions and matrix products may use TF32 tensor
+  /// cores (LibTorch's own default for convolutions). Process-wide (ATen's
+  /// global context): the last Pipeline built sets it for all.
+  bool tf32 = false;
   bool sync_timing = false;  ///< synchronise the device after each stage so stage times are exact (costs speed on CUDA; no graphs)
   /// On CUDA: capture each input shape's device work in a CUDA graph after
   /// two eager frames, and replay it (eager, with one warning, where capture fails).

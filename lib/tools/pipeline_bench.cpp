@@ -69,7 +69,8 @@ std::string pipeline_bench_json(const PipelineBenchOptions& o, const PipelineBen
   auto num = [](double v) { return json_number(v, 4); };
   std::string j = "{\"tool\": \"igtbridge-bench --pipeline\", \"recording\": " + json_string(o.file) +
                   ", \"frame\": " + json_string(r.frame) + ", \"device\": " + json_string(r.device) +
-                  ", \"precision\": " + json_string(o.pipeline.precision_label()) + ", \"detector\": " +
+                  ", \"precision\": " + json_string(o.pipeline.precision_label()) +
+                  ", \"tf32\": " + std::string(o.pipeline.tf32 ? "true" : "false") + ", \"detector\": " +
                   json_string(o.pipeline.detector) + ", \"encoder\": " + json_string(o.pipeline.encoder) +
                   ", \"decoder\": " + json_string(o.pipeline.decoder) + ", \"top_k\": " +
                   std::to_string(o.pipeline.detect.top_k) + ", \"frames\": " + std::to_string(r.frames) +

@@ -80,7 +80,7 @@ TEST_CASE("the shipped file lists every key, each with a comment above it") {
 
 TEST_CASE("config_keys: one entry per key, documented") {
   const auto keys = config_keys();
-  CHECK(keys.size() == 59);
+  CHECK(keys.size() == 60);
   std::set<std::string> names;
   for (const auto& k : keys) {
     INFO(k.key);
@@ -444,6 +444,9 @@ TEST_CASE("pipeline keys: models, thresholds, matcher, FSM, KPI, output names") 
       "t.yaml");
   CHECK(c.models.device == "cuda:1");
   CHECK(c.models.precision == "fp16");
+  CHECK_FALSE(c.models.tf32);  // fp32 is IEEE fp32 unless asked
+  CHECK(parse_config("models:\n  tf32: true\n", "t.yaml").models.tf32);
+  CHECK(parse_error("models:\n  tf32: maybe\n").find("t.yaml:2: models.tf32") == 0);
   CHECK(c.models.detector == "/opt/m/dfine.pt");
   CHECK(c.match.gate == 2.5);
   CHECK(c.visibility.theta_on == 0.7);
