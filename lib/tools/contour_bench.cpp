@@ -4,7 +4,6 @@
 #include <random>
 #include <stdexcept>
 
-#include "core/percentile.hpp"
 #include "io/sequence.hpp"
 #include "pipeline/contours.hpp"
 #include "tools/replay.hpp"
@@ -62,7 +61,7 @@ std::vector<ContourBenchCase> run_contour_bench(const ContourBenchOptions& o) {
   std::size_t first = 0;
   while (first < seq.frames.size() && !seq.frames[first].image_valid) ++first;
   if (first == seq.frames.size()) throw std::runtime_error(o.file + ": no valid frame");
-  ImageInfo geometry = replay_image(seq, first);  // dims, spacing, matrix of the recording
+  ImageInfo geometry = replay_image_info(seq, first);  // dims, spacing, matrix of the recording
   geometry.dims[2] = 1;
   std::vector<ContourBenchCase> out;
   for (const LabelMap& m : label_maps(geometry.dims[0], geometry.dims[1])) {
@@ -79,9 +78,7 @@ std::vector<ContourBenchCase> run_contour_bench(const ContourBenchOptions& o) {
       c.loops = pd.lines.size();
       c.points = pd.points.size();
     }
-    double sum = 0;
-    for (double t : ms) sum += t;
-    c.ms = StageSummary{"contours", percentile(ms, 50), percentile(ms, 99), sum / double(ms.size())};
+    c.ms = summarize("contours", ms);
     out.push_back(std::move(c));
   }
   return out;

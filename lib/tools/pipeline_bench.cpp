@@ -10,6 +10,12 @@
 
 namespace igtb {
 
+StageSummary summarize(const std::string& name, const std::vector<double>& ms) {
+  double sum = 0;
+  for (double x : ms) sum += x;
+  return StageSummary{name, percentile(ms, 50), percentile(ms, 99), ms.empty() ? 0 : sum / double(ms.size())};
+}
+
 PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
   const io::Sequence seq = io::read_sequence(o.file);
   std::vector<Image> images;
@@ -55,13 +61,8 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
     r.mean_tracks /= double(o.frames);
     r.mean_visible /= double(o.frames);
   }
-  auto summary = [](const std::string& name, const std::vector<double>& v) {
-    double sum = 0;
-    for (double x : v) sum += x;
-    return StageSummary{name, percentile(v, 50), percentile(v, 99), v.empty() ? 0 : sum / double(v.size())};
-  };
-  for (std::size_t s = 0; s < StageTimes::kCount; ++s) r.stages.push_back(summary(StageTimes::names()[s], stage[s]));
-  r.stages.push_back(summary("e2e", e2e));
+  for (std::size_t s = 0; s < StageTimes::kCount; ++s) r.stages.push_back(summarize(StageTimes::names()[s], stage[s]));
+  r.stages.push_back(summarize("e2e", e2e));
   return r;
 }
 

@@ -24,6 +24,8 @@ struct StageSummary {
   std::string name;
   double p50 = 0, p99 = 0, mean = 0;
 };
+/// p50, p99 and mean of `ms` (all 0 when empty).
+StageSummary summarize(const std::string& name, const std::vector<double>& ms);
 
 struct PipelineBenchResult {
   std::string frame;              ///< "820x616x1 uint8"

@@ -57,15 +57,21 @@ std::array<float, 12> replay_image_matrix(const io::Sequence& seq, const io::Seq
   return wire_matrix_from_ijk_to_ras(m, wire_dims(seq));
 }
 
-Image replay_image(const io::Sequence& seq, std::size_t i) {
-  Image img;
-  img.dims = wire_dims(seq);
-  img.subvolume_size = img.dims;
+ImageInfo replay_image_info(const io::Sequence& seq, std::size_t i) {
+  ImageInfo info;
+  info.dims = wire_dims(seq);
+  info.subvolume_size = info.dims;
   if (seq.components == 0 || seq.components > 255)
     throw io::SequenceError(seq.path, "components", std::to_string(seq.components) + " does not fit an IMAGE message");
-  img.components = static_cast<std::uint8_t>(seq.components);
-  img.scalar = seq.scalar;
-  img.matrix = replay_image_matrix(seq, seq.frames.at(i));
+  info.components = static_cast<std::uint8_t>(seq.components);
+  info.scalar = seq.scalar;
+  info.matrix = replay_image_matrix(seq, seq.frames.at(i));
+  return info;
+}
+
+Image replay_image(const io::Sequence& seq, std::size_t i) {
+  Image img;
+  static_cast<ImageInfo&>(img) = replay_image_info(seq, i);
   const std::uint8_t* p = seq.frame_pixels(i);
   img.pixels.assign(p, p + seq.frame_bytes());
   return img;

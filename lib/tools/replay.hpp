@@ -47,6 +47,8 @@ std::array<float, 12> replay_image_matrix(const io::Sequence& seq, const io::Seq
 
 /// Builds the IMAGE of one frame (pixels copied from the sequence).
 Image replay_image(const io::Sequence& seq, std::size_t frame);
+/// replay_image without the pixels.
+ImageInfo replay_image_info(const io::Sequence& seq, std::size_t frame);
 
 class Replay {
  public:
