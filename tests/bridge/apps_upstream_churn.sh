@@ -34,6 +34,16 @@ pids+=($bridge)
 "$bin/igtbridge-listen" --port "$out_port" --timeout 3600 >/dev/null 2>"$tmp/listen.err" &
 pids+=($!)
 
+# The bridge loads and warms up its models before any socket opens (seconds
+# on a loaded 2-core machine): wait for its output port, so that cycle 1's
+# 5 s measure the reconnection, not the start-up (cycle 1 failed that way
+# three times in one afternoon while other tests ran beside it).
+for _ in $(seq 600); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$out_port") 2>/dev/null && break
+  kill -0 "$bridge" 2>/dev/null || fail "igtbridge died at start-up"
+  sleep 0.1
+done
+
 lines() { [ -f "$tmp/kpi.jsonl" ] && wc -l <"$tmp/kpi.jsonl" || echo 0; }
 fds() { ls "/proc/$bridge/fd" | wc -l; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$bridge/status"; }
@@ -47,6 +57,7 @@ for i in $(seq "$cycles"); do
   ok=0
   for _ in $(seq 250); do
     if [ "$(lines)" -ge $((before + 3)) ]; then ok=1; break; fi
+    kill -0 "$replay" 2>/dev/null || fail "cycle $i: igtbridge-replay exited (port $in_port taken?)"
     sleep 0.02
   done
   [ "$ok" = 1 ] || fail "cycle $i: no output within 5 s of the restart"
