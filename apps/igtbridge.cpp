@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
       spdlog::info("stopped: {} frames in, {} processed, {} dropped busy, {} failed{}", s.frames_in, s.processed,
                    s.dropped, s.failed,
                    device == "cpu" ? std::string()
-                                   : fmt::format(", {} received page-locked, {} copied once more (all buffers held)",
+                                   : fmt::format(", {} received page-locked, {} not (copied once more)",
                                                  s.page_locked, s.not_page_locked));
       return 0;
     }

@@ -55,12 +55,21 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::unique_ptr<Pipel
   if (std::shared_ptr<BufferPool> pool = pipeline_->input_buffers()) {
     // IMAGEs are received into the pipeline's page-locked buffers: their
     // pixels go from the message to the device with no host copy between.
+    // Not after a page-locking failure (each retry would cost a failing
+    // driver call on the reader thread), nor for IMAGEs larger than any 2D
+    // frame the pipeline takes (a buffer stays as large as its largest message).
     relay_.set_buffer_source([this, pool](const Header& h, std::size_t size) -> std::shared_ptr<Bytes> {
       if (h.type != "IMAGE") return nullptr;
+      if (size > kMaxPageLockedMessage || buffers_failed_.load()) {
+        not_page_locked_.fetch_add(1);
+        return nullptr;
+      }
       try {
         return pool->acquire(size);
-      } catch (const std::exception& e) {  // the frame still goes through, copied once more
-        if (buffer_errors_.fetch_add(1) == 0) spdlog::warn("pipeline: input buffer: {}; frames are copied once more", e.what());
+      } catch (const std::exception& e) {  // the frame still goes through, copied once more on the host
+        buffers_failed_.store(true);
+        not_page_locked_.fetch_add(1);
+        spdlog::warn("pipeline: cannot page-lock an input buffer ({}); frames are copied once more from now on", e.what());
         return nullptr;
       }
     });
@@ -158,6 +167,9 @@ void InferenceBridge::process(Pending& p) {
       ImageView labels(img, out.result.labels.data());  // dims, spacing, matrix, coordinate: bit for bit
       labels.scalar = ScalarType::UInt8;
       labels.components = 1;
+      if (out.result.labels.size() != labels.pixel_bytes())
+        throw std::logic_error("label map of " + std::to_string(out.result.labels.size()) + " bytes for a frame of " +
+                               std::to_string(labels.pixel_bytes()) + " pixels");
       mask = encoded(Envelope{"IMAGE", opt_.mask_device, m.header.timestamp, 1, 0, {}}, labels_for,
                      [&](const Envelope& e) { return encode_image(e, labels); });
     }
@@ -216,7 +228,7 @@ InferenceStats InferenceBridge::stats() const {
   s.failed = failed_.load();
   if (const auto& pool = pipeline_->input_buffers()) {
     s.page_locked = pool->acquired();
-    s.not_page_locked = pool->misses() + buffer_errors_.load();
+    s.not_page_locked = pool->misses() + not_page_locked_.load();
   }
   return s;
 }

@@ -39,8 +39,8 @@ struct InferenceStats {
   std::uint64_t failed = 0;
   std::uint64_t dropped = 0;     ///< replaced in the mailbox while the pipeline was busy
   /// CUDA: IMAGEs received straight into the pipeline's page-locked buffers,
-  /// and those that found every one held (received into a plain buffer, the
-  /// upload copies them once more on the host).
+  /// and those received into plain buffers (every page-locked one in use, a
+  /// page-locking failure, or over 16 MiB): the upload copies those once more.
   std::uint64_t page_locked = 0, not_page_locked = 0;
 };
 
@@ -90,7 +90,11 @@ class InferenceBridge {
   std::string last_error_;
   std::chrono::steady_clock::time_point last_error_log_{};
   std::uint64_t errors_unlogged_ = 0;
-  std::atomic<std::uint64_t> buffer_errors_{0};  ///< page-locking failures (logged once)
+  /// IMAGEs received into plain buffers for their size or a page-locking failure.
+  std::atomic<std::uint64_t> not_page_locked_{0};
+  std::atomic<bool> buffers_failed_{false};  ///< page-locking failed once: no more tries
+  /// Larger IMAGEs are not received into page-locked buffers.
+  static constexpr std::size_t kMaxPageLockedMessage = 16u << 20;  // a 2048x2048 RGBA frame
   bool stopped_ = false;
 };
 

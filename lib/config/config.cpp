@@ -121,8 +121,9 @@ std::vector<Field> fields() {
       field("models.decoder_precision", at(&B::models, &M::decoder_precision), OneOf{{"", "fp32", "fp16", "bf16"}},
             "the segmenter decoder's precision where it differs; empty: models.precision"),
       field("models.tf32", at(&B::models, &M::tf32), Bool{},
-            "on cuda: fp32 convolutions and matrix products may use TF32 tensor cores (faster, ~3 significant "
-            "digits); false: IEEE fp32. Process-wide"),
+            "on cuda: fp32 convolutions and matrix products (cuDNN, cuBLAS) may use TF32 tensor cores (faster, "
+            "~3 significant digits); false: IEEE fp32. Process-wide; kernels an AOTInductor package generated "
+            "itself keep what they were compiled with"),
       field("models.detector", at(&B::models, &M::detector), path, "detector TorchScript file, or demo"),
       field("models.encoder", at(&B::models, &M::encoder), path, "segmenter image encoder TorchScript file, or demo"),
       field("models.decoder", at(&B::models, &M::decoder), path, "segmenter mask decoder TorchScript file, or demo"),

@@ -197,7 +197,20 @@ std::size_t Pipeline::process_cuda(const ImageView& image, Laps& laps) {
   }
   ring_->upload(host.data_ptr(), std::size_t(host.nbytes()), frame_);
   laps.lap(kUpload);
+  try {
+    return run_cuda(host, laps);
+  } catch (...) {
+    // The upload may still be reading the caller's (page-locked) pixels,
+    // which go back to the reader once this frame is given up: wait for it.
+    try {
+      PinnedResult::wait(device_);
+    } catch (...) {  // the frame's own error is the one to report
+    }
+    throw;
+  }
+}
 
+std::size_t Pipeline::run_cuda(const torch::Tensor& host, Laps& laps) {
   const std::size_t bytes = std::size_t(tracker_.block_bytes() + host.size(0) * host.size(1));
   const auto work = [&] {
     packed_ = run_stages(frame_, laps);

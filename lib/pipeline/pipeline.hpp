@@ -132,6 +132,9 @@ class Pipeline {
   /// The CUDA frame: upload through the ring, stages eager or replayed,
   /// one copy of the packed result into pinned memory, wait. Returns its bytes.
   std::size_t process_cuda(const ImageView& image, Laps& laps);
+  /// process_cuda after the upload: the stages (eager, captured or
+  /// replayed), the result's copy, the wait. Returns its bytes.
+  std::size_t run_cuda(const torch::Tensor& host, Laps& laps);
 
   PipelineOptions opt_;
   torch::Device device_;

@@ -123,10 +123,12 @@ void UploadRing::upload(const void* src, std::size_t bytes, torch::Tensor& dst) 
 bool is_page_locked(const void* p) {
 #ifdef IGTB_WITH_CUDA
   cudaPointerAttributes a{};
-  if (cudaPointerGetAttributes(&a, p) != cudaSuccess) {
-    cudaGetLastError();  // an unknown pointer is an answer (not page-locked), not a sticky error
+  const cudaError_t e = cudaPointerGetAttributes(&a, p);
+  if (e == cudaErrorInvalidValue) {  // CUDA < 11 for plain host memory: an answer, not a failure
+    cudaGetLastError();
     return false;
   }
+  cuda_check(e, "asking whether a frame is page-locked");
   return a.type == cudaMemoryTypeHost;
 #else
   (void)p;

@@ -60,7 +60,8 @@ class UploadRing {
 /// BufferPool hooks that page-lock each buffer for `device`
 /// (cudaHostRegister) and unlock it before it is freed; no hooks on the CPU.
 BufferPool::Hooks page_locking(const torch::Device& device);
-/// Whether `p` lies in page-locked host memory (registered or pinned); false without CUDA.
+/// Whether `p` lies in page-locked host memory (registered or pinned); false
+/// without CUDA. Throws std::runtime_error for a CUDA error.
 bool is_page_locked(const void* p);
 
 /// A CUDA stream owned by its holder, for one pipeline: several upstream

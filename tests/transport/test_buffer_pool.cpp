@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <stdexcept>
@@ -110,6 +111,32 @@ TEST_CASE("buffer pool: buffers held past the pool's end are unhooked and freed 
   CHECK(rec.destroys == 2);
   CHECK(rec.live.empty());
   CHECK_THROWS_AS(BufferPool(0), std::invalid_argument);
+}
+
+TEST_CASE("buffer pool: acquired and released on four threads at once (the listener's readers), never over the limit") {
+  BufferPool pool(3);
+  std::atomic<int> held{0}, most{0}, got{0}, overwritten{0};  // Catch's CHECK is not for threads: counted here
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i) {
+        auto b = pool.acquire(std::size_t(100 + (i + t) % 3));
+        if (!b) continue;
+        got.fetch_add(1);
+        const int now = held.fetch_add(1) + 1;
+        int m = most.load();
+        while (now > m && !most.compare_exchange_weak(m, now)) {
+        }
+        std::fill(b->begin(), b->end(), std::uint8_t(t));  // no other thread writes into it meanwhile
+        if (!std::all_of(b->begin(), b->end(), [t](std::uint8_t v) { return v == std::uint8_t(t); })) overwritten.fetch_add(1);
+        held.fetch_sub(1);
+      }
+    });
+  for (auto& t : threads) t.join();
+  CHECK(most.load() <= 3);
+  CHECK(overwritten.load() == 0);
+  CHECK(got.load() + int(pool.misses()) == 2000);
+  CHECK(pool.idle() <= 3);
 }
 
 TEST_CASE("buffer pool: released on other threads while acquired on one, nothing lost or doubled") {
