@@ -51,6 +51,9 @@ int pipeline_bench(const igtb::PipelineBenchOptions& o, double min_fps, const st
   std::printf("  sustained: %.1f frames/s (one thread, back to back); %.2f live tracks, %.2f visible per frame\n",
               r.fps(), r.mean_tracks, r.mean_visible);
   if (r.device != "cpu")
+    std::printf("  GPU memory: %.0f MiB (in use after the timed frames less before the pipeline was built)\n",
+                r.gpu_memory_mib);
+  if (r.device != "cpu")
     std::printf("  cuda graphs: %s; %llu captured, %llu replays%s%s; encoder beside the detector: %s\n",
                 o.pipeline.cuda_graph ? "on" : "off",
                 static_cast<unsigned long long>(r.graph_captures), static_cast<unsigned long long>(r.graph_replays),

@@ -4,7 +4,8 @@ reference (scripts/reference_pipeline.py --json), measured in the same device ca
 
     scripts/compare_bench.py --cxx CXX.json [--cxx ...] --ref REF.json [--ref ...] [--out ALL.json]
 
-Prints one line per run (e2e p50 / p99, frames/s, copies per frame; a C++ run is named by
+Prints one line per run (e2e p50 / p99, frames/s, copies per frame, GPU memory the run took
+where the file has it; a C++ run is named by
 device, precision, graphs and model format: TorchScript or AOTInductor) and, for every C++
 run, its speed-up over every reference run (reference p50 / C++ p50). --out writes all
 the runs and ratios as one JSON file (for bench/results/). Exit 1 on a missing or
@@ -38,11 +39,12 @@ def load(path, kind):
                                                 model_format(d)) + (
                         ", encoder not overlapped" if d.get("overlap_encoder") is False and d["device"] != "cpu" else ""),
                     "p50": float(e2e["p50"]), "p99": float(e2e["p99"]), "fps": float(d["fps"]),
-                    "h2d": copies.get("h2d_per_frame"), "d2h": copies.get("d2h_per_frame"), "file": path, "raw": d}
+                    "h2d": copies.get("h2d_per_frame"), "d2h": copies.get("d2h_per_frame"),
+                    "mem": d.get("gpu_memory_mib") if d["device"] != "cpu" else None, "file": path, "raw": d}
         c = d.get("copies") or {}
         return {"name": "Python %s %s" % (d["mode"], d["precision"]), "p50": float(d["p50_ms"]),
                 "p99": float(d["p99_ms"]), "fps": float(d["fps"]), "h2d": c.get("h2d_per_frame"),
-                "d2h": c.get("d2h_per_frame"), "file": path, "raw": d}
+                "d2h": c.get("d2h_per_frame"), "mem": d.get("gpu_memory_mib"), "file": path, "raw": d}
     except (KeyError, TypeError, ValueError) as e:
         raise SystemExit("compare_bench: error: %s: not a %s result (%s)" % (
             path, "igtbridge-bench --json" if kind == "cxx" else "reference_pipeline.py --json", e))
@@ -62,9 +64,11 @@ def main():
         raise SystemExit("compare_bench: error: give at least one --cxx and one --ref file")
     cxx = [load(p, "cxx") for p in args.cxx]
     ref = [load(p, "ref") for p in args.ref]
-    print("%-48s %9s %9s %9s %6s %6s" % ("run", "p50 ms", "p99 ms", "frames/s", "H2D", "D2H"))
+    print("%-48s %9s %9s %9s %6s %6s %8s" % ("run", "p50 ms", "p99 ms", "frames/s", "H2D", "D2H", "GPU MiB"))
     for r in cxx + ref:
-        print("%-48s %9.2f %9.2f %9.1f %6s %6s" % (r["name"], r["p50"], r["p99"], r["fps"], fmt(r["h2d"]), fmt(r["d2h"])))
+        mem = "-" if r["mem"] is None else "%.0f" % r["mem"]
+        print("%-48s %9.2f %9.2f %9.1f %6s %6s %8s" % (r["name"], r["p50"], r["p99"], r["fps"], fmt(r["h2d"]),
+                                                      fmt(r["d2h"]), mem))
     ratios = []
     for c in cxx:
         for r in ref:

@@ -182,6 +182,11 @@ def main():
 
     dev = torch.device(args.device)
     dtype = DTYPES[args.precision]
+    memory_before = None
+    if dev.type == "cuda":  # measured as igtbridge-bench does: in use after the run less before the models
+        torch.zeros(1, device=dev)  # the CUDA context exists in both figures
+        free, total = torch.cuda.mem_get_info(dev)
+        memory_before = total - free
     frames = read_mha(args.recording)
     if frames.ndim == 4:
         frames = frames[..., 0]
@@ -359,6 +364,10 @@ def main():
         except Exception as e:
             print("[reference] copy count failed: %s" % e)
 
+    gpu_memory_mib = None
+    if memory_before is not None:
+        free, total = torch.cuda.mem_get_info(dev)
+        gpu_memory_mib = max(0, total - free - memory_before) / 2**20
     t = np.array(times)
     res = {
         "mode": args.mode,
@@ -378,6 +387,7 @@ def main():
         "score_threshold": args.score_threshold,
         "matcher": MATCHER,
         "copies": copies,
+        "gpu_memory_mib": gpu_memory_mib,
         "first_frame_s": compile_s,
         "warmup_s": warm_s,
         "weights": weights,

@@ -120,6 +120,18 @@ void UploadRing::upload(const void* src, std::size_t bytes, torch::Tensor& dst) 
 #endif
 }
 
+std::size_t device_memory_in_use(const torch::Device& device) {
+  if (!device.is_cuda()) return 0;
+#ifdef IGTB_WITH_CUDA
+  const c10::cuda::CUDAGuard guard(torch::Device(torch::kCUDA, device.has_index() ? device.index() : 0));
+  std::size_t free = 0, total = 0;
+  cuda_check(cudaMemGetInfo(&free, &total), "device memory");
+  return total - free;
+#else
+  no_cuda();
+#endif
+}
+
 bool is_page_locked(const void* p) {
 #ifdef IGTB_WITH_CUDA
   cudaPointerAttributes a{};

@@ -60,6 +60,11 @@ class UploadRing {
 /// BufferPool hooks that page-lock each buffer for `device`
 /// (cudaHostRegister) and unlock it before it is freed; no hooks on the CPU.
 BufferPool::Hooks page_locking(const torch::Device& device);
+/// Bytes of `device`'s memory in use by every process (total - free,
+/// cudaMemGetInfo); 0 for the CPU. The first call on a device creates its
+/// CUDA context. Throws std::runtime_error for a CUDA error, std::logic_error
+/// for a CUDA device in a build without CUDA.
+std::size_t device_memory_in_use(const torch::Device& device);
 /// Whether `p` lies in page-locked host memory (registered or pinned); false
 /// without CUDA. Throws std::runtime_error for a CUDA error.
 bool is_page_locked(const void* p);

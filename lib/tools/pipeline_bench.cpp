@@ -1,5 +1,6 @@
 #include "tools/pipeline_bench.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -24,6 +25,8 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
   if (images.empty()) throw std::runtime_error(o.file + ": no valid frame to run");
 
   if (o.count_copies > 0) CopyCounter::require();  // before the models load
+  const torch::Device device = model_device(o.pipeline.device);
+  const std::size_t memory_before = device_memory_in_use(device);  // after the context exists
   Pipeline p(o.pipeline);
   if (o.count_copies > 0 && !p.device().is_cuda())
     throw std::invalid_argument("counting copies needs models.device cuda (the CPU makes no host<->device copies)");
@@ -47,6 +50,8 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
   }
   r.seconds = std::chrono::duration<double>(clock::now() - start).count();
   r.frames = o.frames;
+  const std::size_t memory_after = device_memory_in_use(device);
+  r.gpu_memory_mib = double(memory_after - std::min(memory_before, memory_after)) / (1024.0 * 1024.0);
   if (o.count_copies > 0) {  // a pass of its own: the activity records cost time
     CopyCounter counter;
     counter.start();
@@ -80,6 +85,7 @@ std::string pipeline_bench_json(const PipelineBenchOptions& o, const PipelineBen
                   ", \"cuda_graph\": " + std::string(o.pipeline.cuda_graph && r.device != "cpu" ? "true" : "false") +
                   ", \"overlap_encoder\": " +
                   std::string(o.pipeline.overlap_encoder && !o.pipeline.sync_timing && r.device != "cpu" ? "true" : "false") +
+                  ", \"gpu_memory_mib\": " + num(r.gpu_memory_mib) +
                   ", \"graph_captures\": " + std::to_string(r.graph_captures) + ", \"graph_replays\": " +
                   std::to_string(r.graph_replays) + ", \"graph_failure\": " + json_string(r.graph_failure) +
                   ", \"stages_ms\": {";

@@ -37,6 +37,9 @@ struct PipelineBenchResult {
   double mean_visible = 0;        ///< VISIBLE tracks per frame
   std::uint64_t graph_captures = 0, graph_replays = 0;  ///< CUDA graphs, warm-up included
   std::string graph_failure;      ///< why capture failed, "" when it did not
+  /// CUDA: device memory the pipeline took (in use after the timed frames less
+  /// in use before it was built, its CUDA context included in neither); 0 on the CPU.
+  double gpu_memory_mib = 0;
   std::uint64_t copy_frames = 0;  ///< frames the copies were counted over (0: not counted)
   CopyCounts copies;
   double fps() const { return seconds > 0 ? double(frames) / seconds : 0; }

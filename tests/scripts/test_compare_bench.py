@@ -37,9 +37,10 @@ with tempfile.TemporaryDirectory() as tmp:
     check(d["device"] == "cpu" and d["frames"] == 3, "bench JSON: device and frames")
     check(set(d["stages_ms"]) >= {"upload", "detect", "segment", "contours", "e2e"}, "bench JSON: every stage")
     check(d["stages_ms"]["e2e"]["p50"] > 0 and d["fps"] > 0, "bench JSON: positive times")
+    check(d["gpu_memory_mib"] == 0, "bench JSON: no GPU memory on the CPU")
     ref = os.path.join(tmp, "ref.json")
     json.dump({"mode": "eager", "precision": "fp32", "p50_ms": 123.0, "p95_ms": 130.0, "p99_ms": 140.0, "fps": 8.0,
-               "copies": {"h2d_per_frame": 2.0, "d2h_per_frame": 2.0}}, open(ref, "w"))
+               "copies": {"h2d_per_frame": 2.0, "d2h_per_frame": 2.0}, "gpu_memory_mib": 456.4}, open(ref, "w"))
     out = os.path.join(tmp, "all.json")
     rc, so, se = run("--cxx", cxx, "--ref", ref, "--out", out)
     check(rc == 0, "exit 0 (%s)" % se.strip())
@@ -47,6 +48,10 @@ with tempfile.TemporaryDirectory() as tmp:
     want = 123.0 / d["stages_ms"]["e2e"]["p50"]
     check(m is not None and abs(float(m.group(1)) - want) <= 0.01 * want + 0.01,
           "speed-up printed = reference p50 / C++ p50 (%s vs %.2f)" % (m.group(1) if m else None, want))
+    eager_line = [l for l in so.splitlines() if l.startswith("Python eager fp32")]
+    check(len(eager_line) == 1 and eager_line[0].split()[-1] == "456", "GPU memory printed from the file (%s)" % eager_line)
+    cxx_line = [l for l in so.splitlines() if l.startswith("C++ cpu")]
+    check(len(cxx_line) == 1 and cxx_line[0].split()[-1] == "-", "no GPU memory for a CPU run (%s)" % cxx_line)
     a = json.load(open(out))
     check(len(a["cxx"]) == 1 and len(a["reference"]) == 1 and len(a["ratios"]) == 1, "--out: runs and ratio")
     check(abs(a["ratios"][0]["speedup_p50"] - want) < 1e-6, "--out: the ratio")
