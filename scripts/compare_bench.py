@@ -4,7 +4,7 @@ reference (scripts/reference_pipeline.py --json), measured in the same device ca
 
     scripts/compare_bench.py --cxx CXX.json [--cxx ...] --ref REF.json [--ref ...] [--out ALL.json]
 
-Prints one line per run (e2e p50 / p99, frames/s, copies per frame, GPU memory the run took
+Prints one line per run (e2e p50 / p95 / p99, frames/s, copies per frame, GPU memory the run took
 where the file has it; a C++ run is named by
 device, precision, graphs and model format: TorchScript or AOTInductor) and, for every C++
 run, its speed-up over every reference run (reference p50 / C++ p50). --out writes all
@@ -38,12 +38,12 @@ def load(path, kind):
             return {"name": "C++ %s %s%s, %s" % (d["device"], d["precision"], ", graphs" if d.get("cuda_graph") else "",
                                                 model_format(d)) + (
                         ", encoder not overlapped" if d.get("overlap_encoder") is False and d["device"] != "cpu" else ""),
-                    "p50": float(e2e["p50"]), "p99": float(e2e["p99"]), "fps": float(d["fps"]),
+                    "p50": float(e2e["p50"]), "p95": e2e.get("p95"), "p99": float(e2e["p99"]), "fps": float(d["fps"]),
                     "h2d": copies.get("h2d_per_frame"), "d2h": copies.get("d2h_per_frame"),
                     "mem": d.get("gpu_memory_mib") if d["device"] != "cpu" else None, "file": path, "raw": d}
         c = d.get("copies") or {}
         return {"name": "Python %s %s" % (d["mode"], d["precision"]), "p50": float(d["p50_ms"]),
-                "p99": float(d["p99_ms"]), "fps": float(d["fps"]), "h2d": c.get("h2d_per_frame"),
+                "p95": d.get("p95_ms"), "p99": float(d["p99_ms"]), "fps": float(d["fps"]), "h2d": c.get("h2d_per_frame"),
                 "d2h": c.get("d2h_per_frame"), "mem": d.get("gpu_memory_mib"), "file": path, "raw": d}
     except (KeyError, TypeError, ValueError) as e:
         raise SystemExit("compare_bench: error: %s: not a %s result (%s)" % (
@@ -64,11 +64,12 @@ def main():
         raise SystemExit("compare_bench: error: give at least one --cxx and one --ref file")
     cxx = [load(p, "cxx") for p in args.cxx]
     ref = [load(p, "ref") for p in args.ref]
-    print("%-48s %9s %9s %9s %6s %6s %8s" % ("run", "p50 ms", "p99 ms", "frames/s", "H2D", "D2H", "GPU MiB"))
+    print("%-48s %9s %9s %9s %9s %6s %6s %8s" % ("run", "p50 ms", "p95 ms", "p99 ms", "frames/s", "H2D", "D2H",
+                                                  "GPU MiB"))
     for r in cxx + ref:
         mem = "-" if r["mem"] is None else "%.0f" % r["mem"]
-        print("%-48s %9.2f %9.2f %9.1f %6s %6s %8s" % (r["name"], r["p50"], r["p99"], r["fps"], fmt(r["h2d"]),
-                                                      fmt(r["d2h"]), mem))
+        print("%-48s %9.2f %9s %9.2f %9.1f %6s %6s %8s" % (r["name"], r["p50"], fmt(r["p95"]), r["p99"], r["fps"],
+                                                          fmt(r["h2d"]), fmt(r["d2h"]), mem))
     ratios = []
     for c in cxx:
         for r in ref:

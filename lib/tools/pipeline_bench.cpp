@@ -14,7 +14,8 @@ namespace igtb {
 StageSummary summarize(const std::string& name, const std::vector<double>& ms) {
   double sum = 0;
   for (double x : ms) sum += x;
-  return StageSummary{name, percentile(ms, 50), percentile(ms, 99), ms.empty() ? 0 : sum / double(ms.size())};
+  return StageSummary{name, percentile(ms, 50), percentile(ms, 95), percentile(ms, 99),
+                      ms.empty() ? 0 : sum / double(ms.size())};
 }
 
 PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
@@ -91,7 +92,8 @@ std::string pipeline_bench_json(const PipelineBenchOptions& o, const PipelineBen
                   ", \"stages_ms\": {";
   for (std::size_t i = 0; i < r.stages.size(); ++i) {
     const auto& s = r.stages[i];
-    j += (i ? ", " : "") + json_string(s.name) + ": {\"p50\": " + num(s.p50) + ", \"p99\": " + num(s.p99) +
+    j += (i ? ", " : "") + json_string(s.name) + ": {\"p50\": " + num(s.p50) + ", \"p95\": " + num(s.p95) +
+         ", \"p99\": " + num(s.p99) +
          ", \"mean\": " + num(s.mean) + "}";
   }
   j += "}";

@@ -22,9 +22,9 @@ struct PipelineBenchOptions {
 
 struct StageSummary {
   std::string name;
-  double p50 = 0, p99 = 0, mean = 0;
+  double p50 = 0, p95 = 0, p99 = 0, mean = 0;
 };
-/// p50, p99 and mean of `ms` (all 0 when empty).
+/// p50, p95, p99 and mean of `ms` (all 0 when empty).
 StageSummary summarize(const std::string& name, const std::vector<double>& ms);
 
 struct PipelineBenchResult {

@@ -38,6 +38,8 @@ with tempfile.TemporaryDirectory() as tmp:
     check(set(d["stages_ms"]) >= {"upload", "detect", "segment", "contours", "e2e"}, "bench JSON: every stage")
     check(d["stages_ms"]["e2e"]["p50"] > 0 and d["fps"] > 0, "bench JSON: positive times")
     check(d["gpu_memory_mib"] == 0, "bench JSON: no GPU memory on the CPU")
+    e = d["stages_ms"]["e2e"]
+    check(e["p50"] <= e["p95"] <= e["p99"], "bench JSON: p50 <= p95 <= p99")
     ref = os.path.join(tmp, "ref.json")
     json.dump({"mode": "eager", "precision": "fp32", "p50_ms": 123.0, "p95_ms": 130.0, "p99_ms": 140.0, "fps": 8.0,
                "copies": {"h2d_per_frame": 2.0, "d2h_per_frame": 2.0}, "gpu_memory_mib": 456.4}, open(ref, "w"))
@@ -50,6 +52,8 @@ with tempfile.TemporaryDirectory() as tmp:
           "speed-up printed = reference p50 / C++ p50 (%s vs %.2f)" % (m.group(1) if m else None, want))
     eager_line = [l for l in so.splitlines() if l.startswith("Python eager fp32")]
     check(len(eager_line) == 1 and eager_line[0].split()[-1] == "456", "GPU memory printed from the file (%s)" % eager_line)
+    check(len(eager_line) == 1 and eager_line[0].split()[3:6] == ["123.00", "130.00", "140.00"],
+          "p50, p95, p99 printed from the file (%s)" % eager_line)
     cxx_line = [l for l in so.splitlines() if l.startswith("C++ cpu")]
     check(len(cxx_line) == 1 and cxx_line[0].split()[-1] == "-", "no GPU memory for a CPU run (%s)" % cxx_line)
     a = json.load(open(out))
