@@ -3,11 +3,13 @@
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
 #include "bridge/options.hpp"
 #include "common.hpp"
 #include "config/config.hpp"
 #include "tools/contour_bench.hpp"
+#include "tools/gpu_bench.hpp"
 #include "tools/pipeline_bench.hpp"
 #include "tools/transport_bench.hpp"
 
@@ -51,15 +53,15 @@ int pipeline_bench(const igtb::PipelineBenchOptions& o, double min_fps, const st
     std::printf("  %-12s %9.2f %9.2f %9.2f %9.2f\n", s.name.c_str(), s.p50, s.p95, s.p99, s.mean);
   std::printf("  sustained: %.1f frames/s (one thread, back to back); %.2f live tracks, %.2f visible per frame\n",
               r.fps(), r.mean_tracks, r.mean_visible);
-  if (r.device != "cpu")
+  if (r.device != "cpu") {
     std::printf("  GPU memory: %.0f MiB (in use after the timed frames less before the pipeline was built)\n",
                 r.gpu_memory_mib);
-  if (r.device != "cpu")
     std::printf("  cuda graphs: %s; %llu captured, %llu replays%s%s; encoder beside the detector: %s\n",
                 o.pipeline.cuda_graph ? "on" : "off",
                 static_cast<unsigned long long>(r.graph_captures), static_cast<unsigned long long>(r.graph_replays),
                 r.graph_failure.empty() ? "" : "; capture failed: ",
                 r.graph_failure.c_str(), o.pipeline.overlap_encoder && !o.pipeline.sync_timing ? "yes" : "no");
+  }
   if (r.copy_frames > 0) {
     const double n = double(r.copy_frames);
     std::printf("  copies per frame (CUPTI, %llu further frames): H2D %.2f (%.0f bytes), D2H %.2f (%.0f bytes), "
@@ -70,6 +72,21 @@ int pipeline_bench(const igtb::PipelineBenchOptions& o, double min_fps, const st
   }
   if (min_fps > 0) std::printf("  goal >= %.1f frames/s: %s\n", min_fps, r.fps() >= min_fps ? "met" : "NOT met");
   return r.fps() < min_fps ? 1 : 0;
+}
+
+int gpu_bench(const igtb::GpuBenchOptions& o, const std::string& json_path) {
+  std::ofstream json;
+  if (!json_path.empty()) {
+    json.open(json_path);
+    if (!json) throw std::runtime_error("--json: cannot write '" + json_path + "'");
+  }
+  const auto r = igtb::run_gpu_bench(o, [](const std::string& line) {
+    std::fprintf(stderr, "igtbridge-bench --gpu: %s\n", line.c_str());
+  });
+  std::printf("%s", igtb::gpu_bench_table(o, r).c_str());
+  if (o.reference.empty()) std::printf("  no reference run (--reference not given)\n");
+  if (json.is_open()) json << igtb::gpu_bench_json(o, r);
+  return r.references_ok() ? 0 : 1;
 }
 
 int contour_bench(const igtb::ContourBenchOptions& o) {
@@ -90,7 +107,9 @@ int main(int argc, char** argv) {
   igtb::PipelineBenchOptions p;
   t.file = p.file = igtb::app::installed_data_file(IGTB_DEFAULT_BENCH_FILE);
   igtb::ContourBenchOptions c;
-  bool transport = false, pipeline = false, contours = false, sync = false;
+  igtb::GpuBenchOptions g;
+  std::string reference, reference_runs = "eager:fp32,compile:fp16";
+  bool transport = false, pipeline = false, contours = false, gpu = false, sync = false;
   double min_ratio = 0, min_fps = 0;
   std::string config_path, json_path;
   std::vector<std::string> overrides;
@@ -99,6 +118,9 @@ int main(int argc, char** argv) {
   cli.add_flag("--transport", transport, "IMAGE frames through replay -> relay -> listen vs a raw socket copy");
   cli.add_flag("--pipeline", pipeline, "the inference pipeline alone: per-stage and e2e p50/p95/p99, frames/s");
   cli.add_flag("--contours", contours, "the host's contour extraction on smooth to noise-like label maps");
+  cli.add_flag("--gpu", gpu,
+               "the side-by-side on the GPU: the pipeline back to back and live with sockets, then the Python "
+               "reference (--reference) on the same recording, with the speed-ups");
   cli.add_option("--file", t.file, "PLUS sequence to use")->capture_default_str();
   cli.add_option("--frames", frames, "timed frames per measurement (transport 2000, pipeline 300, contours 50)");
   cli.add_option("--warmup", warmup, "frames not timed (transport 100, pipeline 20, contours 3)");
@@ -109,13 +131,22 @@ int main(int argc, char** argv) {
   cli.add_flag("--sync-stages", sync, "pipeline: synchronise the device after each stage (exact stage times on CUDA)");
   cli.add_option("--count-copies", p.count_copies,
                  "pipeline: count host<->device copies (CUPTI) over this many further frames (CUDA builds)");
-  cli.add_option("--json", json_path, "pipeline: also write the results as JSON to this file");
+  cli.add_option("--json", json_path, "pipeline, gpu: also write the results as JSON to this file");
   cli.add_option("--min-fps", min_fps, "pipeline: exit 1 if the sustained frames per second is below this");
+  cli.add_option("--reference", reference,
+                 "gpu: the reference's command, split at spaces, e.g. 'python3 scripts/reference_pipeline.py "
+                 "--dfine-repo D --mobilesam-repo M' (the bench adds --recording, --frames, --mode, --precision, --json)");
+  cli.add_option("--reference-runs", reference_runs, "gpu: MODE:PRECISION list")->capture_default_str();
+  cli.add_option("--reference-timeout", g.reference_timeout_s, "gpu: seconds each reference run may take")
+      ->capture_default_str();
+  cli.add_option("--work-dir", g.work_dir, "gpu: folder for the references' JSON and logs (default: a new one in /tmp)");
+  cli.add_option("--live-fps", g.live_fps, "gpu: the live run's pace, frames/s")->capture_default_str();
+  cli.add_option("--live-frames", g.live_frames, "gpu: frames sent in the live run (0: none)")->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
   igtb::app::setup_logging("warn", "bench");
   igtb::app::keep_large_allocations();
-  if (int(transport) + int(pipeline) + int(contours) != 1) {
-    std::fprintf(stderr, "pass exactly one of --transport, --pipeline or --contours\n");
+  if (int(transport) + int(pipeline) + int(contours) + int(gpu) != 1) {
+    std::fprintf(stderr, "pass exactly one of --transport, --pipeline, --contours or --gpu\n");
     return 2;
   }
   try {
@@ -130,6 +161,8 @@ int main(int argc, char** argv) {
       if (warmup) c.warmup = warmup;
       return contour_bench(c);
     }
+    // --gpu: the models on CUDA unless a --set says otherwise (a later --set wins).
+    if (gpu) overrides.insert(overrides.begin(), "models.device=cuda");
     const auto cfg = config_path.empty() ? igtb::config::default_config(overrides)
                                          : igtb::config::load_config(config_path, overrides);
     p.file = t.file;
@@ -137,7 +170,13 @@ int main(int argc, char** argv) {
     p.pipeline.sync_timing = sync;
     if (frames) p.frames = frames;
     if (warmup) p.warmup = warmup;
-    return pipeline_bench(p, min_fps, json_path);
+    if (!gpu) return pipeline_bench(p, min_fps, json_path);
+    g.pipeline = p;
+    g.live = igtb::inference_options(cfg);
+    std::istringstream words(reference);
+    for (std::string w; words >> w;) g.reference.push_back(w);
+    g.references = igtb::parse_reference_runs(reference_runs);
+    return gpu_bench(g, json_path);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 2;

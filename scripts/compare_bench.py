@@ -4,6 +4,9 @@ reference (scripts/reference_pipeline.py --json), measured in the same device ca
 
     scripts/compare_bench.py --cxx CXX.json [--cxx ...] --ref REF.json [--ref ...] [--out ALL.json]
 
+(igtbridge-bench --gpu prints the same side-by-side for one C++ run; its --json file is also read as
+a --cxx file here.)
+
 Prints one line per run (e2e p50 / p95 / p99, frames/s, copies per frame, GPU memory the run took
 where the file has it; a C++ run is named by
 device, precision, graphs and model format: TorchScript or AOTInductor) and, for every C++
@@ -33,6 +36,8 @@ def load(path, kind):
         raise SystemExit("compare_bench: error: %s: %s" % (path, e))
     try:
         if kind == "cxx":
+            if d.get("tool") == "igtbridge-bench --gpu":  # the pipeline's figures sit inside
+                d = d["pipeline"]
             e2e = d["stages_ms"]["e2e"]
             copies = d.get("copies") or {}
             return {"name": "C++ %s %s%s, %s" % (d["device"], d["precision"], ", graphs" if d.get("cuda_graph") else "",

@@ -15,8 +15,10 @@
 #   $OUT/<step>.log           one log per step (set -x trace of this script on stdout)
 #   $OUT/models/*.pt          exported TorchScript files of at most 16 MiB (larger ones stay in $MODELS)
 #   $OUT/cxx_*.log, cxx_*.json  igtbridge-bench --pipeline on the exports (fp32, fp16), copies counted
+#   $OUT/cxx_gpu_bench.json   igtbridge-bench --gpu (AOTI=1): the fp16 AOTInductor pipeline back to back and live
+#                             with sockets, the references run by it, the speed-ups
 #   $OUT/compare.json         compare_bench.py: every run and the speed-ups, from this call
-#   $OUT/ref/*.json           reference_pipeline.py results (eager fp32, eager fp16, compile fp16)
+#   $OUT/ref/*.json, *.log    reference_pipeline.py results (eager fp32, compile fp16)
 #   $OUT/summary.txt          the key lines of every log
 # Every step runs even when an earlier one failed; the exit status is 1 when any step failed.
 # Weights are random throughout (no D-FINE checkpoint in its repository; MobileSAM's weights/mobile_sam.pt
@@ -106,7 +108,12 @@ fi
 # 0b. AOTInductor packages (AOTI=1), fp16, in the background too: Inductor compiles for minutes.
 #     --no-checks: loading the package back in Python crashed once (SIGSEGV, 2026-12-02, after the
 #     detector compiled); the C++ benchmark below loads and checks them anyway.
-if [ "${AOTI:-0}" = 1 ]; then
+# REUSE=1 keeps the exports a warm machine still has from an earlier call (same commit of the export scripts).
+reuse() { [ "${REUSE:-0}" = 1 ] && for f in "$@"; do [ -s "$f" ] || return 1; done; }
+if [ "${AOTI:-0}" = 1 ] && reuse "$MODELS"/aoti_fp16/{detector,encoder,decoder}.pt2; then
+  echo "== aoti_fp16: rc=0 (reused from an earlier call)" | tee "$OUT/aoti_fp16.log"
+  AOTI_PID=""
+elif [ "${AOTI:-0}" = 1 ]; then
   ( step aoti_fp16 "${AOTI_LIMIT_S:-360}" python3 scripts/export_aoti.py --dfine-repo "$DFINE_REPO" \
       --mobilesam-repo "$MOBILESAM_REPO" --out-dir "$MODELS/aoti_fp16" --precision fp16 --no-checks ) &
   AOTI_PID=$!
@@ -114,18 +121,20 @@ fi
 
 # 1. D-FINE-S, fp32 (random weights: no --checkpoint); its checks include the fp32 file turned fp16 after
 #    loading, as the C++ loader does for models.precision fp16.
-step dfine_fp32 150 python3 scripts/export_dfine.py --repo "$DFINE_REPO" --size s \
+reuse "$MODELS/dfine_s/fp32.pt" "$MODELS/dfine_s/fp16.pt" "$MODELS"/mobilesam_fp32/{encoder,decoder}.pt && REUSED=1
+[ -n "${REUSED:-}" ] && echo "== TorchScript exports reused from an earlier call"
+[ -z "${REUSED:-}" ] && step dfine_fp32 150 python3 scripts/export_dfine.py --repo "$DFINE_REPO" --size s \
   --out "$MODELS/dfine_s/fp32.pt" --precision fp32 ${EXPORT_FLAGS:-}
 # The traced graph keeps D-FINE's dtype casts, so the fp16 pipeline needs its own fp16 export.
-step dfine_fp16 100 python3 scripts/export_dfine.py --repo "$DFINE_REPO" --size s \
+[ -z "${REUSED:-}" ] && step dfine_fp16 100 python3 scripts/export_dfine.py --repo "$DFINE_REPO" --size s \
   --out "$MODELS/dfine_s/fp16.pt" --precision fp16 --no-checks
 # 2. MobileSAM encoder + box decoder, fp32, random weights (no --checkpoint).
-step mobilesam_fp32 120 python3 scripts/export_mobilesam.py --repo "$MOBILESAM_REPO" \
+[ -z "${REUSED:-}" ] && step mobilesam_fp32 120 python3 scripts/export_mobilesam.py --repo "$MOBILESAM_REPO" \
   --out-dir "$MODELS/mobilesam_fp32" --precision fp32 ${EXPORT_FLAGS:-}
 collect "$MODELS/dfine_s/fp32.pt" "$MODELS/dfine_s/fp16.pt" \
   "$MODELS/mobilesam_fp32/encoder.pt" "$MODELS/mobilesam_fp32/decoder.pt" | tee "$OUT/models.log"
 # A decoder that fails the any-N check is a wrong export even though the script exits 0.
-if grep -q "decoder accepts any N: False" "$OUT/mobilesam_fp32.log"; then FAILED+=("mobilesam_fp32(any-N check)"); fi
+if grep -q "decoder accepts any N: False" "$OUT/mobilesam_fp32.log" 2>/dev/null; then FAILED+=("mobilesam_fp32(any-N check)"); fi
 
 # 2b. The C++ pipeline on the exports: the bundled recording, back to back, fp32 then fp16.
 if [ "$RUN_CXX" = 1 ]; then
@@ -154,7 +163,7 @@ if [ "$RUN_CXX" = 1 ]; then
   # where its package failed, and the log says which file ran), then live with the sockets on them:
   # replay at 100 frames/s -> igtbridge -> listen (scripts/gpu_live.sh).
   if [ "${AOTI:-0}" = 1 ]; then
-    wait "$AOTI_PID"
+    [ -n "$AOTI_PID" ] && wait "$AOTI_PID"
     grep -q "^== aoti_fp16: rc=0 " "$OUT/aoti_fp16.log" || FAILED+=("aoti_fp16")
     pick() { [ -f "$MODELS/aoti_fp16/$1.pt2" ] && echo "$MODELS/aoti_fp16/$1.pt2" || echo "$2"; }
     AOTI_DET=$(pick detector "$MODELS/dfine_s/fp16.pt")
@@ -162,14 +171,18 @@ if [ "$RUN_CXX" = 1 ]; then
     AOTI_DEC=$(pick decoder "$MODELS/mobilesam_fp32/decoder.pt")
     AOTI_SET="--set models.precision=fp16 --set models.detector=$AOTI_DET --set models.encoder=$AOTI_ENC \
       --set models.decoder=$AOTI_DEC"
-    step cxx_aoti_fp16 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench --pipeline \
-      --frames $FRAMES --set models.device=cuda $AOTI_SET $COUNT --json $OUT/cxx_aoti_fp16.json"
+    # With the references (REFS=1), igtbridge-bench --gpu at the end runs this pipeline back to back and live
+    # beside them; without, here.
+    if [ "${REFS:-1}" != 1 ]; then
+      step cxx_aoti_fp16 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench \
+        --pipeline --frames $FRAMES --set models.device=cuda $AOTI_SET $COUNT --json $OUT/cxx_aoti_fp16.json"
+    fi
     # The same with the encoder after the detector instead of beside it (pipeline.overlap_encoder).
     step cxx_aoti_fp16_serial 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench \
       --pipeline --frames $FRAMES --set models.device=cuda $AOTI_SET --set pipeline.overlap_encoder=false \
       --json $OUT/cxx_aoti_fp16_serial.json"
-    step live_aoti_fp16 90 env FPS=100 FRAMES=1000 bash -c "source .gpu/device-env.sh >/dev/null && \
-      bash scripts/gpu_live.sh $OUT/live $AOTI_SET"
+    [ "${REFS:-1}" != 1 ] && step live_aoti_fp16 90 env FPS=100 FRAMES=1000 bash -c \
+      "source .gpu/device-env.sh >/dev/null && bash scripts/gpu_live.sh $OUT/live $AOTI_SET"
   fi
   # Parity (PARITY=1, default on): a short live run that saves every frame, with the detection thresholds at 0
   # and the visibility ones at 1e-6, so that the random weights' top-k candidates become tracks, VISIBLE (and
@@ -178,17 +191,24 @@ if [ "$RUN_CXX" = 1 ]; then
   if [ "${PARITY:-1}" = 1 ]; then
     ZERO="--set detect.score_threshold=0 --set match.min_new_score=0 --set visibility.theta_off=0.000001 --set visibility.theta_on=0.000001"
     TS_DET=$MODELS/dfine_s/fp32.pt TS_ENC=$MODELS/mobilesam_fp32/encoder.pt TS_DEC=$MODELS/mobilesam_fp32/decoder.pt
-    parity_run() {  # name precision detector encoder decoder
+    # PARITY_REF (default fp32): the eager side's precision for the AOTInductor fp16 run; fp16 compares the C++
+    # fp16 pipeline with PyTorch's own fp16 on the same modules (the detector then from its fp16 export: the
+    # traced graph keeps its dtype casts).
+    parity_run() {  # name precision detector encoder decoder [eager precision]
+      local ref=${6:-fp32} ref_det=$TS_DET
+      [ "$ref" = fp32 ] || ref_det=$MODELS/dfine_s/$ref.pt
+      rm -rf "/tmp/igtb-parity-$1" "/tmp/igtb-parity-$1-live"  # a warm machine keeps the last call's frames
       step "$1" 120 bash -c "source .gpu/device-env.sh >/dev/null && \
         SAVE_DIR=/tmp/igtb-parity-$1 FPS=20 FRAMES=40 PORT=28954 bash scripts/gpu_live.sh /tmp/igtb-parity-$1-live \
           --set models.precision=$2 --set models.detector=$3 --set models.encoder=$4 --set models.decoder=$5 $ZERO && \
         python3 scripts/parity.py --saved /tmp/igtb-parity-$1 --kpi /tmp/igtb-parity-$1-live/kpi.jsonl \
-          --detector $TS_DET --encoder $TS_ENC --decoder $TS_DEC \
-          --cxx-precision $2 --json $OUT/$1.json"
+          --detector $ref_det --encoder $TS_ENC --decoder $TS_DEC \
+          --cxx-precision $2 --ref-precision $ref --json $OUT/$1.json"
     }
-    parity_run parity_ts_fp32 fp32 "$TS_DET" "$TS_ENC" "$TS_DEC"
+    # PARITY_TS=0 leaves out the TorchScript fp32 run.
+    [ "${PARITY_TS:-1}" = 1 ] && parity_run parity_ts_fp32 fp32 "$TS_DET" "$TS_ENC" "$TS_DEC"
     if [ "${AOTI:-0}" = 1 ]; then
-      parity_run parity_aoti_fp16 fp16 "$AOTI_DET" "$AOTI_ENC" "$AOTI_DEC"
+      parity_run parity_aoti_fp16 fp16 "$AOTI_DET" "$AOTI_ENC" "$AOTI_DEC" "${PARITY_REF:-fp32}"
     fi
   fi
   # The same fp32 run without CUDA graphs: what capture and replay are worth on these models.
@@ -199,12 +219,19 @@ if [ "$RUN_CXX" = 1 ]; then
 fi
 
 # 3. The Python reference (in-process upstream modules; compile needs them), same recording.
-REF=(python3 scripts/reference_pipeline.py --dfine-repo "$DFINE_REPO" --dfine-size s
-     --mobilesam-repo "$MOBILESAM_REPO" --recording "$REC" --frames "$FRAMES")
+REF=(python3 scripts/reference_pipeline.py --dfine-repo "$DFINE_REPO" --dfine-size s --mobilesam-repo "$MOBILESAM_REPO")
 # REFS=0 leaves them out (a call that only checks the C++ side).
-if [ "${REFS:-1}" = 1 ]; then
-  step ref_eager_fp32 90 "${REF[@]}" --mode eager --precision fp32 --json "$OUT/ref/eager_fp32.json"
-  step ref_compile_fp16 300 "${REF[@]}" --mode compile --precision fp16 --json "$OUT/ref/compile_fp16.json"
+if [ "${REFS:-1}" = 1 ] && [ "$RUN_CXX" = 1 ] && [ "${AOTI:-0}" = 1 ]; then
+  # The side-by-side in one command: the fp16 AOTInductor pipeline back to back (copies counted) and live
+  # with its sockets (replay at 100 frames/s, 1000 frames), then the references as its child processes.
+  step gpu_bench 420 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench --gpu \
+    --file $REC --frames $FRAMES $AOTI_SET $COUNT --live-fps 100 --live-frames 1000 \
+    --reference '${REF[*]}' --reference-runs eager:fp32,compile:fp16 --work-dir $OUT/ref --json $OUT/cxx_gpu_bench.json"
+elif [ "${REFS:-1}" = 1 ]; then
+  step ref_eager_fp32 90 "${REF[@]}" --recording "$REC" --frames "$FRAMES" --mode eager --precision fp32 \
+    --json "$OUT/ref/eager_fp32.json"
+  step ref_compile_fp16 300 "${REF[@]}" --recording "$REC" --frames "$FRAMES" --mode compile --precision fp16 \
+    --json "$OUT/ref/compile_fp16.json"
 fi
 
 # 4. Side by side, from the JSON files of this call.
@@ -217,9 +244,10 @@ for f in "$OUT"/ref/*.json; do [ -f "$f" ] && CMP+=(--ref "$f"); done
 set +x
 {
   cat "$OUT/env.log"
-  for f in dfine_fp32 dfine_fp16 mobilesam_fp32 aoti_fp16 cxx_test_models cxx_gpu_tests cxx_fp32 cxx_fp16 cxx_aoti_fp16 cxx_aoti_fp16_serial live_aoti_fp16 parity_ts_fp32 parity_aoti_fp16 cxx_fp32_eager ref_eager_fp32 ref_compile_fp16 compare; do
+  for f in dfine_fp32 dfine_fp16 mobilesam_fp32 aoti_fp16 cxx_test_models cxx_gpu_tests cxx_fp32 cxx_fp16 cxx_aoti_fp16 cxx_aoti_fp16_serial live_aoti_fp16 parity_ts_fp32 parity_aoti_fp16 cxx_fp32_eager ref_eager_fp32 ref_compile_fp16 gpu_bench compare; do
+    [ -f "$OUT/$f.log" ] || continue  # not run in this call
     echo "---- $f"
-    grep -E "RANDOM|FAILED|WRONG|Error|error|wrote|parity|copies|export_aoti\]|^live|^parity:|ms/forward|accepts any N|\[reference\].*p50|^== |^  [a-z0-9]+ +[0-9.]+ |sustained|benchmark:|copies per frame|cuda graphs|speed-up|^C\+\+ |^Python |^run " \
+    grep -E "RANDOM|FAILED|WRONG|Error|error|wrote|parity|copies|export_aoti\]|^live|^parity:|ms/forward|accepts any N|\[reference\].*p50|^== |^  [a-z0-9]+ +[0-9.]+ |sustained|benchmark:|copies per frame|cuda graphs|speed-up|^C\+\+ |^Python |^run |^  (C\+\+|Python|run|live)" \
       "$OUT/$f.log" 2>/dev/null | cut -c1-400
     grep -q "^== $f: rc=0 " "$OUT/$f.log" 2>/dev/null || { echo "  (failed: last lines)"; tail -n 8 "$OUT/$f.log" | cut -c1-400; }
   done

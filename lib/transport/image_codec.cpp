@@ -71,8 +71,10 @@ ImageLayout decode_image_layout(const std::uint8_t* content, std::size_t size) {
   return l;
 }
 
-Image decode_image(const std::uint8_t* content, std::size_t size) {
-  const ImageLayout l = decode_image_layout(content, size);
+namespace {
+
+/// The image whose layout `l` was read from `content`, pixels copied and in host order.
+Image image_from_layout(const ImageLayout& l, const std::uint8_t* content) {
   Image img;
   static_cast<ImageInfo&>(img) = l.info;
   img.pixels.assign(content + l.pixel_offset, content + l.pixel_offset + l.info.pixel_bytes());
@@ -81,7 +83,12 @@ Image decode_image(const std::uint8_t* content, std::size_t size) {
   return img;
 }
 
-namespace {
+/// An Image whose pixel count does not fit its dims is not written (ProtocolError).
+void check_pixel_count(const Image& img) {
+  if (img.pixels.size() != img.pixel_bytes())
+    throw ProtocolError("IMAGE to write has " + std::to_string(img.pixels.size()) + " pixel bytes, " +
+                        dims_text(img.subvolume_size) + " needs " + std::to_string(img.pixel_bytes()));
+}
 
 /// f(content, size) for an IMAGE message, its device named in a ProtocolError.
 template <class F>
@@ -96,6 +103,10 @@ auto with_image_content(const Message& msg, F&& f) {
 
 }  // namespace
 
+Image decode_image(const std::uint8_t* content, std::size_t size) {
+  return image_from_layout(decode_image_layout(content, size), content);
+}
+
 Image decode_image(const Message& msg) {
   return with_image_content(msg, [](const std::uint8_t* c, std::size_t n) { return decode_image(c, n); });
 }
@@ -105,7 +116,7 @@ ImageView view_image(const Message& msg, Image& swapped) {
     const ImageLayout l = decode_image_layout(c, n);
     if (scalar_size(l.info.scalar) == 1 || l.big_endian == host_is_big_endian())
       return ImageView(l.info, c + l.pixel_offset);
-    swapped = decode_image(c, n);
+    swapped = image_from_layout(l, c);
     return ImageView(swapped);
   });
 }
@@ -133,16 +144,13 @@ void append_image_content(const ImageView& img, Bytes& out) {
 }
 
 void append_image_content(const Image& img, Bytes& out) {
-  if (img.pixels.size() != img.pixel_bytes())
-    throw ProtocolError("IMAGE to write has " + std::to_string(img.pixels.size()) + " pixel bytes, " +
-                        dims_text(img.subvolume_size) + " needs " + std::to_string(img.pixel_bytes()));
+  check_pixel_count(img);
   append_image_content(ImageView(img), out);
 }
 
 Bytes encode_image(const Envelope& env, const Image& img) {
-  MessageBuilder b(env, kImageHeaderSize + img.pixels.size());
-  append_image_content(img, b.content());
-  return std::move(b).finish();
+  check_pixel_count(img);
+  return encode_image(env, ImageView(img));
 }
 
 Bytes encode_image(const Envelope& env, const ImageView& img) {

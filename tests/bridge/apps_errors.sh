@@ -39,13 +39,26 @@ expect "record without the pipeline" 2 "record.dir needs pipeline.enabled: true"
 expect "bad threshold" 2 "detect.score_threshold: expected a number 0..1" -- --set detect.score_threshold=2
 expect "check-config passes with the pipeline on" 0 "configuration OK" -- --check-config
 
-# The benchmark: counting copies where it cannot be done is one error line, exit 2, before any frame runs.
-rc=0
-"$bin/igtbridge-bench" --pipeline --frames 5 --count-copies 5 >"$tmp/out" 2>"$tmp/err" || rc=$?
-if [ "$rc" = 2 ] && [ "$(grep -c ' error: ' "$tmp/err")" = 1 ] && grep -q "counting copies needs" "$tmp/err" &&
-  ! grep -q "pipeline benchmark:" "$tmp/out"; then
-  echo "ok   bench --count-copies on the CPU: exit 2, $(grep -h ' error: ' "$tmp/err")"
-else
-  echo "FAIL bench --count-copies on the CPU: exit $rc"; cat "$tmp/out" "$tmp/err"; fails=$((fails + 1))
+# The benchmark: what it cannot do here is one error line, exit 2, before any frame runs.
+bench_expect() {  # name, error text, result heading that must not be printed, args...
+  local name=$1 text=$2 heading=$3 rc=0
+  shift 3
+  "$bin/igtbridge-bench" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  if [ "$rc" = 2 ] && [ "$(grep -c ' error: ' "$tmp/err")" = 1 ] && grep -q "$text" "$tmp/err" &&
+    ! grep -q "$heading" "$tmp/out"; then
+    echo "ok   bench $name: exit 2, $(grep -h ' error: ' "$tmp/err")"
+  else
+    echo "FAIL bench $name: exit $rc"; cat "$tmp/out" "$tmp/err"; fails=$((fails + 1))
+  fi
+}
+bench_expect "--count-copies on the CPU" "counting copies needs" "pipeline benchmark:" --pipeline --frames 5 \
+  --count-copies 5
+# --gpu puts the models on CUDA; this build or machine has none (CI never has a GPU).
+if ! nvidia-smi >/dev/null 2>&1; then
+  bench_expect "--gpu without CUDA" "no CUDA device" "GPU benchmark:" --gpu --frames 5
 fi
+bench_expect "--gpu with a reference that cannot run" "cannot run 'igtb-no-such-python'" "GPU benchmark:" --gpu \
+  --set models.device=cpu --frames 5 --reference "igtb-no-such-python scripts/reference_pipeline.py"
+bench_expect "--gpu with a bad reference run" "reference run 'eager:fp8'" "GPU benchmark:" --gpu \
+  --set models.device=cpu --frames 5 --reference-runs eager:fp8
 [ "$fails" = 0 ] && echo "apps_errors: all passed" || { echo "apps_errors: $fails failed"; exit 1; }

@@ -67,6 +67,13 @@ with tempfile.TemporaryDirectory() as tmp:
         rc, so, se = run("--cxx", aoti, "--ref", ref)
         check(rc == 0 and ("speed-up C++ cpu fp32, " + want_name.rstrip(",")) in so,
               "packages named in the run: %s (%s)" % (want_name, so.strip().splitlines()[1:2]))
+    # igtbridge-bench --gpu's JSON holds the pipeline's as "pipeline": read as a --cxx file.
+    gpu = os.path.join(tmp, "gpu.json")
+    json.dump({"tool": "igtbridge-bench --gpu", "pipeline": d, "live": None, "references": []}, open(gpu, "w"))
+    rc, so, se = run("--cxx", gpu, "--ref", ref)
+    m = re.search(r"over Python eager fp32: ([0-9.]+)x", so)
+    check(rc == 0 and m is not None and abs(float(m.group(1)) - want) <= 0.01 * want + 0.01,
+          "an igtbridge-bench --gpu file read as a C++ run (%s)" % (se.strip() or (m and m.group(1))))
     bad = os.path.join(tmp, "bad.json")
     open(bad, "w").write("{not json")
     for args, what in (((["--cxx", bad, "--ref", ref]), "malformed file"),
