@@ -42,7 +42,8 @@ def load(path, kind):
             copies = d.get("copies") or {}
             return {"name": "C++ %s %s%s, %s" % (d["device"], d["precision"], ", graphs" if d.get("cuda_graph") else "",
                                                 model_format(d)) + (
-                        ", encoder not overlapped" if d.get("overlap_encoder") is False and d["device"] != "cpu" else ""),
+                        ", encoder not overlapped" if d.get("overlap_encoder") is False and d["device"] != "cpu" else "") + (
+                        ", cache kept" if d.get("release_cached_memory") is False and d.get("cuda_graph") else ""),
                     "p50": float(e2e["p50"]), "p95": e2e.get("p95"), "p99": float(e2e["p99"]), "fps": float(d["fps"]),
                     "h2d": copies.get("h2d_per_frame"), "d2h": copies.get("d2h_per_frame"),
                     "mem": d.get("gpu_memory_mib") if d["device"] != "cpu" else None, "file": path, "raw": d}

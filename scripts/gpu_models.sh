@@ -177,6 +177,10 @@ if [ "$RUN_CXX" = 1 ]; then
       step cxx_aoti_fp16 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench \
         --pipeline --frames $FRAMES --set models.device=cuda $AOTI_SET $COUNT --json $OUT/cxx_aoti_fp16.json"
     fi
+    # GPU memory with LibTorch's cache kept after the capture (pipeline.release_cached_memory=false).
+    step cxx_aoti_fp16_keep_cache 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench \
+      --pipeline --frames $FRAMES --set models.device=cuda $AOTI_SET --set pipeline.release_cached_memory=false \
+      --json $OUT/cxx_aoti_fp16_keep_cache.json"
     # The same with the encoder after the detector instead of beside it (pipeline.overlap_encoder).
     step cxx_aoti_fp16_serial 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench \
       --pipeline --frames $FRAMES --set models.device=cuda $AOTI_SET --set pipeline.overlap_encoder=false \
@@ -244,7 +248,7 @@ for f in "$OUT"/ref/*.json; do [ -f "$f" ] && CMP+=(--ref "$f"); done
 set +x
 {
   cat "$OUT/env.log"
-  for f in dfine_fp32 dfine_fp16 mobilesam_fp32 aoti_fp16 cxx_test_models cxx_gpu_tests cxx_fp32 cxx_fp16 cxx_aoti_fp16 cxx_aoti_fp16_serial live_aoti_fp16 parity_ts_fp32 parity_aoti_fp16 cxx_fp32_eager ref_eager_fp32 ref_compile_fp16 gpu_bench compare; do
+  for f in dfine_fp32 dfine_fp16 mobilesam_fp32 aoti_fp16 cxx_test_models cxx_gpu_tests cxx_fp32 cxx_fp16 cxx_aoti_fp16 cxx_aoti_fp16_keep_cache cxx_aoti_fp16_serial live_aoti_fp16 parity_ts_fp32 parity_aoti_fp16 cxx_fp32_eager ref_eager_fp32 ref_compile_fp16 gpu_bench compare; do
     [ -f "$OUT/$f.log" ] || continue  # not run in this call
     echo "---- $f"
     grep -E "RANDOM|FAILED|WRONG|Error|error|wrote|parity|copies|export_aoti\]|^live|^parity:|ms/forward|accepts any N|\[reference\].*p50|^== |^  [a-z0-9]+ +[0-9.]+ |sustained|benchmark:|copies per frame|cuda graphs|speed-up|^C\+\+ |^Python |^run |^  (C\+\+|Python|run|live)" \

@@ -43,6 +43,7 @@ PipelineOptions pipeline_options(const config::BridgeConfig& cfg) {
   p.segmenter_input = cfg.models.segmenter_input;
   p.cuda_graph = cfg.pipeline.cuda_graph;
   p.overlap_encoder = cfg.pipeline.overlap_encoder;
+  p.release_cached_memory = cfg.pipeline.release_cached_memory;
   p.upload_slots = cfg.pipeline.upload_slots;
   p.detect.top_k = cfg.detect.top_k;
   p.detect.score_threshold = cfg.detect.score_threshold;

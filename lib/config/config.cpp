@@ -108,6 +108,9 @@ std::vector<Field> fields() {
             "on cuda: capture each frame shape's device work in a CUDA graph and replay it (eager where capture fails)"),
       field("pipeline.overlap_encoder", at(&B::pipeline, &P::overlap_encoder), Bool{},
             "on cuda: run the segmenter's image encoder on a second stream beside the detector"),
+      field("pipeline.release_cached_memory", at(&B::pipeline, &P::release_cached_memory), Bool{},
+            "on cuda: after each CUDA graph capture, give the device memory the eager frames left cached back "
+            "to the driver (the graph keeps its own)"),
       field("pipeline.upload_slots", at(&B::pipeline, &P::upload_slots), Int<int>{1, 64},
             "on cuda: page-locked buffers IMAGEs are received into, and pinned slots of the upload ring"),
 

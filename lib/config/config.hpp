@@ -50,6 +50,7 @@ struct PipelineConfig {
   bool enabled = true;     // false: relay only
   bool cuda_graph = true;  // CUDA: capture each frame shape's work once, replay it
   bool overlap_encoder = true;  // CUDA: the segmenter's image encoder on a second stream, beside the detector
+  bool release_cached_memory = true;  // CUDA: after a graph capture, cached device memory back to the driver
   int upload_slots = 4;    // CUDA: pinned host slots of the upload ring, 1..64
 };
 

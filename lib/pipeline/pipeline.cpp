@@ -223,6 +223,7 @@ std::size_t Pipeline::run_cuda(const torch::Tensor& host, Laps& laps) {
     std::string why;
     if (graph_->capture(work, &why)) {
       graph_->replay();
+      if (opt_.release_cached_memory) release_cached_device_memory(device_);
     } else {
       graph_failed_ = true;
       graph_failure_ = why;

@@ -56,6 +56,10 @@ struct PipelineOptions {
   /// On CUDA: run the segmenter's image encoder on a second stream beside
   /// the detector (it needs the frame, not the detections); off with sync_timing.
   bool overlap_encoder = true;
+  /// On CUDA: after each successful graph capture, give the device memory the
+  /// eager frames left in LibTorch's cache back to the driver (the graph keeps
+  /// its own pool; costs one device synchronisation per capture).
+  bool release_cached_memory = true;
   int upload_slots = 4;  ///< pinned host slots of the upload ring (CUDA), 1..64
   /// Frames of a synthetic image run at construction and by warm_up() (then
   /// the tracker is reset): CUDA initialisation and TorchScript's profiling runs happen

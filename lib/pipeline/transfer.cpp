@@ -5,6 +5,7 @@
 #include <string>
 
 #ifdef IGTB_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime_api.h>
@@ -127,6 +128,15 @@ std::size_t device_memory_in_use(const torch::Device& device) {
   std::size_t free = 0, total = 0;
   cuda_check(cudaMemGetInfo(&free, &total), "device memory");
   return total - free;
+#else
+  no_cuda();
+#endif
+}
+
+void release_cached_device_memory(const torch::Device& device) {
+  if (!device.is_cuda()) return;
+#ifdef IGTB_WITH_CUDA
+  c10::cuda::CUDACachingAllocator::emptyCache();
 #else
   no_cuda();
 #endif

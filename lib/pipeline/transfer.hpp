@@ -65,6 +65,10 @@ BufferPool::Hooks page_locking(const torch::Device& device);
 /// CUDA context. Throws std::runtime_error for a CUDA error, std::logic_error
 /// for a CUDA device in a build without CUDA.
 std::size_t device_memory_in_use(const torch::Device& device);
+/// Hands the device memory LibTorch's caching allocator holds but no tensor
+/// uses back to the driver (emptyCache: waits for the device); memory pools
+/// of CUDA graphs stay. Nothing on the CPU.
+void release_cached_device_memory(const torch::Device& device);
 /// Whether `p` lies in page-locked host memory (registered or pinned); false
 /// without CUDA. Throws std::runtime_error for a CUDA error.
 bool is_page_locked(const void* p);

@@ -86,6 +86,8 @@ std::string pipeline_bench_json(const PipelineBenchOptions& o, const PipelineBen
                   ", \"cuda_graph\": " + std::string(o.pipeline.cuda_graph && r.device != "cpu" ? "true" : "false") +
                   ", \"overlap_encoder\": " +
                   std::string(o.pipeline.overlap_encoder && !o.pipeline.sync_timing && r.device != "cpu" ? "true" : "false") +
+                  ", \"release_cached_memory\": " +
+                  std::string(o.pipeline.release_cached_memory && r.device != "cpu" ? "true" : "false") +
                   ", \"gpu_memory_mib\": " + num(r.gpu_memory_mib) +
                   ", \"graph_captures\": " + std::to_string(r.graph_captures) + ", \"graph_replays\": " +
                   std::to_string(r.graph_replays) + ", \"graph_failure\": " + json_string(r.graph_failure) +
