@@ -73,6 +73,10 @@ def build(role, args, dev, dtype):
 
 def export_one(role, args, dev, dtype):
     t0 = time.time()
+    # Seed 0 before each role's model is built, as export_dfine.py and export_mobilesam.py do: with random
+    # weights, a package must hold the same weights as the TorchScript export of its role (the parity
+    # reference) whichever roles one call exports (building D-FINE first used to change MobileSAM's).
+    torch.manual_seed(0)
     module, example, dynamic = build(role, args, dev, dtype)
     for p in module.parameters():
         p.requires_grad_(False)
@@ -134,7 +138,6 @@ def main():
 
     faulthandler.enable()  # a crash inside Inductor or the package loader still says where
     strict_fp32()
-    torch.manual_seed(0)
     dev, dtype = torch.device(args.device), DTYPES[args.precision]
     os.makedirs(args.out_dir, exist_ok=True)
     failed = []

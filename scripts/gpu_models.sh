@@ -198,21 +198,28 @@ if [ "$RUN_CXX" = 1 ]; then
     # PARITY_REF (default fp32): the eager side's precision for the AOTInductor fp16 run; fp16 compares the C++
     # fp16 pipeline with PyTorch's own fp16 on the same modules (the detector then from its fp16 export: the
     # traced graph keeps its dtype casts).
-    parity_run() {  # name precision detector encoder decoder [eager precision]
-      local ref=${6:-fp32} ref_det=$TS_DET
+    # A fp16 run against eager fp32 also runs eager fp16 on the same boxes (--floor-precision): PyTorch's own
+    # fp16 loss, and the C++ label maps against eager fp16.
+    parity_run() {  # name precision detector encoder decoder [eager precision [extra --set ...]]
+      local ref=${6:-fp32} ref_det=$TS_DET floor=""
       [ "$ref" = fp32 ] || ref_det=$MODELS/dfine_s/$ref.pt
+      [ "$ref" = fp32 ] && [ "$2" != fp32 ] && floor="--floor-precision $2"
       rm -rf "/tmp/igtb-parity-$1" "/tmp/igtb-parity-$1-live"  # a warm machine keeps the last call's frames
       step "$1" 120 bash -c "source .gpu/device-env.sh >/dev/null && \
         SAVE_DIR=/tmp/igtb-parity-$1 FPS=20 FRAMES=40 PORT=28954 bash scripts/gpu_live.sh /tmp/igtb-parity-$1-live \
-          --set models.precision=$2 --set models.detector=$3 --set models.encoder=$4 --set models.decoder=$5 $ZERO && \
+          --set models.precision=$2 --set models.detector=$3 --set models.encoder=$4 --set models.decoder=$5 $ZERO \
+          ${7:-} && \
         python3 scripts/parity.py --saved /tmp/igtb-parity-$1 --kpi /tmp/igtb-parity-$1-live/kpi.jsonl \
           --detector $ref_det --encoder $TS_ENC --decoder $TS_DEC \
-          --cxx-precision $2 --ref-precision $ref --json $OUT/$1.json"
+          --cxx-precision $2 --ref-precision $ref $floor --json $OUT/$1.json"
     }
     # PARITY_TS=0 leaves out the TorchScript fp32 run.
     [ "${PARITY_TS:-1}" = 1 ] && parity_run parity_ts_fp32 fp32 "$TS_DET" "$TS_ENC" "$TS_DEC"
     if [ "${AOTI:-0}" = 1 ]; then
       parity_run parity_aoti_fp16 fp16 "$AOTI_DET" "$AOTI_ENC" "$AOTI_DEC" "${PARITY_REF:-fp32}"
+      # PARITY_KEEP=1: the same with LibTorch's cache kept after the capture (pipeline.release_cached_memory).
+      [ "${PARITY_KEEP:-0}" = 1 ] && parity_run parity_aoti_fp16_keep fp16 "$AOTI_DET" "$AOTI_ENC" "$AOTI_DEC" \
+        "${PARITY_REF:-fp32}" "--set pipeline.release_cached_memory=false"
     fi
   fi
   # The same fp32 run without CUDA graphs: what capture and replay are worth on these models.
@@ -248,7 +255,7 @@ for f in "$OUT"/ref/*.json; do [ -f "$f" ] && CMP+=(--ref "$f"); done
 set +x
 {
   cat "$OUT/env.log"
-  for f in dfine_fp32 dfine_fp16 mobilesam_fp32 aoti_fp16 cxx_test_models cxx_gpu_tests cxx_fp32 cxx_fp16 cxx_aoti_fp16 cxx_aoti_fp16_keep_cache cxx_aoti_fp16_serial live_aoti_fp16 parity_ts_fp32 parity_aoti_fp16 cxx_fp32_eager ref_eager_fp32 ref_compile_fp16 gpu_bench compare; do
+  for f in dfine_fp32 dfine_fp16 mobilesam_fp32 aoti_fp16 cxx_test_models cxx_gpu_tests cxx_fp32 cxx_fp16 cxx_aoti_fp16 cxx_aoti_fp16_keep_cache cxx_aoti_fp16_serial live_aoti_fp16 parity_ts_fp32 parity_aoti_fp16 parity_aoti_fp16_keep cxx_fp32_eager ref_eager_fp32 ref_compile_fp16 gpu_bench compare; do
     [ -f "$OUT/$f.log" ] || continue  # not run in this call
     echo "---- $f"
     grep -E "RANDOM|FAILED|WRONG|Error|error|wrote|parity|copies|export_aoti\]|^live|^parity:|ms/forward|accepts any N|\[reference\].*p50|^== |^  [a-z0-9]+ +[0-9.]+ |sustained|benchmark:|copies per frame|cuda graphs|speed-up|^C\+\+ |^Python |^run |^  (C\+\+|Python|run|live)" \

@@ -31,7 +31,9 @@ frame, up to --frames of them:
   - with --floor-precision (e.g. fp16), the same eager modules also run in
     that precision on the same boxes, and each region of that label map is
     compared with the eager --ref-precision one: what PyTorch itself loses
-    in that precision on these frames (reported, not a pass condition).
+    in that precision on these frames; and with the C++ label map: the C++
+    pipeline against PyTorch in the same precision (both reported, not pass
+    conditions).
 
 Pass: every box within --box-tol (0.5 px) and every IoU at least --iou-min
 (default 0.995 for a fp32 C++ run, 0.98 for fp16/bf16): the thresholds of the
@@ -189,7 +191,7 @@ def main(argv=None):
     std = torch.tensor(SAM_PIXEL_STD, device=dev).view(1, 3, 1, 1)
 
     results, worst_box, worst_iou, checked, boxes_checked = [], 0.0, 1.0, 0, 0
-    ious, floor_ious, outside_top_k, rank_failures = [], [], 0, 0
+    ious, floor_ious, cxx_floor_ious, outside_top_k, rank_failures = [], [], [], 0, 0
     with torch.no_grad():
         for row, px, cxx_labels in frames:
             H, W = px.shape
@@ -233,6 +235,9 @@ def main(argv=None):
                         floor_iou = region_iou(floor_labels == t["id"], ref_labels == t["id"])
                         entry["floor_iou"] = round(floor_iou, 5)
                         floor_ious.append(floor_iou)
+                        cxx_floor_iou = region_iou(cxx_labels == t["id"], floor_labels == t["id"])
+                        entry["cxx_floor_iou"] = round(cxx_floor_iou, 5)
+                        cxx_floor_ious.append(cxx_floor_iou)
                     if (t.get("score") or 0) > 0:  # matched in this frame: its box is this frame's detection
                         q, dbox = nearest_box(t["box"], cand)
                         entry["box_diff_px"] = round(dbox, 3)
@@ -267,6 +272,8 @@ def main(argv=None):
     if floor:
         print("%s: mask IoU eager %s vs eager %s (same boxes; not a pass condition): %s" % (
             PROG, args.floor_precision, args.ref_precision, spread(floor_ious)))
+        print("%s: mask IoU C++ %s vs eager %s (same boxes; not a pass condition): %s" % (
+            PROG, args.cxx_precision, args.floor_precision, spread(cxx_floor_ious)))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"cxx_precision": args.cxx_precision, "ref_precision": args.ref_precision,
@@ -278,6 +285,8 @@ def main(argv=None):
                        "floor_precision": args.floor_precision,
                        "floor_iou_min": min(floor_ious) if floor_ious else None,
                        "floor_iou_median": percentile(floor_ious, 0.5) if floor_ious else None,
+                       "cxx_floor_iou_min": min(cxx_floor_ious) if cxx_floor_ious else None,
+                       "cxx_floor_iou_median": percentile(cxx_floor_ious, 0.5) if cxx_floor_ious else None,
                        "pass": ok, "frames": results}, f,
                       indent=1)
     return 0 if ok else 1
