@@ -161,6 +161,14 @@ Model load_module(const std::string& spec, DemoModel demo, const torch::Device& 
       throw ModelError(spec + ": not a TorchScript module (" + short_error(e) + ")");
     }
   }
+  if (dtype != torch::kFloat32 && spec != kDemoModelSpec) {  // the first floating weight tells the file's precision
+    std::optional<torch::ScalarType> saved;
+    for (const auto& p : m.script_->parameters())
+      if (!saved && p.is_floating_point()) saved = p.scalar_type();
+    for (const auto& b : m.script_->buffers())
+      if (!saved && b.is_floating_point()) saved = b.scalar_type();
+    m.converted_ = saved == torch::kFloat32;
+  }
   if (dtype != torch::kFloat32) m.script_->to(dtype);
   m.script_->eval();
   return m;

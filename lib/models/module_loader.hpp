@@ -47,6 +47,12 @@ class Model {
   /// an output that is not tensors.
   std::vector<torch::Tensor> forward(const std::vector<torch::Tensor>& inputs) const;
 
+  /// A TorchScript file (not a demo model) whose parameters were fp32, turned
+  /// to fp16 or bf16 at load. A graph traced in fp32 may keep fp32 constants
+  /// and casts; MobileSAM's fp32 TorchScript files run this way gave empty
+  /// label maps on the GPU machine (docs/performance.md), so the pipeline warns.
+  bool converted() const { return converted_; }
+
  private:
   friend Model load_module(const std::string&, DemoModel, const torch::Device&, torch::ScalarType);
   struct Aoti;
@@ -54,6 +60,7 @@ class Model {
   std::shared_ptr<torch::jit::Module> script_;
   std::shared_ptr<Aoti> aoti_;
   torch::Device device_{torch::kCPU};
+  bool converted_ = false;
 };
 
 /// `spec` is a path or kDemoModelSpec; `demo` names the role in errors ("detector").

@@ -113,6 +113,13 @@ Pipeline::Pipeline(PipelineOptions options)
   }
   detector_ = load_detector(opt_.detector, device_, opt_.detector_input, det_dtype_);
   segmenter_ = load_segmenter(opt_.encoder, opt_.decoder, device_, opt_.segmenter_input, enc_dtype_, dec_dtype_);
+  for (const auto& [model, spec] : {std::pair<const Model*, const std::string*>{&detector_.module, &opt_.detector},
+                                    {&segmenter_.encoder, &opt_.encoder},
+                                    {&segmenter_.decoder, &opt_.decoder}})
+    if (model->converted())
+      spdlog::warn("pipeline: {}: a fp32 TorchScript file run in {}; MobileSAM's ran this way gave empty label "
+                   "maps (docs/performance.md): prefer its AOTInductor package or an export in that precision",
+                   *spec, opt_.precision_label());
   // From here the pipeline's work queues on its own stream; what the
   // constructor queued on the default stream (the tracker's zeroed state,
   // constants) completes first.

@@ -155,6 +155,25 @@ def forward(self, embeddings: Tensor, boxes: Tensor):
   std::filesystem::remove(path);
 }
 
+TEST_CASE("a fp32 TorchScript file turned to a lower precision at load is flagged, the demo models are not") {
+  const auto dir = std::filesystem::temp_directory_path() / "igtb_models_converted";
+  const auto paths = save_demo_models(dir.string());
+  REQUIRE(paths.size() == 3);
+  CHECK(load_module(paths[1], DemoModel::Encoder, torch::kCPU, torch::kHalf).converted());
+  CHECK(load_module(paths[1], DemoModel::Encoder, torch::kCPU, torch::kBFloat16).converted());
+  CHECK_FALSE(load_module(paths[1], DemoModel::Encoder, torch::kCPU, torch::kFloat32).converted());
+  CHECK_FALSE(load_module(kDemoModelSpec, DemoModel::Encoder, torch::kCPU, torch::kHalf).converted());
+  // A file saved in fp16 is what it says.
+  torch::jit::Module half = torch::jit::load(paths[1], torch::kCPU);
+  half.to(torch::kHalf);
+  const auto half_path = (dir / "encoder_fp16.pt").string();
+  half.save(half_path);
+  CHECK_FALSE(load_module(half_path, DemoModel::Encoder, torch::kCPU, torch::kHalf).converted());
+  for (const auto& f : paths) std::filesystem::remove(f);
+  std::filesystem::remove(half_path);
+  std::filesystem::remove(dir);
+}
+
 TEST_CASE("devices and precisions are checked") {
   CHECK(model_device("cpu").is_cpu());
   CHECK_THROWS_WITH(model_device("gpu"), Catch::Contains("not cpu, cuda or cuda:N"));
