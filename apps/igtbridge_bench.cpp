@@ -19,6 +19,35 @@
 
 namespace {
 
+/// --json FILE: written as FILE.partial, opened before the run (a bad path
+/// fails first) and renamed to FILE once the results are in, so a failed or
+/// killed run leaves no empty or half-written FILE behind.
+class JsonOut {
+ public:
+  explicit JsonOut(std::string path) : path_(std::move(path)) {
+    if (path_.empty()) return;
+    out_.open(path_ + ".partial");
+    if (!out_) throw std::runtime_error("--json: cannot write '" + path_ + ".partial'");
+  }
+  ~JsonOut() {
+    if (out_.is_open()) {
+      out_.close();
+      std::remove((path_ + ".partial").c_str());
+    }
+  }
+  void write(const std::string& text) {
+    if (path_.empty()) return;
+    out_ << text;
+    out_.close();
+    if (!out_ || std::rename((path_ + ".partial").c_str(), path_.c_str()) != 0)
+      throw std::runtime_error("--json: cannot write '" + path_ + "'");
+  }
+
+ private:
+  std::string path_;
+  std::ofstream out_;
+};
+
 int transport_bench(const igtb::TransportBenchOptions& o, double min_ratio) {
   const auto r = igtb::run_transport_bench(o);
   std::printf("transport benchmark: %s per frame, %llu frames (%llu warm-up) per run, %d runs each, loopback 127.0.0.1\n",
@@ -37,13 +66,9 @@ int transport_bench(const igtb::TransportBenchOptions& o, double min_ratio) {
 }
 
 int pipeline_bench(const igtb::PipelineBenchOptions& o, double min_fps, const std::string& json_path) {
-  std::ofstream json;
-  if (!json_path.empty()) {  // opened first: a bad path fails before the run
-    json.open(json_path);
-    if (!json) throw std::runtime_error("--json: cannot write '" + json_path + "'");
-  }
+  JsonOut json(json_path);
   const auto r = igtb::run_pipeline_bench(o);
-  if (json.is_open()) json << igtb::pipeline_bench_json(o, r);
+  json.write(igtb::pipeline_bench_json(o, r));
   std::printf("pipeline benchmark: %s frames of %s, %llu timed (%llu warm-up), device %s, %s, detector %s, segmenter %s + %s\n",
               r.frame.c_str(), o.file.c_str(), static_cast<unsigned long long>(r.frames),
               static_cast<unsigned long long>(o.warmup), r.device.c_str(), o.pipeline.precision_label().c_str(),
@@ -75,17 +100,14 @@ int pipeline_bench(const igtb::PipelineBenchOptions& o, double min_fps, const st
 }
 
 int gpu_bench(const igtb::GpuBenchOptions& o, const std::string& json_path) {
-  std::ofstream json;
-  if (!json_path.empty()) {
-    json.open(json_path);
-    if (!json) throw std::runtime_error("--json: cannot write '" + json_path + "'");
-  }
+  JsonOut json(json_path);
+  igtb::kill_children_on_signals();  // the reference runs in its own process group
   const auto r = igtb::run_gpu_bench(o, [](const std::string& line) {
     std::fprintf(stderr, "igtbridge-bench --gpu: %s\n", line.c_str());
   });
   std::printf("%s", igtb::gpu_bench_table(o, r).c_str());
   if (o.reference.empty()) std::printf("  no reference run (--reference not given)\n");
-  if (json.is_open()) json << igtb::gpu_bench_json(o, r);
+  json.write(igtb::gpu_bench_json(o, r));
   return r.references_ok() ? 0 : 1;
 }
 

@@ -237,7 +237,8 @@ if [ "${REFS:-1}" = 1 ] && [ "$RUN_CXX" = 1 ] && [ "${AOTI:-0}" = 1 ]; then
   # with its sockets (replay at 100 frames/s, 1000 frames), then the references as its child processes.
   step gpu_bench 420 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench --gpu \
     --file $REC --frames $FRAMES $AOTI_SET $COUNT --live-fps 100 --live-frames 1000 \
-    --reference '${REF[*]}' --reference-runs eager:fp32,compile:fp16 --work-dir $OUT/ref --json $OUT/cxx_gpu_bench.json"
+    --reference '${REF[*]}' --reference-runs eager:fp32,compile:fp16 --reference-timeout 240 \
+    --work-dir $OUT/ref --json $OUT/cxx_gpu_bench.json"
 elif [ "${REFS:-1}" = 1 ]; then
   step ref_eager_fp32 90 "${REF[@]}" --recording "$REC" --frames "$FRAMES" --mode eager --precision fp32 \
     --json "$OUT/ref/eager_fp32.json"
@@ -247,8 +248,8 @@ fi
 
 # 4. Side by side, from the JSON files of this call.
 CMP=()
-for f in "$OUT"/cxx_*.json; do [ -f "$f" ] && CMP+=(--cxx "$f"); done
-for f in "$OUT"/ref/*.json; do [ -f "$f" ] && CMP+=(--ref "$f"); done
+for f in "$OUT"/cxx_*.json; do [ -s "$f" ] && CMP+=(--cxx "$f"); done
+for f in "$OUT"/ref/*.json; do [ -s "$f" ] && CMP+=(--ref "$f"); done
 # (compare_bench.py needs a reference run: none with REFS=0.)
 [[ " ${CMP[*]} " == *" --ref "* ]] && step compare 30 python3 scripts/compare_bench.py "${CMP[@]}" --out "$OUT/compare.json"
 

@@ -9,6 +9,7 @@
 # TS16=1 (default) also runs the C++ pipeline on the TorchScript files in fp16.
 # Carry [".gpu", "upstream"]; needs $OUT. Exit 1 when a step or parity failed.
 set -uo pipefail
+trap 'kill $(jobs -p) 2>/dev/null' EXIT  # a failed step leaves no build or export running
 source scripts/gpu_common.sh
 ( cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS &&
   cmake --build build-gpu -j "$(nproc)" --target igtbridge igtbridge-replay igtbridge-listen ) \
@@ -37,6 +38,7 @@ python3 scripts/export_mobilesam.py --repo upstream/MobileSAM --checkpoint "$CK"
 grep -E "loaded weights|RANDOM|accepts any N" "$OUT/ts_mobilesam.log" | cut -c1-200
 wait "$build" || { echo "build FAILED"; tail -n 20 "$OUT/cxx_build.log"; exit 1; }
 wait  # the packages
+for r in encoder decoder; do [ -s "$M/aoti_fp16/$r.pt2" ] || { echo "export of the $r package FAILED"; rc=1; }; done
 grep -hE "loaded weights|RANDOM|compiled in|FAILED" "$OUT"/aoti_fp16_*.log | cut -c1-200
 echo "exported and built at $(ms)"
 ZERO="--set detect.score_threshold=0 --set match.min_new_score=0 --set visibility.theta_off=0.000001 \

@@ -32,6 +32,24 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
+/// The process group of the child run_child waits for (0: none), for the signal handlers.
+std::atomic<pid_t> g_child_group{0};
+static_assert(std::atomic<pid_t>::is_always_lock_free, "read in a signal handler");
+
+extern "C" void kill_child_and_exit(int sig) {
+  const pid_t g = g_child_group.load();
+  if (g > 0) ::kill(-g, SIGKILL);
+  ::_exit(128 + sig);
+}
+
+/// waitpid, again after a signal; -1 with errno for a real failure.
+pid_t wait_for(pid_t pid, int* status, int options) {
+  for (;;) {
+    const pid_t w = ::waitpid(pid, status, options);
+    if (w >= 0 || errno != EINTR) return w;
+  }
+}
+
 double seconds_since(clock::time_point t) { return std::chrono::duration<double>(clock::now() - t).count(); }
 
 bool ends_with(const std::string& s, const std::string& tail) {
@@ -105,10 +123,15 @@ LiveBenchResult run_live(const GpuBenchOptions& o) {
   lo.port = bridge.output_port();
   lo.timeout_s = 0;
   ListenResult lr;
+  std::exception_ptr listener_error;
   std::thread listener([&] {
-    lr = listen(lo, stop, [](const std::string&) {}, [&](const Message& m) {
-      if (m.type() == "IMAGE" && m.device() == io.mask_device) ++masks;
-    });
+    try {
+      lr = listen(lo, stop, [](const std::string&) {}, [&](const Message& m) {
+        if (m.type() == "IMAGE" && m.device() == io.mask_device) ++masks;
+      });
+    } catch (...) {  // rethrown after the join: an exception must not leave a thread
+      listener_error = std::current_exception();
+    }
   });
   auto finish = [&] {
     stop = true;
@@ -118,8 +141,16 @@ LiveBenchResult run_live(const GpuBenchOptions& o) {
   };
   try {
     const auto t0 = clock::now();
-    while (bridge.stats().relay.clients < 1) {  // the label maps are timed to the socket write
-      if (seconds_since(t0) > 30) throw std::runtime_error("live run: the listener did not connect within 30 s");
+    // The label maps are timed to the socket write: a client first; and the bridge connected to the
+    // replay, which otherwise waits for it without end.
+    for (;;) {
+      const InferenceStats s = bridge.stats();
+      if (s.relay.clients >= 1 && s.relay.upstream_connected) break;
+      if (seconds_since(t0) > 30)
+        throw std::runtime_error(std::string("live run: ") +
+                                 (s.relay.clients < 1 ? "the listener did not connect to the bridge"
+                                                      : "the bridge did not connect to the replay") +
+                                 " within 30 s");
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     r.sent = replay.run().frames_sent;
@@ -140,6 +171,8 @@ LiveBenchResult run_live(const GpuBenchOptions& o) {
     throw;
   }
   finish();
+  if (listener_error) std::rethrow_exception(listener_error);
+  if (lr.exit_code != 0) throw std::runtime_error("live run: the listener: " + lr.error);
   const InferenceStats s = bridge.stats();
   r.received = s.frames_in;
   r.processed = s.processed;
@@ -201,9 +234,9 @@ std::string row(const std::string& name, double p50, double p95, double p99, dou
                 double mib) {
   char buf[512];
   auto opt = [](double v, const char* f) { return v < 0 ? std::string("-") : fmt(f, v); };
-  std::snprintf(buf, sizeof buf, "  %-58s %8.2f %8.2f %8.2f %9s %5s %5s %8s\n", name.c_str(), p50, p95, p99,
-                opt(fps, "%.1f").c_str(), opt(h2d, "%.2f").c_str(), opt(d2h, "%.2f").c_str(),
-                opt(mib, "%.0f").c_str());
+  std::snprintf(buf, sizeof buf, "  %-58s %8.2f %8s %8.2f %9s %5s %5s %8s\n", name.c_str(), p50,
+                opt(p95, "%.2f").c_str(), p99, opt(fps, "%.1f").c_str(), opt(h2d, "%.2f").c_str(),
+                opt(d2h, "%.2f").c_str(), opt(mib, "%.0f").c_str());
   return buf;
 }
 
@@ -234,6 +267,13 @@ std::vector<ReferenceRun> parse_reference_runs(const std::string& list) {
   return runs;
 }
 
+void kill_children_on_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = kill_child_and_exit;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+}
+
 bool GpuBenchResult::references_ok() const {
   return std::all_of(references.begin(), references.end(), [](const ReferenceResult& r) { return r.error.empty(); });
 }
@@ -258,19 +298,33 @@ int run_child(const std::vector<std::string>& argv, const std::string& log_path,
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (err != 0) throw std::runtime_error("cannot run '" + argv[0] + "': " + std::strerror(err));
-  const auto t0 = clock::now();
+  g_child_group = pid;
   int status = 0;
+  // Whatever way this ends, nothing of the child's group outlives it (torch.compile's workers): the
+  // group is killed while the child, exited but not yet reaped, still holds the group's id; then reaped.
+  auto end_group = [&] {
+    ::kill(-pid, SIGKILL);
+    wait_for(pid, &status, 0);
+    g_child_group = 0;
+  };
+  const auto t0 = clock::now();
   for (;;) {
-    const pid_t w = ::waitpid(pid, &status, WNOHANG);
-    if (w == pid) break;
-    if (w < 0 && errno != EINTR) throw std::runtime_error("waiting for '" + argv[0] + "': " + std::strerror(errno));
+    siginfo_t info{};
+    const int w = ::waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT);
+    if (w == 0 && info.si_pid == pid) break;  // ended, not reaped yet
+    if (w < 0 && errno != EINTR) {
+      const int e = errno;
+      end_group();
+      throw std::runtime_error("waiting for '" + argv[0] + "': " + std::strerror(e) +
+                               (e == ECHILD ? " (is SIGCHLD ignored?)" : ""));
+    }
     if (timeout_s > 0 && seconds_since(t0) > timeout_s) {
-      ::kill(-pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
+      end_group();
       return 137;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  end_group();
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
 }
@@ -361,8 +415,7 @@ std::string gpu_bench_table(const GpuBenchOptions& o, const GpuBenchResult& r) {
            gpu ? p.gpu_memory_mib : -1);
   for (const auto& ref : r.references)
     if (ref.error.empty())
-      s += row(ref.name + ", back to back", ref.p50, ref.p95 < 0 ? 0 : ref.p95, ref.p99, ref.fps, ref.h2d, ref.d2h,
-               ref.gpu_memory_mib);
+      s += row(ref.name + ", back to back", ref.p50, ref.p95, ref.p99, ref.fps, ref.h2d, ref.d2h, ref.gpu_memory_mib);
     else
       s += "  " + ref.name + ": FAILED, " + ref.error + " (log: " + ref.log_path + ")\n";
   s += "  C++ stages, back to back (p50 ms):";
@@ -377,7 +430,7 @@ std::string gpu_bench_table(const GpuBenchOptions& o, const GpuBenchResult& r) {
                    : std::string()) +
          "\n";
   for (const auto& ref : r.references)
-    if (ref.error.empty())
+    if (ref.error.empty() && e2e_of(p).p50 > 0)
       s += "  speed-up over " + ref.name + ": " + fmt("%.2f", ref.p50 / e2e_of(p).p50) + "x (p50, back to back)\n";
   return s;
 }

@@ -90,4 +90,9 @@ std::string gpu_bench_json(const GpuBenchOptions& options, const GpuBenchResult&
 /// timeout_s (then returns 137). Throws std::runtime_error when it cannot start.
 int run_child(const std::vector<std::string>& argv, const std::string& log_path, double timeout_s);
 
+/// SIGINT, SIGTERM and SIGHUP kill the process group of the child run_child
+/// is waiting for (it has a group of its own, which a terminal's or a
+/// timeout's signal to ours would miss) and end the process (exit 128 + signal).
+void kill_children_on_signals();
+
 }  // namespace igtb

@@ -55,7 +55,12 @@ bench_expect "--count-copies on the CPU" "counting copies needs" "pipeline bench
   --count-copies 5
 # --gpu puts the models on CUDA; this build or machine has none (CI never has a GPU).
 if ! nvidia-smi >/dev/null 2>&1; then
-  bench_expect "--gpu without CUDA" "no CUDA device" "GPU benchmark:" --gpu --frames 5
+  bench_expect "--gpu without CUDA" "no CUDA device" "GPU benchmark:" --gpu --frames 5 --json "$tmp/gpu.json"
+  if [ -e "$tmp/gpu.json" ] || [ -e "$tmp/gpu.json.partial" ]; then
+    echo "FAIL bench --gpu without CUDA left a JSON file"; fails=$((fails + 1))
+  else
+    echo "ok   bench --gpu without CUDA: no JSON file left"
+  fi
 fi
 bench_expect "--gpu with a reference that cannot run" "cannot run 'igtb-no-such-python'" "GPU benchmark:" --gpu \
   --set models.device=cpu --frames 5 --reference "igtb-no-such-python scripts/reference_pipeline.py"

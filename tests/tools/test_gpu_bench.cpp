@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #undef CHECK
 #include <catch2/catch.hpp>
@@ -109,6 +110,25 @@ TEST_CASE("run_child: exit status, output into the log, a timeout ends it, a mis
   CHECK(run_child({"sh", "-c", "sleep 30 & sleep 30; wait"}, log, 0.3) == 137);
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
   CHECK_THROWS_WITH(run_child({"/nonexistent/igtb-reference"}, log, 10), Catch::Contains("/nonexistent/igtb-reference"));
+}
+
+TEST_CASE("run_child: what the child left running in its group ends with it") {
+  TempDir d;
+  const auto pid_file = (d.path / "grandchild.pid").string();
+  CHECK(run_child({"sh", "-c", "sleep 60 & echo $! > " + pid_file + "; exit 0"}, (d.path / "log").string(), 10) == 0);
+  std::ifstream in(pid_file);
+  int grandchild = 0;
+  in >> grandchild;
+  REQUIRE(grandchild > 0);
+  // Killed: gone, or a zombie until its new parent reaps it.
+  bool ended = false;
+  for (int i = 0; i < 200 && !ended; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(grandchild) + "/stat");
+    std::string pid, comm, state;
+    ended = !(stat >> pid >> comm >> state) || state == "Z";
+    if (!ended) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(ended);
 }
 
 TEST_CASE("igtbridge-bench --gpu on the CPU: the pipeline, live with sockets, the references and the speed-ups") {
