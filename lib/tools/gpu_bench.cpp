@@ -52,17 +52,13 @@ pid_t wait_for(pid_t pid, int* status, int options) {
 
 double seconds_since(clock::time_point t) { return std::chrono::duration<double>(clock::now() - t).count(); }
 
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 /// TorchScript, AOTInductor, or which roles run AOTInductor packages when mixed
 /// (scripts/compare_bench.py names runs the same way).
 std::string model_format(const PipelineOptions& p) {
   std::vector<std::string> aoti;
-  if (ends_with(p.detector, ".pt2")) aoti.push_back("detector");
-  if (ends_with(p.encoder, ".pt2")) aoti.push_back("encoder");
-  if (ends_with(p.decoder, ".pt2")) aoti.push_back("decoder");
+  if (Model::is_aoti_spec(p.detector)) aoti.push_back("detector");
+  if (Model::is_aoti_spec(p.encoder)) aoti.push_back("encoder");
+  if (Model::is_aoti_spec(p.decoder)) aoti.push_back("decoder");
   if (aoti.empty()) return "TorchScript";
   if (aoti.size() == 3) return "AOTInductor";
   std::string s = "AOTInductor";
@@ -190,8 +186,19 @@ LiveBenchResult run_live(const GpuBenchOptions& o) {
   return r;
 }
 
+/// Where a reference run writes: STEM.json and STEM.log.
+std::string reference_stem(const GpuBenchOptions& o, const ReferenceRun& run) {
+  return o.work_dir + "/reference_" + run.mode + "_" + run.precision;
+}
+
+/// `text` without trailing newlines and spaces (a JSON file's text, to embed).
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
 ReferenceResult run_reference(const GpuBenchOptions& o, const ReferenceRun& run) {
-  const std::string stem = o.work_dir + "/reference_" + run.mode + "_" + run.precision;
+  const std::string stem = reference_stem(o, run);
   std::vector<std::string> argv = o.reference;
   for (const std::string& a : {std::string("--recording"), o.pipeline.file, std::string("--frames"),
                                std::to_string(o.pipeline.frames), std::string("--mode"), run.mode,
@@ -199,23 +206,15 @@ ReferenceResult run_reference(const GpuBenchOptions& o, const ReferenceRun& run)
     argv.push_back(a);
   ReferenceResult r;
   std::remove((stem + ".json").c_str());  // a stale file must not pass for this run's
-  int rc = 0;
   try {
-    rc = run_child(argv, stem + ".log", o.reference_timeout_s);
-  } catch (const std::exception& e) {
-    r.error = e.what();
-    rc = -1;
-  }
-  if (rc == -1) {
-  } else if (rc != 0) {
-    r.error = (rc == 137 ? std::string("ended (SIGKILL, maybe past --reference-timeout)")
-                         : "exit " + std::to_string(rc)) + ": " + last_line(stem + ".log");
-  } else {
-    try {
+    const int rc = run_child(argv, stem + ".log", o.reference_timeout_s);
+    if (rc != 0)
+      r.error = (rc == 137 ? std::string("ended (SIGKILL, maybe past --reference-timeout)")
+                           : "exit " + std::to_string(rc)) + ": " + last_line(stem + ".log");
+    else
       r = read_reference_json(stem + ".json");
-    } catch (const std::exception& e) {
-      r.error = e.what();
-    }
+  } catch (const std::exception& e) {  // it could not start, or its JSON is not a result
+    r.error = e.what();
   }
   r.run = run;
   r.name = "Python " + run.mode + " " + run.precision;
@@ -390,8 +389,7 @@ GpuBenchResult run_gpu_bench(const GpuBenchOptions& options, const std::function
   }
   if (!o.reference.empty())
     for (const auto& run : o.references) {
-      say("reference " + run.mode + " " + run.precision + " (log: " + o.work_dir + "/reference_" + run.mode + "_" +
-          run.precision + ".log)");
+      say("reference " + run.mode + " " + run.precision + " (log: " + reference_stem(o, run) + ".log)");
       r.references.push_back(run_reference(o, run));
     }
   return r;
@@ -437,9 +435,8 @@ std::string gpu_bench_table(const GpuBenchOptions& o, const GpuBenchResult& r) {
 
 std::string gpu_bench_json(const GpuBenchOptions& o, const GpuBenchResult& r) {
   auto num = [](double v) { return json_number(v, 4); };
-  std::string pj = pipeline_bench_json(o.pipeline, r.pipeline);
-  while (!pj.empty() && (pj.back() == '\n' || pj.back() == ' ')) pj.pop_back();
-  std::string j = "{\"tool\": \"igtbridge-bench --gpu\", \"pipeline\": " + pj + ", \"live\": ";
+  std::string j = "{\"tool\": \"igtbridge-bench --gpu\", \"pipeline\": " +
+                  trimmed(pipeline_bench_json(o.pipeline, r.pipeline)) + ", \"live\": ";
   if (r.live.ran) {
     j += "{\"fps\": " + num(r.live.fps) + ", \"sent\": " + std::to_string(r.live.sent) +
          ", \"received\": " + std::to_string(r.live.received) + ", \"processed\": " +
@@ -456,13 +453,11 @@ std::string gpu_bench_json(const GpuBenchOptions& o, const GpuBenchResult& r) {
   const double cxx_p50 = e2e_of(r.pipeline).p50;
   for (std::size_t i = 0; i < r.references.size(); ++i) {
     const auto& ref = r.references[i];
-    std::string data = ref.json;
-    while (!data.empty() && (data.back() == '\n' || data.back() == ' ')) data.pop_back();
     j += std::string(i ? ", " : "") + "{\"name\": " + json_string(ref.name) + ", \"mode\": " +
          json_string(ref.run.mode) + ", \"precision\": " + json_string(ref.run.precision) +
          ", \"error\": " + json_string(ref.error) + ", \"speedup_p50\": " +
          (ref.error.empty() && cxx_p50 > 0 ? num(ref.p50 / cxx_p50) : std::string("null")) +
-         ", \"result\": " + (ref.error.empty() ? data : std::string("null")) + "}";
+         ", \"result\": " + (ref.error.empty() ? trimmed(ref.json) : std::string("null")) + "}";
   }
   return j + "]}\n";
 }
