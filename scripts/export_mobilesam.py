@@ -27,8 +27,8 @@ MaskDecoder.predict_masks): the image embedding is broadcast over the N
 prompts with expand(tokens.size(0)) instead of repeat_interleave, the dense
 positional encoding is precomputed, only the single-mask hypernetwork runs,
 and the random Fourier matrix of the box encoding is kept in int64 fixed
-point so that module.to(fp16) (the C++ loader's way to lower precision)
-cannot round it: the box positional encoding is always computed in fp32.
+point so that Module.to(fp16) (and the C++ loader's to_floating_dtype,
+which converts floating-point weights only) cannot round it: the box positional encoding is always computed in fp32.
 
 Also prints fp16 and bf16 parity per module (encoder, decoder) against fp32,
 on a real ultrasound frame where tests/data/SpinePhantomFreehand.igs.mha is
@@ -113,8 +113,9 @@ class SamBoxDecoder(nn.Module):
         self.input_h, self.input_w = pe.input_image_size
         assert self.input_h == self.input_w, "SAM's prompt frame is square"
         gauss = pe.pe_layer.positional_encoding_gaussian_matrix.detach().double()
-        # Fixed point in int64 (2^-30 steps): module.to(dtype) leaves integer buffers alone, so the
-        # matrix survives the C++ loader's module.to(fp16) at fp32 accuracy (view(dtype) does not trace).
+        # Fixed point in int64 (2^-30 steps): Module.to(dtype) leaves integer buffers alone (so does the
+        # C++ loader's to_floating_dtype; LibTorch's own jit::Module::to would not), so the matrix
+        # survives a conversion to fp16 at fp32 accuracy (view(dtype) does not trace).
         self.register_buffer("pe_gaussian_fx", torch.round(gauss * 2.0 ** 30).to(torch.int64))
         with torch.no_grad():
             dense_pe = pe.get_dense_pe().detach().clone()  # [1,256,64,64]

@@ -7,12 +7,14 @@
 # reference). Then a saved live run and scripts/parity.py: C++ fp16 against
 # eager fp32 (the 0.98), with eager fp16 on the same boxes beside it.
 # TS16=1 (default) also runs the C++ pipeline on the TorchScript files in fp16.
+# GPU_TESTS=1 builds everything and runs `ctest -L gpu` at the end.
 # Carry [".gpu", "upstream"]; needs $OUT. Exit 1 when a step or parity failed.
 set -uo pipefail
 trap 'kill $(jobs -p) 2>/dev/null' EXIT  # a failed step leaves no build or export running
 source scripts/gpu_common.sh
 ( cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS &&
-  cmake --build build-gpu -j "$(nproc)" --target igtbridge igtbridge-replay igtbridge-listen ) \
+  if [ "${GPU_TESTS:-0}" = 1 ]; then cmake --build build-gpu -j "$(nproc)"; else
+    cmake --build build-gpu -j "$(nproc)" --target igtbridge igtbridge-replay igtbridge-listen; fi ) \
   >"$OUT/cxx_build.log" 2>&1 &
 build=$!
 rc=0
@@ -59,6 +61,11 @@ run aoti "$M/aoti_fp16/encoder.pt2" "$M/aoti_fp16/decoder.pt2"
 if [ "${TS16:-1}" = 1 ]; then
   echo "=== TorchScript fp16 (the fp32 files in fp16)"
   run ts "$M/mobilesam_fp32/encoder.pt" "$M/mobilesam_fp32/decoder.pt"
+fi
+if [ "${GPU_TESTS:-0}" = 1 ]; then
+  echo "=== ctest -L gpu"
+  timeout 200 ctest --test-dir build-gpu -L gpu --output-on-failure >"$OUT/gpu_tests.log" 2>&1 || rc=1
+  grep -E "tests passed|tests failed|Failed|Passed" "$OUT/gpu_tests.log" | tail -n 6
 fi
 echo "total $(ms)"
 exit $rc

@@ -18,6 +18,18 @@
 
 namespace igtb {
 
+void to_floating_dtype(torch::jit::Module& module, torch::ScalarType dtype) {
+  // Not module.to(dtype): LibTorch's jit::Module::to converts every parameter
+  // and buffer, integer ones too (an int64 buffer of 2^30-scaled values became
+  // fp16 inf, and MobileSAM's decoder gave empty masks). PyTorch's Module.to,
+  // which the exports and the reference use, converts floating-point ones only.
+  torch::NoGradGuard no_grad;
+  for (auto t : module.parameters(/*recurse=*/true))
+    if (t.is_floating_point()) t.set_data(t.to(dtype));
+  for (auto t : module.buffers(/*recurse=*/true))
+    if (t.is_floating_point()) t.set_data(t.to(dtype));
+}
+
 torch::ScalarType precision_dtype(const std::string& p) {
   if (p == "fp32") return torch::kFloat32;
   if (p == "fp16") return torch::kFloat16;
@@ -169,7 +181,7 @@ Model load_module(const std::string& spec, DemoModel demo, const torch::Device& 
       if (!saved && b.is_floating_point()) saved = b.scalar_type();
     m.converted_ = saved == torch::kFloat32;
   }
-  if (dtype != torch::kFloat32) m.script_->to(dtype);
+  if (dtype != torch::kFloat32) to_floating_dtype(*m.script_, dtype);
   m.script_->eval();
   return m;
 }

@@ -48,9 +48,8 @@ class Model {
   std::vector<torch::Tensor> forward(const std::vector<torch::Tensor>& inputs) const;
 
   /// A TorchScript file (not a demo model) whose parameters were fp32, turned
-  /// to fp16 or bf16 at load. A graph traced in fp32 may keep fp32 constants
-  /// and casts; MobileSAM's fp32 TorchScript files run this way gave empty
-  /// label maps on the GPU machine (docs/performance.md), so the pipeline warns.
+  /// to fp16 or bf16 at load (to_floating_dtype). A graph traced in fp32 may
+  /// keep fp32 constants and casts, so the pipeline says so at start-up.
   bool converted() const { return converted_; }
 
  private:
@@ -62,6 +61,11 @@ class Model {
   torch::Device device_{torch::kCPU};
   bool converted_ = false;
 };
+
+/// Converts the floating-point parameters and buffers of `module` (its
+/// submodules' too) to `dtype` and leaves integer ones as they are, as
+/// PyTorch's Module.to(dtype) does (LibTorch's jit::Module::to converts all).
+void to_floating_dtype(torch::jit::Module& module, torch::ScalarType dtype);
 
 /// `spec` is a path or kDemoModelSpec; `demo` names the role in errors ("detector").
 Model load_module(const std::string& spec, DemoModel demo, const torch::Device& device, torch::ScalarType dtype);

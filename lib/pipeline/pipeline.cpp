@@ -117,8 +117,8 @@ Pipeline::Pipeline(PipelineOptions options)
                                     {&segmenter_.encoder, &opt_.encoder},
                                     {&segmenter_.decoder, &opt_.decoder}})
     if (model->converted())
-      spdlog::warn("pipeline: {}: a fp32 TorchScript file run in {}; MobileSAM's ran this way gave empty label "
-                   "maps (docs/performance.md): prefer its AOTInductor package or an export in that precision",
+      spdlog::info("pipeline: {}: a fp32 TorchScript file, its floating-point weights turned to {} at load; "
+                   "constants its trace kept stay fp32 (an export in that precision has none)",
                    *spec, opt_.precision_label());
   // From here the pipeline's work queues on its own stream; what the
   // constructor queued on the default stream (the tracker's zeroed state,

@@ -174,6 +174,47 @@ TEST_CASE("a fp32 TorchScript file turned to a lower precision at load is flagge
   std::filesystem::remove(dir);
 }
 
+TEST_CASE("a lower precision at load converts floating-point weights only, as PyTorch's Module.to does") {
+  // LibTorch's jit::Module::to(kHalf) turns int64 buffers into fp16 too: the
+  // MobileSAM decoder's fixed-point Fourier matrix (values near 2^30) became
+  // inf and every mask came out empty.
+  const auto big = static_cast<int64_t>(1) << 30;
+  torch::jit::Module inner("inner");
+  inner.register_buffer("fixed", torch::tensor({big + 1, -big - 3}, torch::kLong));
+  inner.register_buffer("scale", torch::full({2}, 0.1, torch::kFloat32));
+  torch::jit::Module outer("outer");
+  outer.register_parameter("weight", torch::full({3}, 1.0 / 3.0, torch::kFloat32), false);
+  outer.register_buffer("mask", torch::tensor({true, false}));
+  outer.register_module("inner", inner);
+  for (const auto dtype : {torch::kHalf, torch::kBFloat16}) {
+    torch::jit::Module m = outer.clone();
+    to_floating_dtype(m, dtype);
+    const auto sub = m.attr("inner").toModule();
+    CHECK(sub.attr("fixed").toTensor().scalar_type() == torch::kLong);
+    CHECK(sub.attr("fixed").toTensor()[0].item<int64_t>() == big + 1);
+    CHECK(sub.attr("fixed").toTensor()[1].item<int64_t>() == -big - 3);
+    CHECK(m.attr("mask").toTensor().scalar_type() == torch::kBool);
+    CHECK(sub.attr("scale").toTensor().scalar_type() == dtype);
+    CHECK(m.attr("weight").toTensor().scalar_type() == dtype);
+    CHECK(m.attr("weight").toTensor()[0].item<float>() == Approx(1.0 / 3.0).epsilon(0.01));
+  }
+  // And through the loader, from a file.
+  const auto dir = std::filesystem::temp_directory_path() / "igtb_models_floating";
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "fixed.pt").string();
+  outer.define("def forward(self, x):\n  return self.inner.fixed, self.weight + x\n");
+  outer.save(path);
+  const Model loaded = load_module(path, DemoModel::Decoder, torch::kCPU, torch::kHalf);
+  CHECK(loaded.converted());
+  const auto out = loaded.forward({torch::zeros({3}, torch::kHalf)});
+  REQUIRE(out.size() == 2);
+  CHECK(out[0].scalar_type() == torch::kLong);
+  CHECK(out[0][0].item<int64_t>() == big + 1);
+  CHECK(out[1].scalar_type() == torch::kHalf);
+  std::filesystem::remove(path);
+  std::filesystem::remove(dir);
+}
+
 TEST_CASE("devices and precisions are checked") {
   CHECK(model_device("cpu").is_cpu());
   CHECK_THROWS_WITH(model_device("gpu"), Catch::Contains("not cpu, cuda or cuda:N"));
