@@ -65,23 +65,28 @@ int main(int argc, char** argv) {
                  cfg.input.bind, cfg.input.allow.empty() ? " and input.allow is empty (any peer may connect)" : "");
 
   // Models are loaded and probed before any socket opens: a bad model is exit 2.
-  std::unique_ptr<igtb::Pipeline> pipeline;
+  // One pipeline per IMAGE device when several are listed (igtb::pipeline_count).
+  std::vector<std::unique_ptr<igtb::Pipeline>> pipelines;
   if (cfg.pipeline.enabled) {
-    try {
-      pipeline = std::make_unique<igtb::Pipeline>(igtb::pipeline_options(cfg));
-    } catch (const std::exception& e) {
-      spdlog::error("models: {}", e.what());
-      return 2;
+    const std::size_t n = igtb::pipeline_count(cfg);
+    for (std::size_t i = 0; i < n; ++i) {
+      try {
+        pipelines.push_back(std::make_unique<igtb::Pipeline>(igtb::pipeline_options(cfg)));
+      } catch (const std::exception& e) {
+        spdlog::error("models: {}", e.what());
+        return 2;
+      }
+      const igtb::Pipeline& p = *pipelines.back();
+      const auto& d = p.detector();
+      spdlog::info("models{} on {} ({}): detector {} ({} queries, {} classes, input {}), segmenter {} + {} (masks {}); "
+                   "warm-up frame {:.1f} ms",
+                   n > 1 ? fmt::format(" for {} (pipeline {} of {})", cfg.input.image_devices[i], i + 1, n) : "",
+                   p.device().str(), p.options().precision_label(), cfg.models.detector, d.queries, d.classes,
+                   d.input_size, cfg.models.encoder, cfg.models.decoder, p.segmenter().mask_size, p.warmup_ms());
     }
-    const auto& d = pipeline->detector();
-    spdlog::info("models on {} ({}): detector {} ({} queries, {} classes, input {}), segmenter {} + {} (masks {}); "
-                 "warm-up frame {:.1f} ms",
-                 pipeline->device().str(), pipeline->options().precision_label(), cfg.models.detector, d.queries, d.classes,
-                 d.input_size, cfg.models.encoder, cfg.models.decoder, pipeline->segmenter().mask_size,
-                 pipeline->warmup_ms());
   }
   if (check_only) {
-    std::printf("configuration OK%s\n", pipeline ? "; models loaded and probed OK" : "");
+    std::printf("configuration OK%s\n", pipelines.empty() ? "" : "; models loaded and probed OK");
     return 0;
   }
 
@@ -99,11 +104,11 @@ int main(int argc, char** argv) {
         }
       }
     };
-    if (pipeline) {
-      const std::string device = pipeline->device().str();
+    if (!pipelines.empty()) {
+      const std::string device = pipelines.front()->device().str();
       std::unique_ptr<igtb::InferenceBridge> made;
       try {
-        made = std::make_unique<igtb::InferenceBridge>(igtb::inference_options(cfg), std::move(pipeline));
+        made = std::make_unique<igtb::InferenceBridge>(igtb::inference_options(cfg), std::move(pipelines));
       } catch (const std::exception& e) {
         spdlog::error("{}", e.what());
         return 2;
@@ -118,8 +123,8 @@ int main(int argc, char** argv) {
       spdlog::info("stopping");
       bridge.stop();
       const auto s = bridge.stats();
-      spdlog::info("stopped: {} frames in, {} processed, {} dropped busy, {} failed{}", s.frames_in, s.processed,
-                   s.dropped, s.failed,
+      spdlog::info("stopped: {} frames in, {} processed, {} dropped busy, {} failed{}{}", s.frames_in, s.processed,
+                   s.dropped, s.failed, s.ignored ? fmt::format(", {} of other IMAGE devices ignored", s.ignored) : "",
                    device == "cpu" ? std::string()
                                    : fmt::format(", {} received page-locked, {} not (copied once more)",
                                                  s.page_locked, s.not_page_locked));

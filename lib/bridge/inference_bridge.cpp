@@ -40,9 +40,50 @@ std::pair<SharedBytes, SharedBytes> both_versions(const Envelope& env,
 
 }  // namespace
 
+struct InferenceBridge::Lane {
+  std::unique_ptr<Pipeline> pipeline;
+  std::string image_device;  ///< "" until the one lane of a one-pipeline bridge binds (bind_m_)
+  std::string mask_device, contour_device, state_device;
+  LatestSlot<Pending> slot;
+  std::thread worker;
+  std::uint64_t frames = 0;  ///< the worker's processed-frame counter
+};
+
+namespace {
+
+std::vector<std::unique_ptr<Pipeline>> one(std::unique_ptr<Pipeline> p) {
+  std::vector<std::unique_ptr<Pipeline>> v;
+  v.push_back(std::move(p));
+  return v;
+}
+
+}  // namespace
+
 InferenceBridge::InferenceBridge(InferenceOptions options, std::unique_ptr<Pipeline> pipeline)
-    : opt_(std::move(options)), pipeline_(std::move(pipeline)), relay_(opt_.relay) {
-  if (!pipeline_) throw std::invalid_argument("InferenceBridge needs a pipeline");
+    : InferenceBridge(std::move(options), one(std::move(pipeline))) {}
+
+InferenceBridge::InferenceBridge(InferenceOptions options, std::vector<std::unique_ptr<Pipeline>> pipelines)
+    : opt_(std::move(options)), relay_(opt_.relay) {
+  if (pipelines.empty()) throw std::invalid_argument("InferenceBridge needs a pipeline");
+  for (const auto& p : pipelines)
+    if (!p) throw std::invalid_argument("InferenceBridge needs a pipeline");
+  const auto& devices = opt_.relay.image_devices;
+  if (pipelines.size() > 1 && pipelines.size() != devices.size())
+    throw std::invalid_argument(std::to_string(pipelines.size()) + " pipelines for " +
+                                std::to_string(devices.size()) + " IMAGE devices: one pipeline per listed device");
+  for (std::size_t i = 0; i < pipelines.size(); ++i) {
+    auto lane = std::make_unique<Lane>();
+    lane->pipeline = std::move(pipelines[i]);
+    lane->mask_device = opt_.mask_device;
+    lane->contour_device = opt_.contour_device;
+    lane->state_device = opt_.state_device;
+    if (pipelines.size() > 1) {
+      lane->image_device = devices[i];
+      for (auto* name : {&lane->mask_device, &lane->contour_device, &lane->state_device})
+        *name += "_" + std::to_string(i + 1);  // the image device's name may not fit OpenIGTLink's 20 characters
+    }
+    lanes_.push_back(std::move(lane));
+  }
   if (!opt_.kpi_path.empty()) {
     kpi_.open(opt_.kpi_path, std::ios::out | std::ios::trunc);
     if (!kpi_) throw std::runtime_error("kpi.path: cannot open '" + opt_.kpi_path + "' for writing: " + std::strerror(errno));
@@ -51,15 +92,21 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::unique_ptr<Pipel
     recorder_ = std::make_unique<SessionRecorder>(opt_.record);
     relay_.set_input_tap([this](const Message& m) { recorder_->on_input(m); });
   }
-  relay_.set_image_sink([this](Message&& m) { slot_.put(Pending{std::move(m), Clock::now()}); });
-  if (std::shared_ptr<BufferPool> pool = pipeline_->input_buffers()) {
-    // IMAGEs are received into the pipeline's page-locked buffers: their
+  relay_.set_image_sink([this](Message&& m) {
+    if (Lane* lane = lane_for(m.device())) lane->slot.put(Pending{std::move(m), Clock::now()});
+    else ignored_.fetch_add(1);
+  });
+  if (lanes_.front()->pipeline->input_buffers()) {  // CUDA: every lane's pipeline has its pool
+    // IMAGEs are received into their lane's page-locked buffers: their
     // pixels go from the message to the device with no host copy between.
     // Not after a page-locking failure (each retry would cost a failing
     // driver call on the reader thread), nor for IMAGEs larger than any 2D
     // frame the pipeline takes (a buffer stays as large as its largest message).
-    relay_.set_buffer_source([this, pool](const Header& h, std::size_t size) -> std::shared_ptr<Bytes> {
+    relay_.set_buffer_source([this](const Header& h, std::size_t size) -> std::shared_ptr<Bytes> {
       if (h.type != "IMAGE") return nullptr;
+      Lane* lane = lane_for(h.device);
+      const std::shared_ptr<BufferPool> pool = lane ? lane->pipeline->input_buffers() : nullptr;
+      if (!pool) return nullptr;  // ignored (counted when the message comes), or a lane on the CPU
       if (size > kMaxPageLockedMessage || buffers_failed_.load()) {
         not_page_locked_.fetch_add(1);
         return nullptr;
@@ -78,25 +125,57 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::unique_ptr<Pipel
 
 InferenceBridge::~InferenceBridge() { stop(); }
 
+InferenceBridge::Lane* InferenceBridge::lane_for(const std::string& device) {
+  if (lanes_.size() > 1) {
+    for (auto& lane : lanes_)
+      if (lane->image_device == device) return lane.get();
+  }
+  std::lock_guard<std::mutex> lock(bind_m_);
+  if (lanes_.size() == 1) {
+    Lane& lane = *lanes_.front();
+    if (lane.image_device.empty()) {
+      lane.image_device = device;
+      spdlog::info("pipeline: tracking IMAGE device '{}'", device);
+    }
+    if (lane.image_device == device) return &lane;
+  }
+  if (ignored_devices_.insert(device).second)
+    spdlog::warn("pipeline: IMAGE device '{}' ignored: {}; one pipeline per device: list them all in "
+                 "input.image_devices",
+                 device,
+                 lanes_.size() == 1 ? "the pipeline tracks '" + lanes_.front()->image_device + "'"
+                                    : std::string("no pipeline for it"));
+  return nullptr;
+}
+
+std::array<std::string, 3> InferenceBridge::output_devices(std::size_t lane) const {
+  const Lane& l = *lanes_.at(lane);
+  return {l.mask_device, l.contour_device, l.state_device};
+}
+
 void InferenceBridge::start() {
   if (recorder_) recorder_->start();
   // On CUDA the frames' thread warms up again before any socket opens:
   // LibTorch keeps CUDA state per thread (cuDNN execution plans), and the
   // pipeline's own warm-up ran on the thread that built it.
-  std::promise<void> warmed;
-  std::future<void> ready = warmed.get_future();
-  // The worker owns the promise: start() may return (and its locals go) while set_value is still running.
-  worker_ = std::thread([this, warmed = std::move(warmed)]() mutable {
-    try {
-      if (pipeline_->device().is_cuda()) pipeline_->warm_up();
-      warmed.set_value();
-    } catch (...) {
-      warmed.set_exception(std::current_exception());
-      return;
-    }
-    run();
-  });
-  ready.get();  // the warm-up's error, if any, is the caller's
+  std::vector<std::future<void>> ready;
+  for (auto& lane_ptr : lanes_) {
+    Lane* lane = lane_ptr.get();
+    std::promise<void> warmed;
+    ready.push_back(warmed.get_future());
+    // The worker owns the promise: start() may return (and its locals go) while set_value is still running.
+    lane->worker = std::thread([this, lane, warmed = std::move(warmed)]() mutable {
+      try {
+        if (lane->pipeline->device().is_cuda()) lane->pipeline->warm_up();
+        warmed.set_value();
+      } catch (...) {
+        warmed.set_exception(std::current_exception());
+        return;
+      }
+      while (auto p = lane->slot.take()) process(*lane, *p);
+    });
+  }
+  for (auto& r : ready) r.get();  // a warm-up's error is the caller's (stop() ends the other workers)
   relay_.start();
 }
 
@@ -104,20 +183,18 @@ void InferenceBridge::stop() {
   if (stopped_) return;
   stopped_ = true;
   relay_.stop();  // no new frames; the reader thread is joined
-  slot_.close();
-  if (worker_.joinable()) worker_.join();
+  for (auto& lane : lanes_) lane->slot.close();
+  for (auto& lane : lanes_)
+    if (lane->worker.joinable()) lane->worker.join();
   if (kpi_.is_open()) kpi_.flush();
   if (recorder_) recorder_->stop();  // what is queued is written, files closed
-}
-
-void InferenceBridge::run() {
-  while (auto p = slot_.take()) process(*p);
 }
 
 void InferenceBridge::log_failure(const std::string& error) {
   // One clear line per kind of failure; repeats are counted, and logged again
   // at most every 5 s, so a stream of bad frames cannot flood the log.
   const auto now = Clock::now();
+  std::lock_guard<std::mutex> lock(error_m_);
   if (error != last_error_ || now - last_error_log_ > std::chrono::seconds(5)) {
     if (errors_unlogged_) spdlog::warn("pipeline: {} more failed frame(s) not logged", errors_unlogged_);
     spdlog::error("pipeline: frame failed: {}", error);
@@ -129,13 +206,14 @@ void InferenceBridge::log_failure(const std::string& error) {
   }
 }
 
-void InferenceBridge::process(Pending& p) {
+void InferenceBridge::process(Lane& lane, Pending& p) {
   const Message& m = p.message;
+  Pipeline& pipeline = *lane.pipeline;
   FrameReport rep;
-  rep.frame = processed_.load() + 1;
+  rep.frame = ++lane.frames;
   rep.device = m.device();
   rep.timestamp = timestamp_to_seconds(m.header.timestamp);
-  rep.dropped = slot_.dropped();
+  rep.dropped = lane.slot.dropped();
 
   // The label map goes out first (e2e ends when it is queued for every
   // client), then the contours are extracted and sent. Each message is
@@ -151,7 +229,7 @@ void InferenceBridge::process(Pending& p) {
     auto t = Clock::now();
     img = view_image(m, swapped);
     rep.stages_ms.emplace_back("decode", ms_since(t));
-    out = pipeline_->process(img, /*contours=*/false);
+    out = pipeline.process(img, /*contours=*/false);
     for (std::size_t i = 0; i < StageTimes::kCount; ++i) {
       if (std::strcmp(StageTimes::names()[i], "contours") == 0) contour_stage = rep.stages_ms.size();
       rep.stages_ms.emplace_back(StageTimes::names()[i], out.times.ms[i]);
@@ -170,7 +248,7 @@ void InferenceBridge::process(Pending& p) {
       if (out.result.labels.size() != labels.pixel_bytes())
         throw std::logic_error("label map of " + std::to_string(out.result.labels.size()) + " bytes for a frame of " +
                                std::to_string(labels.pixel_bytes()) + " pixels");
-      mask = encoded(Envelope{"IMAGE", opt_.mask_device, m.header.timestamp, 1, 0, {}}, labels_for,
+      mask = encoded(Envelope{"IMAGE", lane.mask_device, m.header.timestamp, 1, 0, {}}, labels_for,
                      [&](const Envelope& e) { return encode_image(e, labels); });
     }
     encode_stage = rep.stages_ms.size();
@@ -193,7 +271,7 @@ void InferenceBridge::process(Pending& p) {
       const PolyData contours = label_contours(out.result.labels.data(), img);
       rep.stages_ms[contour_stage].second = ms_since(t);
       t = Clock::now();
-      const auto contour = encoded(Envelope{"POLYDATA", opt_.contour_device, m.header.timestamp, 1, 0, {}}, clients,
+      const auto contour = encoded(Envelope{"POLYDATA", lane.contour_device, m.header.timestamp, 1, 0, {}}, clients,
                                    [&](const Envelope& e) { return encode_polydata(e, contours); });
       rep.stages_ms[encode_stage].second += ms_since(t);
       if (contour.first || contour.second) relay_.server().broadcast(contour.first, contour.second);
@@ -203,11 +281,14 @@ void InferenceBridge::process(Pending& p) {
     }
   }
   const std::string json = frame_json(rep);
-  const auto state = encoded(Envelope{"STRING", opt_.state_device, m.header.timestamp, 1, 0, {}}, clients,
+  const auto state = encoded(Envelope{"STRING", lane.state_device, m.header.timestamp, 1, 0, {}}, clients,
                              [&](const Envelope& e) { return encode_string(e, Text{3, json}); });
   if (state.first || state.second) relay_.server().broadcast(state.first, state.second);
   processed_.fetch_add(1);
-  if (kpi_.is_open()) kpi_ << json << '\n' << std::flush;
+  if (kpi_.is_open()) {
+    std::lock_guard<std::mutex> kpi_lock(kpi_m_);
+    kpi_ << json << '\n' << std::flush;
+  }
   std::lock_guard<std::mutex> lock(latencies_m_);
   latencies_.push_back(rep.e2e_ms);
 }
@@ -222,14 +303,18 @@ void InferenceBridge::send_text(const std::string& device, const std::string& te
 InferenceStats InferenceBridge::stats() const {
   InferenceStats s;
   s.relay = relay_.stats();
-  s.frames_in = slot_.received();
-  s.dropped = slot_.dropped();
+  for (const auto& lane : lanes_) {
+    s.frames_in += lane->slot.received();
+    s.dropped += lane->slot.dropped();
+    if (const auto& pool = lane->pipeline->input_buffers()) {
+      s.page_locked += pool->acquired();
+      s.not_page_locked += pool->misses();
+    }
+  }
+  if (lanes_.front()->pipeline->input_buffers()) s.not_page_locked += not_page_locked_.load();
   s.processed = processed_.load();
   s.failed = failed_.load();
-  if (const auto& pool = pipeline_->input_buffers()) {
-    s.page_locked = pool->acquired();
-    s.not_page_locked = pool->misses() + not_page_locked_.load();
-  }
+  s.ignored = ignored_.load();
   return s;
 }
 

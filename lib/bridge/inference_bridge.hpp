@@ -4,13 +4,22 @@
 // messages to every client: the label map IMAGE (the input's exact geometry
 // and timestamp), the contour POLYDATA and the state STRING (JSON), plus a
 // KPI line. TRANSFORMs, and IMAGEs when forward_images, go on unchanged.
+//
+// Several image streams (two probes behind one PlusServer, each its own IMAGE
+// device): one lane per IMAGE device, each with its own pipeline (tracker,
+// CUDA streams, upload ring, page-locked buffers), mailbox and worker thread,
+// so one stream's frames never enter another's tracker and a slow stream does
+// not hold up the other. With one pipeline the bridge takes the first IMAGE
+// device that comes and ignores the others (one warning each, counted).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,6 +51,8 @@ struct InferenceStats {
   /// and those received into plain buffers (every page-locked one in use, a
   /// page-locking failure, or over 16 MiB): the upload copies those once more.
   std::uint64_t page_locked = 0, not_page_locked = 0;
+  /// IMAGEs of a device no pipeline takes (one pipeline, a second IMAGE device).
+  std::uint64_t ignored = 0;
 };
 
 class InferenceBridge {
@@ -50,7 +61,15 @@ class InferenceBridge {
   /// (models loaded and probed) comes in ready, so a bad model fails before
   /// any socket opens.
   InferenceBridge(InferenceOptions options, std::unique_ptr<Pipeline> pipeline);
+  /// One pipeline per IMAGE device of options.relay.image_devices, in that
+  /// order (as many pipelines as devices; std::invalid_argument otherwise).
+  /// With two or more, lane N's (from 1, in list order) outputs are
+  /// <mask_device>_N, <contour_device>_N and <state_device>_N; each frame's
+  /// state JSON names its input device.
+  InferenceBridge(InferenceOptions options, std::vector<std::unique_ptr<Pipeline>> pipelines);
   ~InferenceBridge();
+  InferenceBridge(const InferenceBridge&) = delete;
+  InferenceBridge& operator=(const InferenceBridge&) = delete;
   /// Starts the worker (on CUDA it first warms the pipeline up on its own
   /// thread; an error there is thrown here) and then the sockets.
   void start();
@@ -68,25 +87,35 @@ class InferenceBridge {
   /// End-to-end latencies (ms) of the frames processed since the last call.
   std::vector<double> take_latencies();
 
+  /// How many lanes (pipelines) the bridge runs.
+  std::size_t lanes() const { return lanes_.size(); }
+  /// Lane i's output device names: label map, contours, state.
+  std::array<std::string, 3> output_devices(std::size_t lane) const;
+
  private:
   struct Pending {
     Message message;
     std::chrono::steady_clock::time_point received;
   };
-  void run();
-  void process(Pending& p);
+  struct Lane;
+  /// The lane of IMAGE device `device`, or nullptr (ignored, counted, warned
+  /// once). One lane: binds it to the first device asked for.
+  Lane* lane_for(const std::string& device);
+  void process(Lane& lane, Pending& p);
   void log_failure(const std::string& error);
 
   InferenceOptions opt_;
-  std::unique_ptr<Pipeline> pipeline_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
   Relay relay_;
-  LatestSlot<Pending> slot_;
-  std::thread worker_;
   std::ofstream kpi_;
+  std::mutex kpi_m_;  ///< the workers' KPI lines
   std::unique_ptr<SessionRecorder> recorder_;
-  std::atomic<std::uint64_t> processed_{0}, failed_{0};
+  std::atomic<std::uint64_t> processed_{0}, failed_{0}, ignored_{0};
+  std::mutex bind_m_;  ///< the one lane's binding and the ignored devices (reader threads)
+  std::set<std::string> ignored_devices_;
   std::mutex latencies_m_;
   std::vector<double> latencies_;
+  std::mutex error_m_;  ///< the failure log's state below
   std::string last_error_;
   std::chrono::steady_clock::time_point last_error_log_{};
   std::uint64_t errors_unlogged_ = 0;

@@ -62,6 +62,10 @@ PipelineOptions pipeline_options(const config::BridgeConfig& cfg) {
   return p;
 }
 
+std::size_t pipeline_count(const config::BridgeConfig& cfg) {
+  return cfg.input.image_devices.size() >= 2 ? cfg.input.image_devices.size() : 1;
+}
+
 InferenceOptions inference_options(const config::BridgeConfig& cfg) {
   InferenceOptions o;
   o.relay = relay_options(cfg);

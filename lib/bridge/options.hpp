@@ -11,6 +11,9 @@ namespace igtb {
 
 RelayOptions relay_options(const config::BridgeConfig& cfg);
 PipelineOptions pipeline_options(const config::BridgeConfig& cfg);
+/// How many pipelines the daemon runs: one per listed IMAGE device when two
+/// or more are listed (InferenceBridge's lanes), else one.
+std::size_t pipeline_count(const config::BridgeConfig& cfg);
 InferenceOptions inference_options(const config::BridgeConfig& cfg);
 /// `model_device`: where the models actually run (e.g. "cuda:0").
 MonitorOptions monitor_options(const config::BridgeConfig& cfg, const std::string& model_device);

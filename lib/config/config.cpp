@@ -62,7 +62,8 @@ std::vector<Field> fields() {
             "connect mode: PlusServer's port; listen mode: our local port"),
       field("input.bind", at(&B::input, &I::bind), Text{Text::Kind::Ipv4}, "local address to listen on (listen mode)"),
       field("input.image_devices", at(&B::input, &I::image_devices), devices,
-            "IMAGE device names to forward; empty = all"),
+            "IMAGE device names to forward; empty = all. With the pipeline on, two or more names run one pipeline "
+            "each (outputs <output device>_N)"),
       field("input.transform_devices", at(&B::input, &I::transform_devices), devices,
             "TRANSFORM device names to forward; empty = all"),
       field("input.reconnect_initial_s", at(&B::input, &I::reconnect_initial_s), positive,
@@ -216,6 +217,26 @@ std::vector<Check> checks() {
          const std::set<std::string> names{o.mask_device, o.contour_device, o.state_device, o.status_device};
          if (names.size() == 4) return {};
          return "output.mask_device, output.contour_device, output.state_device and output.status_device must differ";
+       }},
+      {{"input.image_devices", "pipeline.enabled", "output.mask_device", "output.contour_device",
+        "output.state_device", "output.status_device"},
+       [](const B& c) -> std::string {
+         // Two or more IMAGE devices: one pipeline each, its outputs named <device>_<N> (N from 1, in list order).
+         const std::size_t n = c.input.image_devices.size();
+         if (!c.pipeline.enabled || n < 2) return {};
+         const std::string suffix = "_" + std::to_string(n);
+         for (const auto& [key, name] : {std::pair<const char*, const std::string*>{"mask_device", &c.output.mask_device},
+                                         {"contour_device", &c.output.contour_device},
+                                         {"state_device", &c.output.state_device}}) {
+           if (name->size() + suffix.size() > 20)
+             return std::string("output.") + key + " '" + *name + "' is too long for " + std::to_string(n) +
+                    " IMAGE devices: each pipeline's outputs are named '" + *name + suffix +
+                    "' and the like, at most 20 characters";
+           for (std::size_t i = 1; i <= n; ++i)
+             if (*name + "_" + std::to_string(i) == c.output.status_device)
+               return "output.status_device '" + c.output.status_device + "' is one pipeline's output." + key;
+         }
+         return {};
        }},
       {{"record.dir", "pipeline.enabled"},
        [](const B& c) -> std::string {

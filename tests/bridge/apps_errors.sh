@@ -38,6 +38,10 @@ expect "record dir under a file" 2 "record.dir: cannot create directory '$tmp/ga
 expect "record without the pipeline" 2 "record.dir needs pipeline.enabled: true" -- --record "$tmp/rec" --set pipeline.enabled=false
 expect "bad threshold" 2 "detect.score_threshold: expected a number 0..1" -- --set detect.score_threshold=2
 expect "check-config passes with the pipeline on" 0 "configuration OK" -- --check-config
+expect "two IMAGE devices: output names too long" 2 "is too long for 2 IMAGE devices" -- \
+  --set input.image_devices=ProbeA,ProbeB --set output.mask_device=ABCDEFGHIJKLMNOPQRS
+expect "two IMAGE devices: one pipeline each" 0 "for ProbeB (pipeline 2 of 2)" -- --check-config \
+  --set input.image_devices=ProbeA,ProbeB
 
 # The benchmark: what it cannot do here is one error line, exit 2, before any frame runs.
 bench_expect() {  # name, error text, result heading that must not be printed, args...

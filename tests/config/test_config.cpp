@@ -477,6 +477,16 @@ TEST_CASE("pipeline keys: models, thresholds, matcher, FSM, KPI, output names") 
   CHECK(parse_error("output:\n  contour_device: BoneMask\n").find("must differ") != std::string::npos);
   CHECK(parse_error("output:\n  status_device: BoneMaskState\n").find("output.status_device must differ") !=
         std::string::npos);
+  // Two IMAGE devices with the pipeline on: one pipeline each, outputs <name>_N within 20 characters.
+  const std::string two = "input:\n  image_devices: [ProbeA, ProbeB]\n";
+  CHECK(parse_error(two + "output:\n  mask_device: ABCDEFGHIJKLMNOPQRS\n")
+            .find("output.mask_device 'ABCDEFGHIJKLMNOPQRS' is too long for 2 IMAGE devices: each pipeline's outputs "
+                  "are named 'ABCDEFGHIJKLMNOPQRS_2'") != std::string::npos);
+  CHECK(parse_error(two + "output:\n  status_device: BoneMaskState_1\n")
+            .find("output.status_device 'BoneMaskState_1' is one pipeline's output.state_device") != std::string::npos);
+  CHECK(parse_config(two + "output:\n  mask_device: ABCDEFGHIJKLMNOPQR\n", "t.yaml").output.mask_device.size() == 18);
+  CHECK(parse_config(two + "output:\n  mask_device: ABCDEFGHIJKLMNOPQRS\npipeline:\n  enabled: false\n", "t.yaml")
+            .input.image_devices.size() == 2);  // the relay alone runs no pipeline
   CHECK(parse_error("output:\n  status_interval_s: 0.05\n") ==
         "t.yaml:2: output.status_interval_s (0.05) must be 0 (off) or at least 0.1");
   CHECK(parse_error("output:\n  status_interval_s: -1\n").find("t.yaml:2: output.status_interval_s: expected") == 0);
