@@ -99,6 +99,28 @@ int pipeline_bench(const igtb::PipelineBenchOptions& o, double min_fps, const st
   return r.fps() < min_fps ? 1 : 0;
 }
 
+int streams_bench(const igtb::PipelineBenchOptions& o, const std::string& json_path) {
+  JsonOut json(json_path);
+  const auto r = igtb::run_streams_bench(o);
+  json.write(igtb::streams_bench_json(o, r));
+  std::printf("streams benchmark: %zu pipelines at once on %s (one thread each, as the bridge's lanes), %s frames of "
+              "%s, %llu timed each (%llu warm-up), %s\n",
+              r.each.size(), r.device.c_str(), r.frame.c_str(), o.file.c_str(),
+              static_cast<unsigned long long>(r.frames), static_cast<unsigned long long>(o.warmup),
+              o.pipeline.precision_label().c_str());
+  std::printf("  %-22s %9s %9s %9s %10s\n", "e2e", "p50 ms", "p95 ms", "p99 ms", "frames/s");
+  std::printf("  %-22s %9.2f %9.2f %9.2f %10.1f\n", "one alone (baseline)", r.alone.p50, r.alone.p95, r.alone.p99,
+              r.alone_fps);
+  for (std::size_t s = 0; s < r.each.size(); ++s)
+    std::printf("  %-22s %9.2f %9.2f %9.2f %10.1f\n",
+                ("stream " + std::to_string(s + 1) + " of " + std::to_string(r.each.size())).c_str(), r.each[s].p50,
+                r.each[s].p95, r.each[s].p99, r.each_fps[s]);
+  std::printf("  together: %.1f frames/s over all streams (%.2fx one alone)%s\n", r.total_fps(),
+              r.alone_fps > 0 ? r.total_fps() / r.alone_fps : 0.0,
+              r.device != "cpu" ? (", GPU memory " + std::to_string(int(r.gpu_memory_mib + 0.5)) + " MiB").c_str() : "");
+  return 0;
+}
+
 int gpu_bench(const igtb::GpuBenchOptions& o, const std::string& json_path) {
   JsonOut json(json_path);
   igtb::kill_children_on_signals();  // the reference runs in its own process group
@@ -151,6 +173,10 @@ int main(int argc, char** argv) {
   cli.add_option("--config", config_path, "pipeline: models, device and thresholds from this YAML");
   cli.add_option("--set", overrides, "pipeline: override a config key (repeatable), e.g. --set models.device=cuda");
   cli.add_flag("--sync-stages", sync, "pipeline: synchronise the device after each stage (exact stage times on CUDA)");
+  cli.add_option("--streams", p.streams,
+                 "pipeline: this many pipelines at once, one thread each (several image streams), against one alone")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
   cli.add_option("--count-copies", p.count_copies,
                  "pipeline: count host<->device copies (CUPTI) over this many further frames (CUDA builds)");
   cli.add_option("--json", json_path, "pipeline, gpu: also write the results as JSON to this file");
@@ -172,6 +198,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    if (p.streams > 1 && (!pipeline || p.count_copies || min_fps > 0))
+      throw std::invalid_argument("--streams goes with --pipeline, without --count-copies and --min-fps");
     if (transport) {
       if (frames) t.frames = frames;
       if (warmup) t.warmup = warmup;
@@ -192,6 +220,7 @@ int main(int argc, char** argv) {
     p.pipeline.sync_timing = sync;
     if (frames) p.frames = frames;
     if (warmup) p.warmup = warmup;
+    if (!gpu && p.streams > 1) return streams_bench(p, json_path);
     if (!gpu) return pipeline_bench(p, min_fps, json_path);
     g.pipeline = p;
     g.live = igtb::inference_options(cfg);

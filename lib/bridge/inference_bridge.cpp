@@ -42,7 +42,9 @@ std::pair<SharedBytes, SharedBytes> both_versions(const Envelope& env,
 
 struct InferenceBridge::Lane {
   std::unique_ptr<Pipeline> pipeline;
-  std::string image_device;  ///< "" until the one lane of a one-pipeline bridge binds (bind_m_)
+  std::string image_device;  ///< one lane with no device listed: "" until it binds, then may rebind (bind_m_)
+  bool fixed = false;        ///< image_device from the options, never rebound
+  std::string last_device;   ///< the worker's previous frame's device (a change resets the tracks)
   std::string mask_device, contour_device, state_device;
   LatestSlot<Pending> slot;
   std::thread worker;
@@ -71,17 +73,27 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::vector<std::uniq
   if (pipelines.size() > 1 && pipelines.size() != devices.size())
     throw std::invalid_argument(std::to_string(pipelines.size()) + " pipelines for " +
                                 std::to_string(devices.size()) + " IMAGE devices: one pipeline per listed device");
+  if (pipelines.size() > 1)
+    for (std::size_t i = 0; i < devices.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (devices[i] == devices[j])
+          throw std::invalid_argument("IMAGE device '" + devices[i] + "' listed twice: one pipeline per device");
   for (std::size_t i = 0; i < pipelines.size(); ++i) {
     auto lane = std::make_unique<Lane>();
     lane->pipeline = std::move(pipelines[i]);
     lane->mask_device = opt_.mask_device;
     lane->contour_device = opt_.contour_device;
     lane->state_device = opt_.state_device;
-    if (pipelines.size() > 1) {
+    if (pipelines.size() > 1 || devices.size() == 1) {
       lane->image_device = devices[i];
+      lane->fixed = true;
+    }
+    if (pipelines.size() > 1)
       for (auto* name : {&lane->mask_device, &lane->contour_device, &lane->state_device})
         *name += "_" + std::to_string(i + 1);  // the image device's name may not fit OpenIGTLink's 20 characters
-    }
+    for (const auto* name : {&lane->mask_device, &lane->contour_device, &lane->state_device})
+      if (name->size() > 20)
+        throw std::invalid_argument("output device '" + *name + "': over OpenIGTLink's 20 characters");
     lanes_.push_back(std::move(lane));
   }
   if (!opt_.kpi_path.empty()) {
@@ -102,11 +114,18 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::vector<std::uniq
     // Not after a page-locking failure (each retry would cost a failing
     // driver call on the reader thread), nor for IMAGEs larger than any 2D
     // frame the pipeline takes (a buffer stays as large as its largest message).
+    // The header alone binds nothing (its body may yet fail its checks): one
+    // lane's pool serves every IMAGE (an ignored one gives its buffer back).
     relay_.set_buffer_source([this](const Header& h, std::size_t size) -> std::shared_ptr<Bytes> {
       if (h.type != "IMAGE") return nullptr;
-      Lane* lane = lane_for(h.device);
+      const Lane* lane = lanes_.front().get();
+      if (lanes_.size() > 1) {
+        lane = nullptr;
+        for (const auto& l : lanes_)
+          if (l->image_device == h.device) lane = l.get();
+      }
       const std::shared_ptr<BufferPool> pool = lane ? lane->pipeline->input_buffers() : nullptr;
-      if (!pool) return nullptr;  // ignored (counted when the message comes), or a lane on the CPU
+      if (!pool) return nullptr;  // no lane takes it (counted when the message comes), or a lane on the CPU
       if (size > kMaxPageLockedMessage || buffers_failed_.load()) {
         not_page_locked_.fetch_add(1);
         return nullptr;
@@ -126,20 +145,29 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::vector<std::uniq
 InferenceBridge::~InferenceBridge() { stop(); }
 
 InferenceBridge::Lane* InferenceBridge::lane_for(const std::string& device) {
-  if (lanes_.size() > 1) {
+  if (lanes_.size() > 1 || lanes_.front()->fixed) {  // names fixed at construction
     for (auto& lane : lanes_)
       if (lane->image_device == device) return lane.get();
   }
   std::lock_guard<std::mutex> lock(bind_m_);
-  if (lanes_.size() == 1) {
+  const auto now = Clock::now();
+  if (lanes_.size() == 1 && !lanes_.front()->fixed) {
     Lane& lane = *lanes_.front();
     if (lane.image_device.empty()) {
       lane.image_device = device;
       spdlog::info("pipeline: tracking IMAGE device '{}'", device);
+    } else if (lane.image_device != device &&
+               now - bound_seen_ >= std::chrono::duration<double>(opt_.rebind_after_s)) {
+      spdlog::warn("pipeline: now tracking IMAGE device '{}' ('{}' silent for {:.1f} s); its tracks start anew",
+                   device, lane.image_device, std::chrono::duration<double>(now - bound_seen_).count());
+      lane.image_device = device;
     }
-    if (lane.image_device == device) return &lane;
+    if (lane.image_device == device) {
+      bound_seen_ = now;
+      return &lane;
+    }
   }
-  if (ignored_devices_.insert(device).second)
+  if (ignored_devices_.size() < kMaxIgnoredNames && ignored_devices_.insert(device).second)
     spdlog::warn("pipeline: IMAGE device '{}' ignored: {}; one pipeline per device: list them all in "
                  "input.image_devices",
                  device,
@@ -154,6 +182,8 @@ std::array<std::string, 3> InferenceBridge::output_devices(std::size_t lane) con
 }
 
 void InferenceBridge::start() {
+  if (started_ || stopped_) throw std::logic_error("InferenceBridge::start: once, and not after stop()");
+  started_ = true;
   if (recorder_) recorder_->start();
   // On CUDA the frames' thread warms up again before any socket opens:
   // LibTorch keeps CUDA state per thread (cuDNN execution plans), and the
@@ -226,6 +256,10 @@ void InferenceBridge::process(Lane& lane, Pending& p) {
   PipelineOutput out;
   std::size_t contour_stage = 0, encode_stage = 0;
   try {
+    if (lane.last_device != m.device()) {  // another stream (the one lane rebound): none of its tracks
+      if (!lane.last_device.empty()) pipeline.reset_tracks();
+      lane.last_device = m.device();
+    }
     auto t = Clock::now();
     img = view_image(m, swapped);
     rep.stages_ms.emplace_back("decode", ms_since(t));
@@ -328,17 +362,18 @@ std::vector<double> InferenceBridge::take_latencies() {
 std::string inference_summary(const InferenceStats& now, const InferenceStats& before, double seconds,
                               const std::vector<double>& lat) {
   const double dt = seconds > 0 ? seconds : 1;
-  char buf[400];
+  char buf[480];
   std::snprintf(buf, sizeof buf,
                 "pipeline: %.1f frames/s in, %.1f out, %llu dropped busy (total %llu), %llu failed (total %llu), "
-                "e2e p50 %.1f p95 %.1f p99 %.1f ms, %zu client(s), %llu client drops, upstream %s",
+                "e2e p50 %.1f p95 %.1f p99 %.1f ms, %zu client(s), %llu client drops, upstream %s%s",
                 double(now.frames_in - before.frames_in) / dt, double(now.processed - before.processed) / dt,
                 static_cast<unsigned long long>(now.dropped - before.dropped),
                 static_cast<unsigned long long>(now.dropped),
                 static_cast<unsigned long long>(now.failed - before.failed),
                 static_cast<unsigned long long>(now.failed), percentile(lat, 50), percentile(lat, 95),
                 percentile(lat, 99), now.relay.clients, static_cast<unsigned long long>(now.relay.dropped),
-                now.relay.upstream_connected ? "connected" : "not connected");
+                now.relay.upstream_connected ? "connected" : "not connected",
+                now.ignored ? (", " + std::to_string(now.ignored) + " IMAGEs of other devices ignored (total)").c_str() : "");
   return buf;
 }
 

@@ -9,8 +9,11 @@
 // device): one lane per IMAGE device, each with its own pipeline (tracker,
 // CUDA streams, upload ring, page-locked buffers), mailbox and worker thread,
 // so one stream's frames never enter another's tracker and a slow stream does
-// not hold up the other. With one pipeline the bridge takes the first IMAGE
-// device that comes and ignores the others (one warning each, counted).
+// not hold up the other. With one pipeline and one device listed it takes
+// that device; with none listed it takes the first IMAGE device that comes,
+// ignores the others (one warning each, counted) and moves to another device
+// only after its own has been silent for rebind_after_s (a PlusServer
+// restarted with other names), with its tracks forgotten.
 #pragma once
 
 #include <array>
@@ -39,6 +42,9 @@ struct InferenceOptions {
   std::string state_device = "BoneMaskState";
   std::string kpi_path;  ///< "" = no KPI file
   RecorderOptions record;  ///< record.dir "" = no recording
+  /// One pipeline, no IMAGE device listed: seconds its device must be silent
+  /// before another device's frames take the pipeline over.
+  double rebind_after_s = 2.0;
 };
 
 struct InferenceStats {
@@ -65,13 +71,15 @@ class InferenceBridge {
   /// order (as many pipelines as devices; std::invalid_argument otherwise).
   /// With two or more, lane N's (from 1, in list order) outputs are
   /// <mask_device>_N, <contour_device>_N and <state_device>_N; each frame's
-  /// state JSON names its input device.
+  /// state JSON names its input device. std::invalid_argument for a device
+  /// listed twice or an output name over OpenIGTLink's 20 characters.
   InferenceBridge(InferenceOptions options, std::vector<std::unique_ptr<Pipeline>> pipelines);
   ~InferenceBridge();
   InferenceBridge(const InferenceBridge&) = delete;
   InferenceBridge& operator=(const InferenceBridge&) = delete;
-  /// Starts the worker (on CUDA it first warms the pipeline up on its own
-  /// thread; an error there is thrown here) and then the sockets.
+  /// Starts the workers (on CUDA each first warms its pipeline up on its own
+  /// thread; an error there is thrown here) and then the sockets. Once only
+  /// (std::logic_error after a start or a stop).
   void start();
   /// Stops the sockets, finishes the frame in hand, flushes the KPI file.
   void stop();
@@ -98,8 +106,8 @@ class InferenceBridge {
     std::chrono::steady_clock::time_point received;
   };
   struct Lane;
-  /// The lane of IMAGE device `device`, or nullptr (ignored, counted, warned
-  /// once). One lane: binds it to the first device asked for.
+  /// The image sink's lane for a received IMAGE of `device`, or nullptr
+  /// (ignored: warned once per device). One lane: binds it (see above).
   Lane* lane_for(const std::string& device);
   void process(Lane& lane, Pending& p);
   void log_failure(const std::string& error);
@@ -112,7 +120,9 @@ class InferenceBridge {
   std::unique_ptr<SessionRecorder> recorder_;
   std::atomic<std::uint64_t> processed_{0}, failed_{0}, ignored_{0};
   std::mutex bind_m_;  ///< the one lane's binding and the ignored devices (reader threads)
-  std::set<std::string> ignored_devices_;
+  std::set<std::string> ignored_devices_;  ///< warned about (at most kMaxIgnoredNames)
+  std::chrono::steady_clock::time_point bound_seen_{};  ///< one lane: its device's last IMAGE
+  static constexpr std::size_t kMaxIgnoredNames = 64;
   std::mutex latencies_m_;
   std::vector<double> latencies_;
   std::mutex error_m_;  ///< the failure log's state below
@@ -124,7 +134,7 @@ class InferenceBridge {
   std::atomic<bool> buffers_failed_{false};  ///< page-locking failed once: no more tries
   /// Larger IMAGEs are not received into page-locked buffers.
   static constexpr std::size_t kMaxPageLockedMessage = 16u << 20;  // a 2048x2048 RGBA frame
-  bool stopped_ = false;
+  bool started_ = false, stopped_ = false;
 };
 
 /// One line for the periodic log: rates over `seconds` since `before`, and

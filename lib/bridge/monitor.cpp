@@ -28,6 +28,7 @@ std::string status_json(const InferenceStats& now, const InferenceStats& before,
          ", \"dropped_total\": " + std::to_string(now.dropped) +
          ", \"failed\": " + std::to_string(now.failed - before.failed) +
          ", \"failed_total\": " + std::to_string(now.failed) +
+         ", \"ignored_total\": " + std::to_string(now.ignored) +
          ", \"e2e_p50_ms\": " + json_number(lat.empty() ? nan : percentile(lat, 50), 2) +
          ", \"e2e_p99_ms\": " + json_number(lat.empty() ? nan : percentile(lat, 99), 2) +
          ", \"clients\": " + std::to_string(now.relay.clients) +

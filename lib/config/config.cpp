@@ -7,6 +7,7 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -224,6 +225,10 @@ std::vector<Check> checks() {
          // Two or more IMAGE devices: one pipeline each, its outputs named <device>_<N> (N from 1, in list order).
          const std::size_t n = c.input.image_devices.size();
          if (!c.pipeline.enabled || n < 2) return {};
+         const auto& d = c.input.image_devices;
+         for (std::size_t i = 0; i < n; ++i)
+           if (std::find(d.begin(), d.begin() + std::ptrdiff_t(i), d[i]) != d.begin() + std::ptrdiff_t(i))
+             return "input.image_devices lists '" + d[i] + "' twice (one pipeline per device)";
          const std::string suffix = "_" + std::to_string(n);
          for (const auto& [key, name] : {std::pair<const char*, const std::string*>{"mask_device", &c.output.mask_device},
                                          {"contour_device", &c.output.contour_device},

@@ -168,6 +168,12 @@ void Pipeline::warm_up() {
   if (stream_) stream_->synchronize();
 }
 
+void Pipeline::reset_tracks() {
+  std::optional<c10::StreamGuard> on_stream;
+  if (stream_) on_stream.emplace(stream_->stream());  // in order with the frames (the graph reads the state in place)
+  tracker_.reset();
+}
+
 PipelineOutput Pipeline::process(const ImageView& image, bool contours) {
   c10::InferenceMode inference;
   PipelineOutput out;

@@ -97,6 +97,10 @@ class Pipeline {
   /// for all of it (3.2 s with the real models on the H200, frames dropped).
   void warm_up();
 
+  /// Forgets every track (another image stream comes next): the next frame
+  /// starts from no tracks, ids from 1 again. Call it on the frames' thread.
+  void reset_tracks();
+
   /// One frame. Throws std::invalid_argument for an image the pipeline
   /// cannot take (3D, subvolume, unsupported scalar type or components), or
   /// a c10::Error from a model; the tracker is unchanged by a failed frame

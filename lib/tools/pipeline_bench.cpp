@@ -2,7 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "bridge/frame_report.hpp"
 #include "core/percentile.hpp"
@@ -18,12 +23,40 @@ StageSummary summarize(const std::string& name, const std::vector<double>& ms) {
                       ms.empty() ? 0 : sum / double(ms.size())};
 }
 
-PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
-  const io::Sequence seq = io::read_sequence(o.file);
+namespace {
+
+std::vector<Image> bench_images(const std::string& file) {
+  const io::Sequence seq = io::read_sequence(file);
   std::vector<Image> images;
   for (std::size_t i = 0; i < seq.frames.size(); ++i)
     if (seq.frames[i].image_valid) images.push_back(replay_image(seq, i));
-  if (images.empty()) throw std::runtime_error(o.file + ": no valid frame to run");
+  if (images.empty()) throw std::runtime_error(file + ": no valid frame to run");
+  return images;
+}
+
+std::string frame_label(const Image& img) {
+  return std::to_string(img.dims[0]) + "x" + std::to_string(img.dims[1]) + "x" + std::to_string(img.components) + " " +
+         std::string(scalar_name(img.scalar));
+}
+
+using Clock = std::chrono::steady_clock;
+
+/// The timed frames of one pipeline: e2e milliseconds of each.
+std::vector<double> timed_frames(Pipeline& p, const std::vector<Image>& images, std::uint64_t first, std::uint64_t n) {
+  std::vector<double> e2e;
+  e2e.reserve(n);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const auto t0 = Clock::now();
+    p.process(images[(first + i) % images.size()]);
+    e2e.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  return e2e;
+}
+
+}  // namespace
+
+PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
+  const std::vector<Image> images = bench_images(o.file);
 
   if (o.count_copies > 0) CopyCounter::require();  // before the models load
   const torch::Device device = model_device(o.pipeline.device);
@@ -33,8 +66,7 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
     throw std::invalid_argument("counting copies needs models.device cuda (the CPU makes no host<->device copies)");
   PipelineBenchResult r;
   r.device = p.device().str();
-  r.frame = std::to_string(images[0].dims[0]) + "x" + std::to_string(images[0].dims[1]) + "x" +
-            std::to_string(images[0].components) + " " + std::string(scalar_name(images[0].scalar));
+  r.frame = frame_label(images[0]);
   for (std::uint64_t i = 0; i < o.warmup; ++i) p.process(images[i % images.size()]);
 
   std::vector<std::vector<double>> stage(StageTimes::kCount);
@@ -70,6 +102,96 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
   for (std::size_t s = 0; s < StageTimes::kCount; ++s) r.stages.push_back(summarize(StageTimes::names()[s], stage[s]));
   r.stages.push_back(summarize("e2e", e2e));
   return r;
+}
+
+StreamsBenchResult run_streams_bench(const PipelineBenchOptions& o) {
+  if (o.streams < 2) throw std::invalid_argument("--streams: at least 2 (one stream is --pipeline)");
+  const std::vector<Image> images = bench_images(o.file);
+  const torch::Device device = model_device(o.pipeline.device);
+  const std::size_t memory_before = device_memory_in_use(device);
+  std::vector<std::unique_ptr<Pipeline>> pipelines;
+  for (std::size_t i = 0; i < o.streams; ++i) pipelines.push_back(std::make_unique<Pipeline>(o.pipeline));
+  StreamsBenchResult r;
+  r.device = pipelines[0]->device().str();
+  r.frame = frame_label(images[0]);
+  r.frames = o.frames;
+
+  // The baseline: the first pipeline alone, on this thread.
+  for (std::uint64_t i = 0; i < o.warmup; ++i) pipelines[0]->process(images[i % images.size()]);
+  auto t = Clock::now();
+  r.alone = summarize("e2e", timed_frames(*pipelines[0], images, o.warmup, o.frames));
+  r.alone_fps = double(o.frames) / std::chrono::duration<double>(Clock::now() - t).count();
+
+  // All at once: each warms up on its own thread (LibTorch keeps CUDA state
+  // per thread, as the bridge's workers do), then all are released together.
+  std::mutex m;
+  std::condition_variable cv;
+  std::size_t ready = 0;
+  bool go = false;
+  Clock::time_point released;
+  std::vector<std::vector<double>> e2e(o.streams);
+  std::vector<double> seconds(o.streams, 0);
+  std::vector<std::exception_ptr> errors(o.streams);
+  std::vector<std::thread> threads;
+  for (std::size_t s = 0; s < o.streams; ++s)
+    threads.emplace_back([&, s] {
+      try {
+        for (std::uint64_t i = 0; i < o.warmup; ++i) pipelines[s]->process(images[(s + i) % images.size()]);
+      } catch (...) {
+        errors[s] = std::current_exception();
+      }
+      {
+        std::unique_lock<std::mutex> lock(m);
+        ++ready;
+        cv.notify_all();
+        cv.wait(lock, [&] { return go; });
+      }
+      if (errors[s]) return;
+      try {
+        e2e[s] = timed_frames(*pipelines[s], images, o.warmup + s, o.frames);
+        seconds[s] = std::chrono::duration<double>(Clock::now() - released).count();
+      } catch (...) {
+        errors[s] = std::current_exception();
+      }
+    });
+  {
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait(lock, [&] { return ready == o.streams; });
+    released = Clock::now();
+    go = true;
+    cv.notify_all();
+  }
+  for (auto& th : threads) th.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  for (std::size_t s = 0; s < o.streams; ++s) {
+    r.each.push_back(summarize("e2e", e2e[s]));
+    r.each_fps.push_back(seconds[s] > 0 ? double(o.frames) / seconds[s] : 0);
+    r.seconds = std::max(r.seconds, seconds[s]);
+  }
+  const std::size_t memory_after = device_memory_in_use(device);
+  r.gpu_memory_mib = double(memory_after - std::min(memory_before, memory_after)) / (1024.0 * 1024.0);
+  return r;
+}
+
+std::string streams_bench_json(const PipelineBenchOptions& o, const StreamsBenchResult& r) {
+  auto num = [](double v) { return json_number(v, 4); };
+  auto e2e = [&](const StageSummary& s) {
+    return "{\"p50\": " + num(s.p50) + ", \"p95\": " + num(s.p95) + ", \"p99\": " + num(s.p99) + ", \"mean\": " +
+           num(s.mean) + "}";
+  };
+  std::string j = "{\"tool\": \"igtbridge-bench --pipeline --streams\", \"recording\": " + json_string(o.file) +
+                  ", \"frame\": " + json_string(r.frame) + ", \"device\": " + json_string(r.device) +
+                  ", \"precision\": " + json_string(o.pipeline.precision_label()) + ", \"detector\": " +
+                  json_string(o.pipeline.detector) + ", \"encoder\": " + json_string(o.pipeline.encoder) +
+                  ", \"decoder\": " + json_string(o.pipeline.decoder) + ", \"streams\": " +
+                  std::to_string(r.each.size()) + ", \"frames_per_stream\": " + std::to_string(r.frames) +
+                  ", \"alone\": {\"e2e_ms\": " + e2e(r.alone) + ", \"fps\": " + num(r.alone_fps) +
+                  "}, \"together\": {\"seconds\": " + num(r.seconds) + ", \"total_fps\": " + num(r.total_fps()) +
+                  ", \"gpu_memory_mib\": " + num(r.gpu_memory_mib) + ", \"each\": [";
+  for (std::size_t s = 0; s < r.each.size(); ++s)
+    j += std::string(s ? ", " : "") + "{\"e2e_ms\": " + e2e(r.each[s]) + ", \"fps\": " + num(r.each_fps[s]) + "}";
+  return j + "]}}\n";
 }
 
 std::string pipeline_bench_json(const PipelineBenchOptions& o, const PipelineBenchResult& r) {

@@ -18,6 +18,7 @@ struct PipelineBenchOptions {
   std::uint64_t warmup = 20;
   PipelineOptions pipeline;
   std::uint64_t count_copies = 0;  ///< frames after the timed ones over which copies are counted (CUPTI); 0 = none
+  std::size_t streams = 1;  ///< run_streams_bench: pipelines at once, one thread each (the bridge's lanes)
 };
 
 struct StageSummary {
@@ -46,6 +47,26 @@ struct PipelineBenchResult {
 };
 
 PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& options);
+
+/// Several image streams in one process, as the bridge runs them (one lane
+/// per IMAGE device): options.streams pipelines, each with its own thread
+/// (and on CUDA its own streams, ring and buffers), on the same device. The
+/// first pipeline runs the timed frames alone first (the baseline, same run),
+/// then all run them at once, released together after their warm-up.
+struct StreamsBenchResult {
+  std::string frame, device;
+  std::uint64_t frames = 0;         ///< timed frames per stream
+  StageSummary alone;               ///< e2e of one pipeline by itself
+  double alone_fps = 0;
+  std::vector<StageSummary> each;   ///< e2e per stream, all at once
+  std::vector<double> each_fps;     ///< frames/s per stream, all at once
+  double seconds = 0;               ///< from the release to the last stream's last frame
+  double gpu_memory_mib = 0;        ///< CUDA: all the pipelines together (as in PipelineBenchResult)
+  /// Frames of all streams per second of the concurrent run.
+  double total_fps() const { return seconds > 0 ? double(frames * each.size()) / seconds : 0; }
+};
+StreamsBenchResult run_streams_bench(const PipelineBenchOptions& options);
+std::string streams_bench_json(const PipelineBenchOptions& options, const StreamsBenchResult& result);
 
 /// The options and results as one JSON object (what `igtbridge-bench
 /// --pipeline --json FILE` writes; scripts/compare_bench.py reads it beside

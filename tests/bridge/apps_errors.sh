@@ -57,6 +57,8 @@ bench_expect() {  # name, error text, result heading that must not be printed, a
 }
 bench_expect "--count-copies on the CPU" "counting copies needs" "pipeline benchmark:" --pipeline --frames 5 \
   --count-copies 5
+bench_expect "--streams with --count-copies" "goes with --pipeline" "streams benchmark:" --pipeline \
+  --streams 2 --count-copies 5
 # --gpu puts the models on CUDA; this build or machine has none (CI never has a GPU).
 if ! nvidia-smi >/dev/null 2>&1; then
   bench_expect "--gpu without CUDA" "no CUDA device" "GPU benchmark:" --gpu --frames 5 --json "$tmp/gpu.json"

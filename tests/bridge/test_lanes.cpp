@@ -114,6 +114,9 @@ struct Client {
     socket.shutdown();
     reader.join();
   }
+  ~Client() {  // a failed REQUIRE before close() must not leave a joinable thread
+    if (reader.joinable()) close();
+  }
 };
 
 InferenceOptions listen_options(std::vector<std::string> image_devices) {
@@ -214,9 +217,12 @@ TEST_CASE("two IMAGE devices, one pipeline each: own outputs, own geometry, own 
   }
 }
 
-TEST_CASE("one pipeline, two IMAGE devices: the first is tracked, the second ignored and counted") {
+TEST_CASE("one pipeline, two IMAGE devices: the first is tracked, the second ignored and counted; after the "
+          "first falls silent the second takes over with its own tracks") {
   const auto streams = two_streams();
-  InferenceBridge bridge(listen_options({}), demo_pipeline());
+  InferenceOptions io = listen_options({});
+  io.rebind_after_s = 0.5;
+  InferenceBridge bridge(io, demo_pipeline());
   REQUIRE(bridge.lanes() == 1);
   CHECK(bridge.output_devices(0) == std::array<std::string, 3>{"BoneMask", "BoneContour", "BoneMaskState"});
   bridge.start();
@@ -232,18 +238,72 @@ TEST_CASE("one pipeline, two IMAGE devices: the first is tracked, the second ign
     REQUIRE(eventually([&] { return client.count("BoneMask") > std::size_t(f); }, wait));
   }
   REQUIRE(eventually([&] { return bridge.stats().ignored == 6; }, wait));
+  {
+    std::lock_guard<std::mutex> lock(client.m);
+    for (const auto& [f, m] : client.images["BoneMask"]) {
+      INFO("frame " << f);
+      CHECK(m.dims == std::array<std::uint16_t, 3>{320, 240, 1});  // ProbeA's frames only
+      CHECK(m.matrix == streams[0].matrix);
+    }
+    REQUIRE(client.states["BoneMaskState"].size() == 6);
+    for (const auto& json : client.states["BoneMaskState"]) CHECK(json.find("ProbeB") == std::string::npos);
+    CHECK(track_count(client.states["BoneMaskState"].back()) == 2);
+  }
+  // ProbeA falls silent (a PlusServer restarted with other names): after
+  // rebind_after_s ProbeB's frames take the pipeline, whose tracks start anew
+  // (one disk: one track, not ProbeA's two lingering).
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  for (int f = 6; f < 12; ++f) {
+    const Bytes b = stream_frame(streams[1], f);
+    sender.send_all(b.data(), b.size());
+    REQUIRE(eventually([&] { return client.count("BoneMask") > std::size_t(f); }, wait));
+  }
+  REQUIRE(eventually([&] {
+    std::lock_guard<std::mutex> lock(client.m);
+    return client.states["BoneMaskState"].size() == 12;
+  }, wait));
   bridge.stop();
   client.close();
   const InferenceStats st = bridge.stats();
-  CHECK(st.processed == 6);
-  CHECK(st.frames_in == 6);
+  CHECK(st.processed == 12);
+  CHECK(st.frames_in == 12);
   CHECK(st.ignored == 6);
-  for (const auto& [f, m] : client.images["BoneMask"]) {
+  for (int f = 6; f < 12; ++f) {
     INFO("frame " << f);
-    CHECK(m.dims == std::array<std::uint16_t, 3>{320, 240, 1});  // ProbeA's frames only
-    CHECK(m.matrix == streams[0].matrix);
+    const Image& m = client.images["BoneMask"].at(f);
+    CHECK(m.dims == std::array<std::uint16_t, 3>{256, 200, 1});
+    CHECK(m.matrix == streams[1].matrix);
+    const std::string& json = client.states["BoneMaskState"][std::size_t(f)];
+    INFO(json);
+    CHECK(json.find("\"device\": \"ProbeB\"") != std::string::npos);
+    CHECK(track_count(json) == 1);
   }
-  for (const auto& json : client.states["BoneMaskState"]) CHECK(json.find("ProbeB") == std::string::npos);
+}
+
+TEST_CASE("one pipeline, one IMAGE device listed: that device, never another") {
+  const auto streams = two_streams();
+  InferenceOptions io = listen_options({"ProbeB"});
+  io.rebind_after_s = 0.1;
+  InferenceBridge bridge(io, demo_pipeline());
+  bridge.start();
+  CHECK_THROWS_AS(bridge.start(), std::logic_error);  // once only
+  Client client(bridge.output_port());
+  REQUIRE(eventually([&] { return bridge.stats().relay.clients == 1; }));
+  Socket sender = Socket::connect_tcp("127.0.0.1", bridge.input_port(), 1000);
+  const auto wait = std::chrono::milliseconds(int(30000 * test::time_scale()));
+  for (int f = 0; f < 3; ++f) {
+    for (const auto& s : streams) {
+      const Bytes b = stream_frame(s, f);
+      sender.send_all(b.data(), b.size());
+    }
+    REQUIRE(eventually([&] { return client.count("BoneMask") > std::size_t(f); }, wait));
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));  // longer than rebind_after_s: no rebinding anyway
+  }
+  bridge.stop();
+  client.close();
+  CHECK(bridge.stats().processed == 3);
+  CHECK(bridge.stats().ignored == 0);  // the relay's device filter never lets ProbeA through
+  for (const auto& [f, m] : client.images["BoneMask"]) CHECK(m.dims == std::array<std::uint16_t, 3>{256, 200, 1});
 }
 
 TEST_CASE("pipelines and listed IMAGE devices must pair up") {
@@ -254,6 +314,18 @@ TEST_CASE("pipelines and listed IMAGE devices must pair up") {
                     Catch::Contains("2 pipelines for 1 IMAGE devices"));
   std::vector<std::unique_ptr<Pipeline>> none;
   CHECK_THROWS_AS(InferenceBridge(listen_options({}), std::move(none)), std::invalid_argument);
+  std::vector<std::unique_ptr<Pipeline>> twice;
+  twice.push_back(demo_pipeline());
+  twice.push_back(demo_pipeline());
+  CHECK_THROWS_WITH(InferenceBridge(listen_options({"ProbeA", "ProbeA"}), std::move(twice)),
+                    Catch::Contains("'ProbeA' listed twice"));
+  std::vector<std::unique_ptr<Pipeline>> long_names;
+  long_names.push_back(demo_pipeline());
+  long_names.push_back(demo_pipeline());
+  InferenceOptions io = listen_options({"ProbeA", "ProbeB"});
+  io.state_device = "ABCDEFGHIJKLMNOPQRS";
+  CHECK_THROWS_WITH(InferenceBridge(io, std::move(long_names)),
+                    Catch::Contains("'ABCDEFGHIJKLMNOPQRS_1': over OpenIGTLink's 20 characters"));
 }
 
 #ifdef IGTB_LANES_CUDA

@@ -485,6 +485,8 @@ TEST_CASE("pipeline keys: models, thresholds, matcher, FSM, KPI, output names") 
   CHECK(parse_error(two + "output:\n  status_device: BoneMaskState_1\n")
             .find("output.status_device 'BoneMaskState_1' is one pipeline's output.state_device") != std::string::npos);
   CHECK(parse_config(two + "output:\n  mask_device: ABCDEFGHIJKLMNOPQR\n", "t.yaml").output.mask_device.size() == 18);
+  CHECK(parse_error("input:\n  image_devices: [ProbeA, ProbeB, ProbeA]\n")
+            .find("input.image_devices lists 'ProbeA' twice (one pipeline per device)") != std::string::npos);
   CHECK(parse_config(two + "output:\n  mask_device: ABCDEFGHIJKLMNOPQRS\npipeline:\n  enabled: false\n", "t.yaml")
             .input.image_devices.size() == 2);  // the relay alone runs no pipeline
   CHECK(parse_error("output:\n  status_interval_s: 0.05\n") ==

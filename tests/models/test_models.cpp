@@ -2,6 +2,7 @@
 #include "models/segmenter_model.hpp"
 
 #include <torch/cuda.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -199,7 +200,7 @@ TEST_CASE("a lower precision at load converts floating-point weights only, as Py
     CHECK(m.attr("weight").toTensor()[0].item<float>() == Approx(1.0 / 3.0).epsilon(0.01));
   }
   // And through the loader, from a file.
-  const auto dir = std::filesystem::temp_directory_path() / "igtb_models_floating";
+  const auto dir = std::filesystem::temp_directory_path() / ("igtb_models_floating_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto path = (dir / "fixed.pt").string();
   outer.define("def forward(self, x):\n  return self.inner.fixed, self.weight + x\n");
