@@ -98,16 +98,18 @@ TEST_CASE("upstream listener accepts a sender and reads its messages") {
 TEST_CASE("downstream server: a client that does not read loses its oldest messages and never slows the other") {
   ServerOptions o;
   o.port = 0;
-  o.queue_messages = 4;
+  // 32 queued messages: the reader may fall 32 ms behind (a loaded 2-core CI
+  // machine; 4 made it lose messages there once) and still get every one.
+  o.queue_messages = 32;
   DownstreamServer server(o);
   server.start();
   Socket reader = Socket::connect_tcp("127.0.0.1", server.port(), 1000);
   Socket stalled = Socket::connect_tcp("127.0.0.1", server.port(), 1000);
   REQUIRE(server.wait_for_clients(2, 2000));
 
-  // 200 messages of 256 KiB: far more than the stalled client's socket buffers.
+  // 400 messages of 60 kB (24 MB): far more than the stalled client's socket buffers and queue.
   const std::string payload(60000, 'x');
-  const int n = 200;
+  const int n = 400;
   std::atomic<int> got{0};
   std::thread consumer([&] {
     MessageReader r(reader, {}, "reader");
