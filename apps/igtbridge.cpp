@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
     const std::size_t n = igtb::pipeline_count(cfg);
     for (std::size_t i = 0; i < n; ++i) {
       try {
-        pipelines.push_back(std::make_unique<igtb::Pipeline>(igtb::pipeline_options(cfg)));
+        pipelines.push_back(std::make_unique<igtb::Pipeline>(igtb::stream_pipeline_options(cfg, i)));
       } catch (const std::exception& e) {
         spdlog::error("models: {}", e.what());
         return 2;

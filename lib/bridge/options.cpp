@@ -66,6 +66,12 @@ std::size_t pipeline_count(const config::BridgeConfig& cfg) {
   return cfg.input.image_devices.size() >= 2 ? cfg.input.image_devices.size() : 1;
 }
 
+PipelineOptions stream_pipeline_options(const config::BridgeConfig& cfg, std::size_t index) {
+  PipelineOptions p = pipeline_options(cfg);
+  if (index < cfg.models.stream_devices.size()) p.device = cfg.models.stream_devices[index];
+  return p;
+}
+
 InferenceOptions inference_options(const config::BridgeConfig& cfg) {
   InferenceOptions o;
   o.relay = relay_options(cfg);

@@ -14,6 +14,9 @@ PipelineOptions pipeline_options(const config::BridgeConfig& cfg);
 /// How many pipelines the daemon runs: one per listed IMAGE device when two
 /// or more are listed (InferenceBridge's lanes), else one.
 std::size_t pipeline_count(const config::BridgeConfig& cfg);
+/// The options of pipeline `index` (< pipeline_count): pipeline_options with
+/// its device from models.stream_devices where that is set.
+PipelineOptions stream_pipeline_options(const config::BridgeConfig& cfg, std::size_t index);
 InferenceOptions inference_options(const config::BridgeConfig& cfg);
 /// `model_device`: where the models actually run (e.g. "cuda:0").
 MonitorOptions monitor_options(const config::BridgeConfig& cfg, const std::string& model_device);

@@ -117,6 +117,8 @@ std::vector<Field> fields() {
             "on cuda: page-locked buffers IMAGEs are received into, and pinned slots of the upload ring"),
 
       field("models.device", at(&B::models, &M::device), Text{Text::Kind::TorchDevice}, "where the models run"),
+      field("models.stream_devices", at(&B::models, &M::stream_devices), TextList{8, "cpu, cuda or cuda:N"},
+            "two or more input.image_devices: each one's pipeline's device, in that order; empty: models.device"),
       field("models.precision", at(&B::models, &M::precision), OneOf{{"fp32", "fp16", "bf16"}},
             "model weights and inputs; fp16 and bf16 need a cuda device"),
       field("models.detector_precision", at(&B::models, &M::detector_precision), OneOf{{"", "fp32", "fp16", "bf16"}},
@@ -198,12 +200,33 @@ std::vector<Check> checks() {
        }},
       {{"models.precision", "models.device"},
        [](const B& c) -> std::string {
-         if (c.models.precision == "fp32" || c.models.device != "cpu") return {};
+         if (c.models.precision == "fp32" || c.models.device != "cpu" || !c.models.stream_devices.empty()) return {};
          return "models.precision " + c.models.precision + " needs a cuda device (models.device is cpu); use fp32";
+       }},
+      {{"models.stream_devices", "input.image_devices", "models.precision", "models.detector_precision",
+        "models.encoder_precision", "models.decoder_precision"},
+       [](const B& c) -> std::string {
+         const auto& d = c.models.stream_devices;
+         if (d.empty()) return {};
+         for (const auto& name : d)
+           if (!schema::rule::is_torch_device_name(name)) return "models.stream_devices: '" + name + "' is not cpu, cuda or cuda:N";
+         if (d.size() != c.input.image_devices.size() || d.size() < 2)
+           return "models.stream_devices lists " + std::to_string(d.size()) + " device(s) for " +
+                  std::to_string(c.input.image_devices.size()) +
+                  " input.image_devices: one per IMAGE device, for two or more (else use models.device)";
+         const std::pair<const char*, const std::string*> keys[] = {{"precision", &c.models.precision},
+                                                                    {"detector_precision", &c.models.detector_precision},
+                                                                    {"encoder_precision", &c.models.encoder_precision},
+                                                                    {"decoder_precision", &c.models.decoder_precision}};
+         if (std::find(d.begin(), d.end(), "cpu") != d.end())
+           for (const auto& [key, value] : keys)
+             if (!value->empty() && *value != "fp32")
+               return std::string("models.stream_devices: cpu cannot run models.") + key + " " + *value + "; use fp32";
+         return {};
        }},
       {{"models.detector_precision", "models.encoder_precision", "models.decoder_precision", "models.device"},
        [](const B& c) -> std::string {
-         if (c.models.device != "cpu") return {};
+         if (c.models.device != "cpu" || !c.models.stream_devices.empty()) return {};  // the next check
          const std::pair<const char*, const std::string*> keys[] = {{"detector_precision", &c.models.detector_precision},
                                                                     {"encoder_precision", &c.models.encoder_precision},
                                                                     {"decoder_precision", &c.models.decoder_precision}};

@@ -56,6 +56,9 @@ struct PipelineConfig {
 
 struct ModelsConfig {
   std::string device = "cpu";       // cpu | cuda | cuda:N
+  // Two or more input.image_devices: the device of each one's pipeline, in
+  // that order (e.g. [cuda:0, cuda:1]); empty = models.device for all.
+  std::vector<std::string> stream_devices;
   std::string precision = "fp32";   // fp32 | fp16 | bf16 (fp16/bf16 need cuda)
   // One module in another precision (a module that fails its fp16 parity): "" = precision.
   std::string detector_precision, encoder_precision, decoder_precision;

@@ -232,6 +232,12 @@ std::string Text::describe() const {
   return "a non-empty string";
 }
 
+bool is_torch_device_name(const std::string& text) {
+  return text == "cpu" || text == "cuda" ||
+         (text.size() > 5 && text.size() <= 8 && text.rfind("cuda:", 0) == 0 &&
+          std::all_of(text.begin() + 5, text.end(), [](char c) { return c >= '0' && c <= '9'; }));
+}
+
 std::string Text::decode(const YAML::Node& node, bool) const {
   if (node.IsNull() && kind == Kind::OptionalPath) return {};  // "key:" with nothing after it: none
   const std::string text = string_text(node, describe());
@@ -245,9 +251,7 @@ std::string Text::decode(const YAML::Node& node, bool) const {
   } else if (kind == Kind::DeviceName) {
     ok = ok && text.size() <= 20 && std::all_of(text.begin(), text.end(), printable);
   } else if (kind == Kind::TorchDevice) {
-    ok = text == "cpu" || text == "cuda" ||
-         (text.size() > 5 && text.size() <= 8 && text.rfind("cuda:", 0) == 0 &&
-          std::all_of(text.begin() + 5, text.end(), [](char c) { return c >= '0' && c <= '9'; }));
+    ok = is_torch_device_name(text);
   } else if (ok && kind == Kind::Ipv4) {
     in_addr a{};
     ok = inet_pton(AF_INET, text.c_str(), &a) == 1;

@@ -42,6 +42,10 @@ expect "two IMAGE devices: output names too long" 2 "is too long for 2 IMAGE dev
   --set input.image_devices=ProbeA,ProbeB --set output.mask_device=ABCDEFGHIJKLMNOPQRS
 expect "two IMAGE devices: one pipeline each" 0 "for ProbeB (pipeline 2 of 2)" -- --check-config \
   --set input.image_devices=ProbeA,ProbeB
+expect "stream devices: one for two IMAGE devices" 2 "models.stream_devices lists 1 device(s) for 2" -- \
+  --set input.image_devices=ProbeA,ProbeB --set models.stream_devices=cpu
+expect "stream devices: a GPU that is not there" 2 "models: device 'cuda:7'" -- \
+  --set input.image_devices=ProbeA,ProbeB --set models.stream_devices=cpu,cuda:7
 
 # The benchmark: what it cannot do here is one error line, exit 2, before any frame runs.
 bench_expect() {  # name, error text, result heading that must not be printed, args...

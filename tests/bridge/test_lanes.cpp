@@ -5,8 +5,9 @@
 // disks, the tracks never mix. With one pipeline the second device is ignored
 // and counted, never fed into the first one's tracker.
 // Built twice: test_lanes (CPU) and, with IGTB_LANES_CUDA, test_lanes_cuda
-// (label gpu: the two lanes' pipelines on one GPU, each with its own streams
-// and page-locked input buffers; exits 77, skipped, without CUDA).
+// (label gpu: the two lanes' pipelines on CUDA, each with its own streams
+// and page-locked input buffers, lane N on GPU N where the machine has two,
+// as models.stream_devices puts them; exits 77, skipped, without CUDA).
 #include "../support/eventually.hpp"
 #include "../support/time_scale.hpp"
 #include "bridge/inference_bridge.hpp"
@@ -130,15 +131,19 @@ InferenceOptions listen_options(std::vector<std::string> image_devices) {
   return io;
 }
 
+/// Lane `lane`'s device: the CPU, or on CUDA GPU `lane` where there are that many.
+std::string lane_device(std::size_t lane) {
 #ifdef IGTB_LANES_CUDA
-constexpr const char* kDevice = "cuda";
+  return "cuda:" + std::to_string(lane % std::size_t(torch::cuda::device_count()));
 #else
-constexpr const char* kDevice = "cpu";
+  (void)lane;
+  return "cpu";
 #endif
+}
 
-std::unique_ptr<Pipeline> demo_pipeline() {
+std::unique_ptr<Pipeline> demo_pipeline(std::size_t lane = 0) {
   PipelineOptions po;
-  po.device = kDevice;
+  po.device = lane_device(lane);
   po.warmup_frames = 0;
   return std::make_unique<Pipeline>(po);
 }
@@ -148,9 +153,10 @@ std::unique_ptr<Pipeline> demo_pipeline() {
 TEST_CASE("two IMAGE devices, one pipeline each: own outputs, own geometry, own tracks") {
   const auto streams = two_streams();
   std::vector<std::unique_ptr<Pipeline>> pipelines;
-  pipelines.push_back(demo_pipeline());
-  pipelines.push_back(demo_pipeline());
-  INFO("pipelines on " << pipelines[0]->device().str());
+  pipelines.push_back(demo_pipeline(0));
+  pipelines.push_back(demo_pipeline(1));
+  INFO("pipelines on " << pipelines[0]->device().str() << " and " << pipelines[1]->device().str());
+  CHECK(pipelines[1]->device().str() == lane_device(1));
   InferenceBridge bridge(listen_options({"ProbeA", "ProbeB"}), std::move(pipelines));
   REQUIRE(bridge.lanes() == 2);
   CHECK(bridge.output_devices(0) == std::array<std::string, 3>{"BoneMask_1", "BoneContour_1", "BoneMaskState_1"});
@@ -334,6 +340,8 @@ int main(int argc, char** argv) {
     std::printf("skipped: no CUDA device (this LibTorch build or machine)\n");
     return 77;
   }
+  std::printf("test_lanes_cuda: %d CUDA device(s); the two lanes on %s and %s\n", int(torch::cuda::device_count()),
+              lane_device(0).c_str(), lane_device(1).c_str());
   return Catch::Session().run(argc, argv);
 }
 #endif

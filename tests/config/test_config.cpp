@@ -80,7 +80,7 @@ TEST_CASE("the shipped file lists every key, each with a comment above it") {
 
 TEST_CASE("config_keys: one entry per key, documented") {
   const auto keys = config_keys();
-  CHECK(keys.size() == 61);
+  CHECK(keys.size() == 62);
   std::set<std::string> names;
   for (const auto& k : keys) {
     INFO(k.key);
@@ -485,6 +485,23 @@ TEST_CASE("pipeline keys: models, thresholds, matcher, FSM, KPI, output names") 
   CHECK(parse_error(two + "output:\n  status_device: BoneMaskState_1\n")
             .find("output.status_device 'BoneMaskState_1' is one pipeline's output.state_device") != std::string::npos);
   CHECK(parse_config(two + "output:\n  mask_device: ABCDEFGHIJKLMNOPQR\n", "t.yaml").output.mask_device.size() == 18);
+  // One device per stream's pipeline.
+  const auto sd = parse_config(two + "models:\n  stream_devices: [cuda:0, cuda:1]\n", "t.yaml");
+  CHECK(sd.models.stream_devices == std::vector<std::string>{"cuda:0", "cuda:1"});
+  CHECK(default_config({"input.image_devices=A,B", "models.stream_devices=cpu,cuda:1"}).models.stream_devices.size() == 2);
+  CHECK(parse_error(two + "models:\n  stream_devices: [cuda:0]\n")
+            .find("models.stream_devices lists 1 device(s) for 2 input.image_devices") != std::string::npos);
+  CHECK(parse_error("models:\n  stream_devices: [cuda:0, cuda:1]\n")
+            .find("models.stream_devices lists 2 device(s) for 0 input.image_devices") != std::string::npos);
+  CHECK(parse_error(two + "models:\n  stream_devices: [cuda:0, gpu1]\n")
+            .find("models.stream_devices: 'gpu1' is not cpu, cuda or cuda:N") != std::string::npos);
+  CHECK(parse_error(two + "models:\n  precision: fp16\n  stream_devices: [cuda:0, cpu]\n")
+            .find("models.stream_devices: cpu cannot run models.precision fp16") != std::string::npos);
+  CHECK(parse_error(two + "models:\n  encoder_precision: bf16\n  stream_devices: [cpu, cpu]\n")
+            .find("models.stream_devices: cpu cannot run models.encoder_precision bf16") != std::string::npos);
+  // fp16 on the streams' GPUs while models.device keeps its default (cpu): the streams' devices decide.
+  CHECK(parse_config(two + "models:\n  precision: fp16\n  stream_devices: [cuda:0, cuda:1]\n", "t.yaml")
+            .models.precision == "fp16");
   CHECK(parse_error("input:\n  image_devices: [ProbeA, ProbeB, ProbeA]\n")
             .find("input.image_devices lists 'ProbeA' twice (one pipeline per device)") != std::string::npos);
   CHECK(parse_config(two + "output:\n  mask_device: ABCDEFGHIJKLMNOPQRS\npipeline:\n  enabled: false\n", "t.yaml")
