@@ -117,7 +117,7 @@ int streams_bench(const igtb::PipelineBenchOptions& o, const std::string& json_p
                 r.each[s].p95, r.each[s].p99, r.each_fps[s]);
   std::printf("  together: %.1f frames/s over all streams (%.2fx one alone)%s\n", r.total_fps(),
               r.alone_fps > 0 ? r.total_fps() / r.alone_fps : 0.0,
-              r.device != "cpu" ? (", GPU memory " + std::to_string(int(r.gpu_memory_mib + 0.5)) + " MiB").c_str() : "");
+              r.device.find("cuda") != std::string::npos ? (", GPU memory " + std::to_string(int(r.gpu_memory_mib + 0.5)) + " MiB").c_str() : "");
   return 0;
 }
 
@@ -218,6 +218,7 @@ int main(int argc, char** argv) {
     p.file = t.file;
     p.pipeline = igtb::pipeline_options(cfg);
     p.pipeline.sync_timing = sync;
+    p.stream_devices = cfg.models.stream_devices;
     if (frames) p.frames = frames;
     if (warmup) p.warmup = warmup;
     if (!gpu && p.streams > 1) return streams_bench(p, json_path);

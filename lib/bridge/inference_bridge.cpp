@@ -108,7 +108,9 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::vector<std::uniq
     if (Lane* lane = lane_for(m.device())) lane->slot.put(Pending{std::move(m), Clock::now()});
     else ignored_.fetch_add(1);
   });
-  if (lanes_.front()->pipeline->input_buffers()) {  // CUDA: every lane's pipeline has its pool
+  bool pooled = false;  // a lane on CUDA (lanes may sit on different devices, models.stream_devices)
+  for (const auto& lane : lanes_) pooled = pooled || lane->pipeline->input_buffers() != nullptr;
+  if (pooled) {
     // IMAGEs are received into their lane's page-locked buffers: their
     // pixels go from the message to the device with no host copy between.
     // Not after a page-locking failure (each retry would cost a failing
@@ -345,7 +347,7 @@ InferenceStats InferenceBridge::stats() const {
       s.not_page_locked += pool->misses();
     }
   }
-  if (lanes_.front()->pipeline->input_buffers()) s.not_page_locked += not_page_locked_.load();
+  s.not_page_locked += not_page_locked_.load();  // 0 without a CUDA lane
   s.processed = processed_.load();
   s.failed = failed_.load();
   s.ignored = ignored_.load();

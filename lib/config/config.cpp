@@ -203,13 +203,14 @@ std::vector<Check> checks() {
          if (c.models.precision == "fp32" || c.models.device != "cpu" || !c.models.stream_devices.empty()) return {};
          return "models.precision " + c.models.precision + " needs a cuda device (models.device is cpu); use fp32";
        }},
-      {{"models.stream_devices", "input.image_devices", "models.precision", "models.detector_precision",
+      {{"models.stream_devices", "input.image_devices", "pipeline.enabled", "models.precision", "models.detector_precision",
         "models.encoder_precision", "models.decoder_precision"},
        [](const B& c) -> std::string {
          const auto& d = c.models.stream_devices;
          if (d.empty()) return {};
          for (const auto& name : d)
            if (!schema::rule::is_torch_device_name(name)) return "models.stream_devices: '" + name + "' is not cpu, cuda or cuda:N";
+         if (!c.pipeline.enabled) return {};  // the relay alone runs no pipeline
          if (d.size() != c.input.image_devices.size() || d.size() < 2)
            return "models.stream_devices lists " + std::to_string(d.size()) + " device(s) for " +
                   std::to_string(c.input.image_devices.size()) +

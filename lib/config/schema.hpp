@@ -140,12 +140,12 @@ struct Text {
   std::string decode(const YAML::Node& node, bool from_set) const;
 };
 
-// A list of non-empty strings of at most max_length characters. In a file: a
-// YAML sequence (an empty value = empty list). From --set also a
-// comma-separated scalar ("a,b"); "[]" or nothing = empty list.
 /// cpu, cuda or cuda:N (N up to 3 digits): what Text::Kind::TorchDevice accepts.
 bool is_torch_device_name(const std::string& text);
 
+// A list of non-empty strings of at most max_length characters. In a file: a
+// YAML sequence (an empty value = empty list). From --set also a
+// comma-separated scalar ("a,b"); "[]" or nothing = empty list.
 struct TextList {
   using value_type = std::vector<std::string>;
   std::size_t max_length = std::numeric_limits<std::size_t>::max();

@@ -107,12 +107,27 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
 StreamsBenchResult run_streams_bench(const PipelineBenchOptions& o) {
   if (o.streams < 2) throw std::invalid_argument("--streams: at least 2 (one stream is --pipeline)");
   const std::vector<Image> images = bench_images(o.file);
-  const torch::Device device = model_device(o.pipeline.device);
-  const std::size_t memory_before = device_memory_in_use(device);
+  auto stream_options = [&](std::size_t i) {
+    PipelineOptions p = o.pipeline;
+    if (!o.stream_devices.empty()) p.device = o.stream_devices[i % o.stream_devices.size()];
+    return p;
+  };
+  std::vector<torch::Device> devices;
+  for (std::size_t i = 0; i < o.streams; ++i) {
+    const torch::Device d = model_device(stream_options(i).device);
+    if (std::find(devices.begin(), devices.end(), d) == devices.end()) devices.push_back(d);
+  }
+  auto memory_in_use = [&] {
+    std::size_t sum = 0;
+    for (const auto& d : devices) sum += device_memory_in_use(d);
+    return sum;
+  };
+  const std::size_t memory_before = memory_in_use();
   std::vector<std::unique_ptr<Pipeline>> pipelines;
-  for (std::size_t i = 0; i < o.streams; ++i) pipelines.push_back(std::make_unique<Pipeline>(o.pipeline));
+  for (std::size_t i = 0; i < o.streams; ++i) pipelines.push_back(std::make_unique<Pipeline>(stream_options(i)));
   StreamsBenchResult r;
-  r.device = pipelines[0]->device().str();
+  for (std::size_t i = 0; i < o.streams; ++i)
+    r.device += (i ? "," : "") + pipelines[i]->device().str();
   r.frame = frame_label(images[0]);
   r.frames = o.frames;
 
@@ -169,7 +184,7 @@ StreamsBenchResult run_streams_bench(const PipelineBenchOptions& o) {
     r.each_fps.push_back(seconds[s] > 0 ? double(o.frames) / seconds[s] : 0);
     r.seconds = std::max(r.seconds, seconds[s]);
   }
-  const std::size_t memory_after = device_memory_in_use(device);
+  const std::size_t memory_after = memory_in_use();
   r.gpu_memory_mib = double(memory_after - std::min(memory_before, memory_after)) / (1024.0 * 1024.0);
   return r;
 }

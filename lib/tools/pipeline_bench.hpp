@@ -19,6 +19,8 @@ struct PipelineBenchOptions {
   PipelineOptions pipeline;
   std::uint64_t count_copies = 0;  ///< frames after the timed ones over which copies are counted (CUPTI); 0 = none
   std::size_t streams = 1;  ///< run_streams_bench: pipelines at once, one thread each (the bridge's lanes)
+  /// run_streams_bench: stream i's device is stream_devices[i % size] (models.stream_devices); empty: pipeline.device.
+  std::vector<std::string> stream_devices;
 };
 
 struct StageSummary {
@@ -54,7 +56,8 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& options);
 /// first pipeline runs the timed frames alone first (the baseline, same run),
 /// then all run them at once, released together after their warm-up.
 struct StreamsBenchResult {
-  std::string frame, device;
+  std::string frame;
+  std::string device;               ///< each stream's device, comma-separated ("cuda:0,cuda:0")
   std::uint64_t frames = 0;         ///< timed frames per stream
   StageSummary alone;               ///< e2e of one pipeline by itself
   double alone_fps = 0;

@@ -227,7 +227,7 @@ TEST_CASE("one pipeline, two IMAGE devices: the first is tracked, the second ign
           "first falls silent the second takes over with its own tracks") {
   const auto streams = two_streams();
   InferenceOptions io = listen_options({});
-  io.rebind_after_s = 0.5;
+  io.rebind_after_s = 0.5 * test::time_scale();  // longer than any stall between A(f) and B(f)
   InferenceBridge bridge(io, demo_pipeline());
   REQUIRE(bridge.lanes() == 1);
   CHECK(bridge.output_devices(0) == std::array<std::string, 3>{"BoneMask", "BoneContour", "BoneMaskState"});
@@ -258,7 +258,7 @@ TEST_CASE("one pipeline, two IMAGE devices: the first is tracked, the second ign
   // ProbeA falls silent (a PlusServer restarted with other names): after
   // rebind_after_s ProbeB's frames take the pipeline, whose tracks start anew
   // (one disk: one track, not ProbeA's two lingering).
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  std::this_thread::sleep_for(std::chrono::duration<double>(1.4 * io.rebind_after_s));
   for (int f = 6; f < 12; ++f) {
     const Bytes b = stream_frame(streams[1], f);
     sender.send_all(b.data(), b.size());

@@ -493,6 +493,8 @@ TEST_CASE("pipeline keys: models, thresholds, matcher, FSM, KPI, output names") 
             .find("models.stream_devices lists 1 device(s) for 2 input.image_devices") != std::string::npos);
   CHECK(parse_error("models:\n  stream_devices: [cuda:0, cuda:1]\n")
             .find("models.stream_devices lists 2 device(s) for 0 input.image_devices") != std::string::npos);
+  CHECK(parse_config("models:\n  stream_devices: [cuda:0, cuda:1]\npipeline:\n  enabled: false\n", "t.yaml")
+            .models.stream_devices.size() == 2);  // unused by the relay alone
   CHECK(parse_error(two + "models:\n  stream_devices: [cuda:0, gpu1]\n")
             .find("models.stream_devices: 'gpu1' is not cpu, cuda or cuda:N") != std::string::npos);
   CHECK(parse_error(two + "models:\n  precision: fp16\n  stream_devices: [cuda:0, cpu]\n")

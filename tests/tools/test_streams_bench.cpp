@@ -16,7 +16,7 @@ TEST_CASE("streams bench: one alone, then every stream's frames at once, and its
   o.warmup = 1;
   o.streams = 3;
   const StreamsBenchResult r = run_streams_bench(o);
-  CHECK(r.device == "cpu");
+  CHECK(r.device == "cpu,cpu,cpu");
   CHECK(r.frame == "820x616x1 uint8");
   CHECK(r.frames == 4);
   REQUIRE(r.each.size() == 3);
@@ -27,8 +27,8 @@ TEST_CASE("streams bench: one alone, then every stream's frames at once, and its
   for (std::size_t s = 0; s < 3; ++s) {
     CHECK(r.each[s].p50 > 0);
     CHECK(r.each[s].p99 >= r.each[s].p50);
-    // Each stream ran its 4 frames within the concurrent run's wall time.
-    CHECK(r.each_fps[s] >= 4 / r.seconds - 1e-9);
+    CHECK(r.each_fps[s] > 0);
+    CHECK(r.each[s].mean * 4 <= r.seconds * 1000 + 1e-6);  // its 4 frames within the concurrent run's wall time
   }
   CHECK(r.total_fps() == Approx(12 / r.seconds));
   CHECK(r.gpu_memory_mib == 0);
