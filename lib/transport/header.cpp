@@ -81,6 +81,8 @@ BodyLayout parse_body_layout(std::uint16_t version, const std::uint8_t* body, st
 
 Metadata parse_metadata(const std::uint8_t* body, const BodyLayout& l) {
   Metadata md;
+  // Tolerated from other writers (never written): a metadata header of 0
+  // bytes, which older igtbridge versions wrote for "no metadata".
   if (l.ext.metadata_header_size == 0 && l.ext.metadata_size == 0) return md;
   if (l.ext.metadata_header_size < 2) throw ProtocolError("v3 metadata header shorter than its count");
   const std::uint8_t* p = body + l.metadata_offset;
@@ -109,7 +111,10 @@ Metadata parse_metadata(const std::uint8_t* body, const BodyLayout& l) {
   return md;
 }
 
-std::size_t metadata_header_size(const Metadata& md) { return md.empty() ? 0 : 2 + 8 * md.size(); }
+// The 2-byte count is written even when it is 0, as the reference library
+// does: its UnpackMetaData() reads it unconditionally, so a version-2 message
+// declaring a metadata header of 0 bytes makes Slicer read past the body.
+std::size_t metadata_header_size(const Metadata& md) { return 2 + 8 * md.size(); }
 
 std::size_t metadata_data_size(const Metadata& md) {
   std::size_t n = 0;
@@ -118,7 +123,6 @@ std::size_t metadata_data_size(const Metadata& md) {
 }
 
 void append_metadata(const Metadata& md, Bytes& out) {
-  if (md.empty()) return;
   if (md.size() > 0xffff) throw ProtocolError("more than 65535 metadata entries");
   std::size_t at = out.size();
   out.resize(at + metadata_header_size(md));

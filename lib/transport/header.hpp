@@ -63,7 +63,8 @@ BodyLayout parse_body_layout(std::uint16_t version, const std::uint8_t* body, st
 /// Parses the metadata block found by parse_body_layout (bounds-checked).
 Metadata parse_metadata(const std::uint8_t* body, const BodyLayout& layout);
 
-/// Bytes that encode_metadata appends: header (count + entries) and data.
+/// Bytes that append_metadata appends: header (the 2-byte count, also for
+/// no entries, + 8 bytes per entry) and data.
 std::size_t metadata_header_size(const Metadata& md);
 std::size_t metadata_data_size(const Metadata& md);
 void append_metadata(const Metadata& md, Bytes& out);

@@ -91,6 +91,40 @@ TEST_CASE("v3 message with metadata: encode, then hand-check the bytes, then dec
   CHECK(timestamp_to_seconds(m.header.timestamp) == 12.5);
 }
 
+TEST_CASE("v3 message without metadata carries the 2-byte count, as the reference library writes it") {
+  // OpenIGTLink 3's GetMetaDataHeaderSize() is 2 + 8 * count for header
+  // version 2, count 0 included, and UnpackMetaData() always reads the count:
+  // a metadata header size of 0 makes Slicer read past the body.
+  Envelope env{"STRING", "d", 0, 2, 9, {}};
+  const std::uint8_t content[] = {0, 3, 0, 1, 'x'};
+  const Bytes wire = frame_message(env, content, sizeof content);
+  const std::uint8_t* body = wire.data() + kHeaderSize;
+  REQUIRE(wire.size() == kHeaderSize + 12 + sizeof content + 2);
+  CHECK(get_be16(body) == 12);
+  CHECK(get_be16(body + 2) == 2);  // metadata header: the count alone
+  CHECK(get_be32(body + 4) == 0);
+  CHECK(get_be16(body + 12 + sizeof content) == 0);  // count 0, the last 2 bytes of the body
+  const Message m = decode_message(std::make_shared<Bytes>(wire), true);
+  CHECK(m.metadata.empty());
+  CHECK(m.content_size == sizeof content);
+}
+
+TEST_CASE("a v3 metadata header of 0 bytes from an older writer is read as no metadata") {
+  Bytes body = {0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 2, 'o', 'k'};
+  Header h;
+  h.version = 2;
+  h.type = "STRING";
+  h.device = "old";
+  h.body_size = body.size();
+  h.crc = crc64(body.data(), body.size());
+  auto wire = std::make_shared<Bytes>(kHeaderSize);
+  write_header(h, wire->data());
+  wire->insert(wire->end(), body.begin(), body.end());
+  const Message m = decode_message(wire, true);
+  CHECK(m.metadata.empty());
+  CHECK(m.content_size == 6);
+}
+
 TEST_CASE("hand-built v3 bytes (as PlusServer sends them) decode") {
   // STATUS, header version 2, one metadata pair, message id 7, content = 30-byte status + "ok\0".
   Bytes body;
