@@ -101,10 +101,12 @@ void SessionRecorder::stop() {
     }
     s->file.reset();
   }
+  report_malformed(true);
   const RecorderStats st = stats();
-  if (!st.files.empty() || st.skipped)
-    spdlog::info("record: {} images and {} label maps written, {} skipped (disk too slow), {} failed, in {} file(s)",
-                 st.images, st.labels, st.skipped, st.failed, st.files.size());
+  if (!st.files.empty() || st.skipped || st.skipped_malformed)
+    spdlog::info("record: {} images and {} label maps written, {} skipped (disk too slow), {} skipped (malformed), "
+                 "{} failed, in {} file(s)",
+                 st.images, st.labels, st.skipped, st.skipped_malformed, st.failed, st.files.size());
 }
 
 void SessionRecorder::on_input(const Message& m) {
@@ -162,6 +164,7 @@ void SessionRecorder::run() {
       queued_frames_ -= item.msg.type() == "IMAGE" ? 1 : 0;
     }
     take(item);
+    report_malformed(false);
   }
 }
 
@@ -194,8 +197,27 @@ void SessionRecorder::write(const Message& image, bool labels) {
   if (!slot) slot = std::make_unique<Series>();
   Series& s = *slot;
   if (s.broken) return;
+  // The content first, before any file changes: a frame that cannot be
+  // recorded is skipped whole and the device's recording goes on.
+  Image img;
   try {
-    const Image img = decode_image(image);
+    img = decode_image(image);  // ProtocolError for a content that does not decode
+    if (img.subvolume_size != img.dims)
+      throw ProtocolError("'" + device + "': a partial IMAGE (subvolume) is not a whole frame");
+  } catch (const ProtocolError& e) {
+    skip_malformed(device, e.what());
+    return;
+  } catch (const std::exception& e) {  // out of memory and the like: not the content's fault
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      ++stats_.failed;
+    }
+    spdlog::error("record: {}: {}; no longer recording '{}'", device, e.what(), device);
+    s.broken = true;
+    s.file.reset();
+    return;
+  }
+  try {
     const std::array<std::uint32_t, 3> dims{img.dims[0], img.dims[1], img.dims[2]};
     if (s.file && (!s.file->accepts(dims, img.components, img.scalar) ||
                    s.file->frames() >= opt_.max_frames_per_file)) {
@@ -258,6 +280,26 @@ void SessionRecorder::write(const Message& image, bool labels) {
     s.broken = true;
     s.file.reset();
   }
+}
+
+void SessionRecorder::skip_malformed(const std::string& device, const std::string& why) {
+  {
+    std::lock_guard<std::mutex> lock(m_);
+    ++stats_.skipped_malformed;
+  }
+  // decode_image names the device first ("'<device>': ..."); the key has it once.
+  std::string reason = why;
+  if (const std::string named = "'" + device + "': "; reason.rfind(named, 0) == 0) reason.erase(0, named.size());
+  if (malformed_log_.should_log(device + ": " + stable_reason(reason)))
+    spdlog::warn("record: {}: frame skipped, its content cannot be recorded: {}; recording goes on with the next "
+                 "good frame (further ones like it are counted, summarized every {:g} s)",
+                 device, reason, malformed_log_.interval_s());
+}
+
+void SessionRecorder::report_malformed(bool final) {
+  for (const auto& s : final ? malformed_log_.flush() : malformed_log_.due())
+    spdlog::warn("record: {} more frame{} skipped in the last {:g} s ({} in all) for {}", s.count,
+                 s.count == 1 ? "" : "s", s.seconds_rounded(), s.total, s.key);
 }
 
 RecorderStats SessionRecorder::stats() const {

@@ -19,7 +19,12 @@
 // counted and logged (first, then at most every 5 s). Headers are rewritten
 // every header_interval_s and at stop(), so the files on disk stay a readable
 // sequence; a write error stops that series with one error line, and the
-// bridge goes on.
+// bridge goes on. An IMAGE whose content cannot be recorded (it does not
+// decode: wrong pixel count for its dims, unknown scalar type, ...; or it is
+// a partial subvolume) is skipped and counted (skipped_malformed) before any
+// file changes, and the device's recording goes on with its next good frame;
+// the warning is rate-limited per device and reason (the first in full, then
+// a count at most every 10 s, the rest at stop()).
 #pragma once
 
 #include <condition_variable>
@@ -34,6 +39,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/rate_limited_log.hpp"
 #include "transport/message.hpp"
 
 namespace igtb {
@@ -50,7 +56,13 @@ struct RecorderStats {
   std::uint64_t images = 0;   ///< input frames written
   std::uint64_t labels = 0;   ///< label maps written
   std::uint64_t skipped = 0;  ///< not written: the queue was full
-  std::uint64_t failed = 0;   ///< not written: decode or write error
+  /// Not written: an IMAGE (input or label map) whose content could not be
+  /// recorded (does not decode, or is a partial subvolume); only that frame
+  /// is skipped, the device's recording goes on.
+  std::uint64_t skipped_malformed = 0;
+  /// Not written: a write error (that device is then no longer recorded), or
+  /// a label map from the pipeline that did not decode.
+  std::uint64_t failed = 0;
   std::vector<std::string> files;  ///< header files started so far
 };
 
@@ -88,6 +100,10 @@ class SessionRecorder {
   void run();
   void take(const Item& item);
   void write(const Message& image, bool labels);
+  /// Counts a frame skipped for its content and warns (rate-limited).
+  void skip_malformed(const std::string& device, const std::string& why);
+  /// Logs the summaries of skipped malformed frames that are due (all if final).
+  void report_malformed(bool final);
 
   RecorderOptions opt_;
   std::string session_;  ///< time stamp prefix of the file names
@@ -104,6 +120,7 @@ class SessionRecorder {
   std::map<std::string, std::unique_ptr<Series>> series_;
   std::map<std::string, std::deque<Seen>> transforms_;  ///< recent values per device
   std::optional<Message> pending_image_;                ///< waits for its transforms
+  RateLimitedLog malformed_log_;  ///< keys "<device>: <reason, numbers blanked>"
 };
 
 }  // namespace igtb

@@ -16,7 +16,22 @@ constexpr int kPollMs = 200;  // how often a waiting reader looks at its stop fl
 }  // namespace
 
 MessageReader::MessageReader(Socket& socket, ReaderOptions options, std::string peer)
-    : socket_(socket), opt_(std::move(options)), peer_(std::move(peer)), buf_(kReadBuffer) {}
+    : socket_(socket),
+      opt_(std::move(options)),
+      peer_(std::move(peer)),
+      drops_(std::chrono::milliseconds(std::max(opt_.warn_interval_ms, 0))),
+      buf_(kReadBuffer) {}
+
+MessageReader::~MessageReader() { report_drops(true); }
+
+void MessageReader::report_drops(bool final) noexcept {
+  try {
+    for (const auto& s : final ? drops_.flush() : drops_.due())
+      spdlog::warn("{}: {} more message{} dropped for {} in the last {:g} s ({} in all{})", peer_, s.count,
+                   s.count == 1 ? "" : "s", s.key, s.seconds_rounded(), s.total, final ? " on this connection" : "");
+  } catch (...) {  // logging must not end a connection (nor throw from the destructor)
+  }
+}
 
 bool MessageReader::read(std::uint8_t* dst, std::size_t n, const std::atomic<bool>& stop, bool in_message) {
   std::size_t got = std::min(n, tail_ - head_);
@@ -40,8 +55,11 @@ bool MessageReader::read(std::uint8_t* dst, std::size_t n, const std::atomic<boo
     }
     if (r > 0) {
       last = std::chrono::steady_clock::now();
-    } else if ((in_message || got > 0) &&
-               std::chrono::steady_clock::now() - last > std::chrono::milliseconds(opt_.stall_ms)) {
+      continue;
+    }
+    report_drops(false);  // a quiet peer after a burst of bad messages: its summary comes now
+    if ((in_message || got > 0) &&
+        std::chrono::steady_clock::now() - last > std::chrono::milliseconds(opt_.stall_ms)) {
       throw SocketError("stalled: " + std::to_string(got) + " of " + std::to_string(n) + " bytes after " +
                         std::to_string(opt_.stall_ms) + " ms of silence");
     }
@@ -52,6 +70,7 @@ bool MessageReader::read(std::uint8_t* dst, std::size_t n, const std::atomic<boo
 
 std::optional<Message> MessageReader::next(const std::atomic<bool>& stop) {
   for (;;) {
+    report_drops(false);  // cheap while nothing is counted
     std::array<std::uint8_t, kHeaderSize> hb;
     // Between messages silence is normal (a frozen probe): no stall limit there.
     if (!read(hb.data(), hb.size(), stop, false)) return std::nullopt;
@@ -88,11 +107,17 @@ std::optional<Message> MessageReader::next(const std::atomic<bool>& stop) {
       return m;
     } catch (const CrcError& e) {
       ++stats_.crc_errors;
-      spdlog::warn("{}: {}; message dropped", peer_, e.what());
+      if (drops_.should_log("CRC mismatch"))
+        spdlog::warn("{}: {}; message dropped (further CRC mismatches on this connection are counted, "
+                     "summarized every {:g} s)",
+                     peer_, e.what(), drops_.interval_s());
     } catch (const ProtocolError& e) {
       // The framing (58 + body_size) held, so the stream is still in step.
       ++stats_.malformed;
-      spdlog::warn("{}: {} '{}': {}; message dropped", peer_, h.type, h.device, e.what());
+      // One reason per message type and kind of error: the text without its numbers.
+      if (drops_.should_log("malformed " + h.type + " (" + stable_reason(e.what()) + ")"))
+        spdlog::warn("{}: {} '{}': {}; message dropped (further ones like it are counted, summarized every {:g} s)",
+                     peer_, h.type, h.device, e.what(), drops_.interval_s());
     }
   }
 }

@@ -12,7 +12,13 @@
 #include <mutex>
 #include <thread>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
 #include "bridge/inference_bridge.hpp"
+#include "bridge/session_recorder.hpp"
 #include "io/sequence.hpp"
 #include "tools/listen.hpp"
 #include "tools/replay.hpp"
@@ -40,6 +46,65 @@ void remove_dir(const std::string& dir) {
 }
 
 double seconds(std::uint64_t wire_ts) { return timestamp_to_seconds(wire_ts); }
+
+/// While alive, the default logger writes "<level> <message>" lines into a string.
+struct LogCapture {
+  std::ostringstream out;
+  std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
+  LogCapture() {
+    auto logger = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(out));
+    logger->set_pattern("%l %v");
+    spdlog::set_default_logger(logger);
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous); }
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+  std::vector<std::string> lines_with(const std::string& part) {
+    std::vector<std::string> found;
+    std::istringstream in(out.str());
+    for (std::string line; std::getline(in, line);)
+      if (line.find(part) != std::string::npos) found.push_back(line);
+    return found;
+  }
+};
+
+/// An 8x6 uint8 frame whose pixels depend on `seed`.
+Image small_image(std::uint8_t seed) {
+  Image img;
+  img.dims = {8, 6, 1};
+  img.subvolume_size = img.dims;
+  img.matrix = {0.5f, 0, 0, 0, 0.5f, 0, 0, 0, 1, 10, 20, 30};
+  img.pixels.resize(img.pixel_bytes());
+  for (std::size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = static_cast<std::uint8_t>(seed + i * 7);
+  return img;
+}
+
+/// A received IMAGE message (valid framing and CRC) around `content`.
+Message image_message(const std::string& device, double t, const Bytes& content) {
+  const Bytes wire = frame_message(Envelope{"IMAGE", device, timestamp_from_seconds(t)}, content.data(), content.size());
+  return decode_message(std::make_shared<Bytes>(wire), true);
+}
+
+Message good_image(const std::string& device, double t, std::uint8_t seed) {
+  Bytes content;
+  append_image_content(small_image(seed), content);
+  return image_message(device, t, content);
+}
+
+/// A temporary directory, removed with its files at the end of the scope.
+struct TempDir {
+  std::string root, path;
+  TempDir() {
+    char t[] = "/tmp/igtb_record_bad_XXXXXX";
+    REQUIRE(mkdtemp(t) != nullptr);
+    root = t;
+    path = root + "/session";
+  }
+  ~TempDir() {
+    remove_dir(path);
+    rmdir(root.c_str());
+  }
+};
 
 }  // namespace
 
@@ -162,4 +227,88 @@ TEST_CASE("record -> read back: pixels, geometry, transforms and timestamps of e
   }
   remove_dir(dir);
   rmdir(dir_template);
+}
+
+TEST_CASE("a malformed IMAGE is skipped and counted; the device's recording goes on with its next good frame") {
+  // The three frame contents the recorder cannot take, each valid as a message (framing, CRC).
+  Bytes bad;
+  std::string why;
+  SECTION("unknown scalar type") {
+    append_image_content(small_image(0), bad);
+    bad[3] = 99;  // the image header's scalar type byte
+    why = "IMAGE scalar type 99 is unknown";
+  }
+  SECTION("pixel bytes not matching the dims") {
+    append_image_content(small_image(0), bad);
+    bad.resize(bad.size() - 5);
+    why = "needs 48 pixel bytes, the message has 43";
+  }
+  SECTION("a partial image (subvolume)") {
+    Image part = small_image(0);
+    part.subvolume_size = {8, 3, 1};
+    part.pixels.resize(part.pixel_bytes());
+    append_image_content(part, bad);
+    why = "partial IMAGE";
+  }
+  TempDir dir;
+  LogCapture log;
+  RecorderOptions o;
+  o.dir = dir.path;
+  o.queue_frames = 4096;  // every frame on disk
+  SessionRecorder rec(o);
+  rec.start();
+  for (int i = 0; i < 3; ++i) rec.on_input(good_image("Probe", 100 + i, std::uint8_t(i)));
+  rec.on_input(image_message("Probe", 103, bad));
+  for (int i = 4; i < 7; ++i) rec.on_input(good_image("Probe", 100 + i, std::uint8_t(i)));
+  rec.stop();
+
+  const RecorderStats st = rec.stats();
+  CHECK(st.images == 6);
+  CHECK(st.skipped_malformed == 1);
+  CHECK(st.failed == 0);
+  CHECK(st.skipped == 0);
+  REQUIRE(st.files.size() == 1);  // the bad frame neither ended the series nor started a new file
+  const io::Sequence got = io::read_sequence(st.files[0]);
+  REQUIRE(got.frames.size() == 6);
+  const double expected_t[] = {100, 101, 102, 104, 105, 106};
+  for (std::size_t k = 0; k < 6; ++k) {
+    INFO("frame " << k);
+    CHECK(std::abs(got.frames[k].timestamp - expected_t[k]) < 1e-6);
+    const Image want = small_image(std::uint8_t(expected_t[k] - 100));
+    CHECK(std::equal(want.pixels.begin(), want.pixels.end(), got.frame_pixels(k)));
+  }
+  const auto warned = log.lines_with("Probe");
+  REQUIRE(warned.size() == 1);
+  CHECK(warned[0].rfind("warning record: Probe: frame skipped", 0) == 0);
+  CHECK(warned[0].find(why) != std::string::npos);
+  CHECK(log.lines_with("error").empty());
+}
+
+TEST_CASE("many malformed IMAGEs of a device: one warning, one summary at stop, every one counted") {
+  TempDir dir;
+  LogCapture log;
+  RecorderOptions o;
+  o.dir = dir.path;
+  o.queue_frames = 4096;
+  SessionRecorder rec(o);
+  rec.start();
+  rec.on_input(good_image("Probe", 100, 1));
+  for (int i = 0; i < 50; ++i) {
+    Bytes bad;
+    append_image_content(small_image(0), bad);
+    bad.resize(bad.size() - 1 - i % 7);  // the sizes in the error vary, the reason does not
+    rec.on_input(image_message("Probe", 101 + i, bad));
+  }
+  rec.on_input(good_image("Probe", 200, 2));
+  rec.stop();
+
+  const RecorderStats st = rec.stats();
+  CHECK(st.images == 2);
+  CHECK(st.skipped_malformed == 50);
+  CHECK(st.failed == 0);
+  const auto lines = log.lines_with("Probe");
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].find("frame skipped") != std::string::npos);
+  CHECK(lines[1].find("49 more frames skipped in the last") != std::string::npos);
+  CHECK(lines[1].find("(50 in all) for Probe: IMAGE #x#x# x# uint# needs # pixel bytes") != std::string::npos);
 }
