@@ -123,8 +123,10 @@ int main(int argc, char** argv) {
       spdlog::info("stopping");
       bridge.stop();
       const auto s = bridge.stats();
-      spdlog::info("stopped: {} frames in, {} processed, {} dropped busy, {} failed{}{}", s.frames_in, s.processed,
+      spdlog::info("stopped: {} frames in, {} processed, {} dropped busy, {} failed{}{}{}{}", s.frames_in, s.processed,
                    s.dropped, s.failed, s.ignored ? fmt::format(", {} of other IMAGE devices ignored", s.ignored) : "",
+                   s.unsupported ? fmt::format(", {} IMAGEs the pipeline cannot take", s.unsupported) : "",
+                   s.relay.malformed ? fmt::format(", {} malformed messages dropped", s.relay.malformed) : "",
                    device == "cpu" ? std::string()
                                    : fmt::format(", {} received page-locked, {} not (copied once more)",
                                                  s.page_locked, s.not_page_locked));

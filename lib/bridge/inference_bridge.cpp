@@ -10,6 +10,7 @@
 
 #include "core/percentile.hpp"
 #include "pipeline/contours.hpp"
+#include "pipeline/preprocess.hpp"
 #include "transport/image_codec.hpp"
 #include "transport/polydata_codec.hpp"
 #include "transport/string_codec.hpp"
@@ -30,6 +31,18 @@ std::pair<SharedBytes, SharedBytes> encoded(Envelope env, HeaderVersions want,
   if (want.v1) out.first = std::make_shared<const Bytes>(encode(env));
   env.header_version = 2;
   if (want.v2) out.second = std::make_shared<const Bytes>(encode(env));
+  return out;
+}
+
+/// The input IMAGE's metadata that the label map of that frame carries too
+/// (PlusServer's timestamps, frame number, transform states and custom
+/// frame fields): all of it but MRMLNodeName, which would name the label
+/// map's node after the image in Slicer.
+Metadata frame_metadata(const Metadata& in) {
+  Metadata out;
+  out.reserve(in.size());
+  for (const auto& kv : in)
+    if (kv.first != "MRMLNodeName") out.push_back(kv);
   return out;
 }
 
@@ -105,6 +118,13 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::vector<std::uniq
     relay_.set_input_tap([this](const Message& m) { recorder_->on_input(m); });
   }
   relay_.set_image_sink([this](Message&& m) {
+    // Before lane_for: an image the pipeline cannot take never binds the lane.
+    if (const std::string why = pipeline_input_problem(decode_image_layout(m.content(), m.content_size).info);
+        !why.empty()) {
+      unsupported_.fetch_add(1);
+      warn_unsupported(m.device(), why);
+      return;
+    }
     if (Lane* lane = lane_for(m.device())) lane->slot.put(Pending{std::move(m), Clock::now()});
     else ignored_.fetch_add(1);
   });
@@ -176,6 +196,16 @@ InferenceBridge::Lane* InferenceBridge::lane_for(const std::string& device) {
                  lanes_.size() == 1 ? "the pipeline tracks '" + lanes_.front()->image_device + "'"
                                     : std::string("no pipeline for it"));
   return nullptr;
+}
+
+void InferenceBridge::warn_unsupported(const std::string& device, const std::string& why) {
+  std::lock_guard<std::mutex> lock(bind_m_);
+  if (unsupported_devices_.size() >= kMaxIgnoredNames || !unsupported_devices_.insert(device + '\n' + why).second)
+    return;
+  spdlog::warn("pipeline: IMAGE '{}' is {}; its frames are {} but not segmented (counted as unsupported in "
+               "IgtbridgeStatus). Send 2D frames of 1, 3 or 4 components, or leave this device out with "
+               "input.image_devices",
+               device, why, opt_.relay.forward_images ? "forwarded" : "not forwarded (output.forward_images: false)");
 }
 
 std::array<std::string, 3> InferenceBridge::output_devices(std::size_t lane) const {
@@ -284,8 +314,8 @@ void InferenceBridge::process(Lane& lane, Pending& p) {
       if (out.result.labels.size() != labels.pixel_bytes())
         throw std::logic_error("label map of " + std::to_string(out.result.labels.size()) + " bytes for a frame of " +
                                std::to_string(labels.pixel_bytes()) + " pixels");
-      mask = encoded(Envelope{"IMAGE", lane.mask_device, m.header.timestamp, 1, 0, {}}, labels_for,
-                     [&](const Envelope& e) { return encode_image(e, labels); });
+      mask = encoded(Envelope{"IMAGE", lane.mask_device, m.header.timestamp, 1, 0, frame_metadata(m.metadata)},
+                     labels_for, [&](const Envelope& e) { return encode_image(e, labels); });
     }
     encode_stage = rep.stages_ms.size();
     rep.stages_ms.emplace_back("encode", ms_since(t));
@@ -351,6 +381,7 @@ InferenceStats InferenceBridge::stats() const {
   s.processed = processed_.load();
   s.failed = failed_.load();
   s.ignored = ignored_.load();
+  s.unsupported = unsupported_.load();
   return s;
 }
 
@@ -376,7 +407,11 @@ std::string inference_summary(const InferenceStats& now, const InferenceStats& b
                 percentile(lat, 99), now.relay.clients, static_cast<unsigned long long>(now.relay.dropped),
                 now.relay.upstream_connected ? "connected" : "not connected",
                 now.ignored ? (", " + std::to_string(now.ignored) + " IMAGEs of other devices ignored (total)").c_str() : "");
-  return buf;
+  std::string line = buf;
+  if (now.unsupported)
+    line += ", " + std::to_string(now.unsupported) + " IMAGEs the pipeline cannot take (total, forwarded unsegmented)";
+  if (now.relay.malformed) line += ", " + std::to_string(now.relay.malformed) + " malformed messages dropped (total)";
+  return line;
 }
 
 }  // namespace igtb

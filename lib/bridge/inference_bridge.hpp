@@ -59,6 +59,9 @@ struct InferenceStats {
   std::uint64_t page_locked = 0, not_page_locked = 0;
   /// IMAGEs of a device no pipeline takes (one pipeline, a second IMAGE device).
   std::uint64_t ignored = 0;
+  /// IMAGEs the pipeline cannot take (a 3D volume, 2 components, uint16...):
+  /// forwarded (with output.forward_images) but not segmented.
+  std::uint64_t unsupported = 0;
 };
 
 class InferenceBridge {
@@ -111,6 +114,8 @@ class InferenceBridge {
   Lane* lane_for(const std::string& device);
   void process(Lane& lane, Pending& p);
   void log_failure(const std::string& error);
+  /// One warning per device and reason for IMAGEs the pipeline cannot take.
+  void warn_unsupported(const std::string& device, const std::string& why);
 
   InferenceOptions opt_;
   std::vector<std::unique_ptr<Lane>> lanes_;
@@ -118,9 +123,10 @@ class InferenceBridge {
   std::ofstream kpi_;
   std::mutex kpi_m_;  ///< the workers' KPI lines
   std::unique_ptr<SessionRecorder> recorder_;
-  std::atomic<std::uint64_t> processed_{0}, failed_{0}, ignored_{0};
+  std::atomic<std::uint64_t> processed_{0}, failed_{0}, ignored_{0}, unsupported_{0};
   std::mutex bind_m_;  ///< the one lane's binding and the ignored devices (reader threads)
   std::set<std::string> ignored_devices_;  ///< warned about (at most kMaxIgnoredNames)
+  std::set<std::string> unsupported_devices_;  ///< device + reason warned about (at most kMaxIgnoredNames)
   std::chrono::steady_clock::time_point bound_seen_{};  ///< one lane: its device's last IMAGE
   static constexpr std::size_t kMaxIgnoredNames = 64;
   std::mutex latencies_m_;

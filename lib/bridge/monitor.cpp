@@ -29,6 +29,8 @@ std::string status_json(const InferenceStats& now, const InferenceStats& before,
          ", \"failed\": " + std::to_string(now.failed - before.failed) +
          ", \"failed_total\": " + std::to_string(now.failed) +
          ", \"ignored_total\": " + std::to_string(now.ignored) +
+         ", \"unsupported_total\": " + std::to_string(now.unsupported) +
+         ", \"malformed_total\": " + std::to_string(now.relay.malformed) +
          ", \"e2e_p50_ms\": " + json_number(lat.empty() ? nan : percentile(lat, 50), 2) +
          ", \"e2e_p99_ms\": " + json_number(lat.empty() ? nan : percentile(lat, 99), 2) +
          ", \"clients\": " + std::to_string(now.relay.clients) +

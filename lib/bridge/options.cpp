@@ -22,6 +22,7 @@ RelayOptions relay_options(const config::BridgeConfig& cfg) {
   r.downstream.max_clients = cfg.output.max_clients;
   r.downstream.queue_messages = cfg.output.queue_messages;
   r.downstream.initial_header_version = static_cast<std::uint16_t>(cfg.output.header_version);
+  r.downstream.keepalive_s = cfg.output.keepalive_s;
   r.downstream.reader.check_crc = cfg.output.check_crc;
   r.downstream.allow = cfg.output.allow;
   r.downstream.allow_key = "output.allow";

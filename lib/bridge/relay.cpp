@@ -4,6 +4,9 @@
 
 #include <algorithm>
 
+#include "core/rate_limited_log.hpp"
+#include "transport/content_check.hpp"
+
 namespace igtb {
 namespace {
 
@@ -16,7 +19,7 @@ bool listed(const std::vector<std::string>& names, const std::string& device) {
 bool relay_accepts(const RelayOptions& o, const Header& h) {
   if (h.type == "IMAGE") return listed(o.image_devices, h.device);
   if (h.type == "TRANSFORM") return listed(o.transform_devices, h.device);
-  return false;
+  return h.type == "STATUS" || h.type == "STRING";
 }
 
 Relay::Relay(RelayOptions options) : opt_(std::move(options)), server_(opt_.downstream) {
@@ -57,16 +60,40 @@ std::uint16_t Relay::input_port() const {
 
 std::string Relay::upstream_name() const { return upstream_->describe(); }
 
+void Relay::forward(const Message& m) {
+  const HeaderVersions want = server_.header_versions();
+  SharedBytes v1, v2;
+  (m.header.version >= 2 ? v2 : v1) = m.wire;
+  if (want.v1 && !v1) v1 = std::make_shared<const Bytes>(reframe(m, 1));
+  if (want.v2 && !v2) v2 = std::make_shared<const Bytes>(reframe(m, 2));
+  server_.broadcast(v1, v2);
+}
+
+void Relay::warn_malformed(const Message& m, const std::string& why) {
+  std::lock_guard<std::mutex> lock(warned_m_);
+  // One line per device and kind of error (the text without its numbers).
+  if (warned_.size() >= kMaxWarned || !warned_.insert(m.device() + '\n' + stable_reason(why)).second) return;
+  spdlog::warn("input: {} '{}' dropped, not forwarded: {} (counted in malformed_total; further ones like it from "
+               "this device are not logged)",
+               m.type(), m.device(), why);
+}
+
 void Relay::on_upstream(Message&& m) {
   bytes_ += m.wire->size();
+  if (m.type() == "STATUS" && m.device().empty()) return;  // PlusServer's keep-alive: for us, not for Slicer
+  if (const std::string why = content_problem(m); !why.empty()) {
+    ++malformed_;
+    warn_malformed(m, why);
+    return;
+  }
   if (input_tap_) input_tap_(m);
   if (m.type() != "IMAGE") {
-    ++transforms_;
-    server_.broadcast(m.wire);
+    ++(m.type() == "TRANSFORM" ? transforms_ : texts_);
+    forward(m);
     return;
   }
   ++images_;
-  if (opt_.forward_images) server_.broadcast(m.wire);
+  if (opt_.forward_images) forward(m);
   if (image_sink_) image_sink_(std::move(m));
 }
 
@@ -74,6 +101,8 @@ RelayStats Relay::stats() const {
   RelayStats s;
   s.images = images_.load();
   s.transforms = transforms_.load();
+  s.texts = texts_.load();
+  s.malformed = malformed_.load();
   s.bytes = bytes_.load();
   s.dropped = server_.dropped();
   s.clients = server_.client_count();
@@ -84,13 +113,14 @@ RelayStats Relay::stats() const {
 
 std::string relay_summary(const RelayStats& now, const RelayStats& before, double seconds) {
   const double dt = seconds > 0 ? seconds : 1;
-  char buf[256];
+  char buf[320];
   std::snprintf(buf, sizeof buf,
-                "relay: %.1f images/s, %.1f transforms/s, %.1f MB/s, %zu client(s), %llu dropped (total %llu), upstream %s",
+                "relay: %.1f images/s, %.1f transforms/s, %.1f MB/s, %zu client(s), %llu dropped (total %llu), upstream %s%s",
                 double(now.images - before.images) / dt, double(now.transforms - before.transforms) / dt,
                 double(now.bytes - before.bytes) / dt / 1e6, now.clients,
                 static_cast<unsigned long long>(now.dropped - before.dropped),
-                static_cast<unsigned long long>(now.dropped), now.upstream_connected ? "connected" : "not connected");
+                static_cast<unsigned long long>(now.dropped), now.upstream_connected ? "connected" : "not connected",
+                now.malformed ? (", " + std::to_string(now.malformed) + " malformed dropped (total)").c_str() : "");
   return buf;
 }
 

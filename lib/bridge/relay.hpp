@@ -1,11 +1,18 @@
-// Relay mode (pipeline.enabled: false): upstream IMAGE and TRANSFORM messages
-// go to every downstream client exactly as they arrived (same bytes, header
-// version, metadata and CRC). The connectivity check, and the base that the
+// Relay mode (pipeline.enabled: false): upstream IMAGE, TRANSFORM, STATUS and
+// STRING messages go to every downstream client. A client that speaks the
+// message's header version gets the bytes exactly as they arrived (metadata
+// and CRC included); one that speaks the other version gets the same content
+// reframed in its version (version 1 has no place for metadata). A message
+// whose content is malformed for its type is dropped, counted and warned
+// about once per device and reason; PlusServer's keep-alives (STATUS with an
+// empty device name) stop here. The connectivity check, and the base that the
 // inference pipeline replaces the IMAGE path of.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,6 +33,8 @@ struct RelayOptions {
 struct RelayStats {
   std::uint64_t images = 0;
   std::uint64_t transforms = 0;
+  std::uint64_t texts = 0;      ///< STATUS and STRING forwarded
+  std::uint64_t malformed = 0;  ///< dropped: content malformed for its type
   std::uint64_t bytes = 0;
   std::uint64_t dropped = 0;  ///< from client queues
   std::size_t clients = 0;
@@ -33,7 +42,8 @@ struct RelayStats {
   std::uint64_t upstream_connections = 0;
 };
 
-/// Whether a header passes the relay's type and device filters.
+/// Whether a header passes the relay's type and device filters (IMAGE and
+/// TRANSFORM by the device lists; STATUS and STRING always).
 bool relay_accepts(const RelayOptions& options, const Header& h);
 
 class Relay {
@@ -65,6 +75,10 @@ class Relay {
 
  private:
   void on_upstream(Message&& m);
+  /// Queues m for every client, each in its header version.
+  void forward(const Message& m);
+  /// Logs a malformed message once per device and reason.
+  void warn_malformed(const Message& m, const std::string& why);
 
   RelayOptions opt_;
   std::function<void(Message&&)> image_sink_;
@@ -72,7 +86,10 @@ class Relay {
   std::function<std::shared_ptr<Bytes>(const Header&, std::size_t)> buffer_source_;
   DownstreamServer server_;
   std::unique_ptr<Upstream> upstream_;
-  std::atomic<std::uint64_t> images_{0}, transforms_{0}, bytes_{0};
+  std::atomic<std::uint64_t> images_{0}, transforms_{0}, texts_{0}, malformed_{0}, bytes_{0};
+  std::mutex warned_m_;
+  std::set<std::string> warned_;  ///< device + reason already logged (bounded)
+  static constexpr std::size_t kMaxWarned = 256;
 };
 
 /// One line for the periodic log: rates over `seconds` since `before`.

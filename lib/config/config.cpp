@@ -86,7 +86,10 @@ std::vector<Field> fields() {
       field("output.queue_messages", at(&B::output, &O::queue_messages), Int<int>{1, 1024},
             "per-client send queue bound in messages; a slow client drops the oldest"),
       field("output.header_version", at(&B::output, &O::header_version), Int<int>{1, 2},
-            "header version a client starts at (2 unless it speaks v2); relayed messages keep theirs"),
+            "header version a client is sent until it sends a version 2 message (PlusServer's rule: 1)"),
+      field("output.keepalive_s", at(&B::output, &O::keepalive_s), Real{0, false, 3600},
+            "seconds without a message to a client before it gets a STATUS keep-alive (finds half-open "
+            "connections); 0 = off"),
       field("output.check_crc", at(&B::output, &O::check_crc), Bool{}, "verify the CRC64 of what clients send us"),
 
       field("output.allow", at(&B::output, &O::allow), TextList{18, "IPv4 address or CIDR block"},
@@ -271,6 +274,12 @@ std::vector<Check> checks() {
        [](const B& c) -> std::string {
          if (c.record.dir.empty() || c.pipeline.enabled) return {};
          return "record.dir needs pipeline.enabled: true (the relay-only mode does not record)";
+       }},
+      {{"output.keepalive_s"},
+       [](const B& c) -> std::string {
+         const double v = c.output.keepalive_s;
+         if (v == 0 || v >= 0.1) return {};
+         return "output.keepalive_s (" + format_double(v) + ") must be 0 (off) or at least 0.1";
        }},
       {{"output.status_interval_s"},
        [](const B& c) -> std::string {

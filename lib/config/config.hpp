@@ -35,7 +35,8 @@ struct OutputConfig {
   std::uint16_t port = 18945;
   int max_clients = 8;     // 1..1024
   int queue_messages = 16; // per-client send queue bound, in messages, 1..1024
-  int header_version = 2;  // 1 or 2: header version a client starts at; relayed messages keep theirs
+  int header_version = 1;  // 1 or 2: header version a client is sent until it sends a version 2 message (PlusServer's rule)
+  double keepalive_s = 1.0;  // a client sent nothing for this long gets a STATUS keep-alive; 0 = off, else 0.1..3600
   bool check_crc = true;   // check CRC of what clients send us
   std::vector<std::string> allow;  // clients allowed (IPv4 / CIDR); empty = any who reach output.bind
   bool forward_images = true;                   // also send the input IMAGE on (Slicer shows the label map over it)

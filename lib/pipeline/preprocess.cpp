@@ -22,11 +22,22 @@ torch::ScalarType torch_type(ScalarType t) {
 
 }  // namespace
 
-torch::Tensor image_tensor(const ImageView& img) {
-  if (img.dims[2] != 1) throw std::invalid_argument("the pipeline takes 2D images, got " + std::to_string(img.dims[2]) + " slices");
-  if (img.subvolume_size != img.dims) throw std::invalid_argument("the pipeline takes whole images, not subvolumes");
+std::string pipeline_input_problem(const ImageInfo& img) {
+  if (img.dims[2] != 1)
+    return "a 3D volume (" + std::to_string(img.dims[0]) + "x" + std::to_string(img.dims[1]) + "x" +
+           std::to_string(img.dims[2]) + "): the pipeline segments 2D frames";
+  if (img.subvolume_size != img.dims) return "a subvolume: the pipeline takes whole images";
   if (img.components != 1 && img.components != 3 && img.components != 4)
-    throw std::invalid_argument("the pipeline takes 1, 3 or 4 components, got " + std::to_string(img.components));
+    return std::to_string(img.components) + " components: the pipeline takes 1 (grey), 3 (RGB) or 4 (RGBA)";
+  if (img.scalar == ScalarType::UInt16 || img.scalar == ScalarType::UInt32)
+    return "scalar type " + std::string(scalar_name(img.scalar)) + ": the pipeline takes int8, uint8, int16, int32, "
+           "float32 or float64";
+  return "";
+}
+
+torch::Tensor image_tensor(const ImageView& img) {
+  if (const std::string why = pipeline_input_problem(img); !why.empty())
+    throw std::invalid_argument("IMAGE is " + why);
   if (!img.pixels) throw std::invalid_argument("the image has no pixels");
   return torch::from_blob(const_cast<std::uint8_t*>(img.pixels), {img.dims[1], img.dims[0], img.components},
                           torch::TensorOptions().dtype(torch_type(img.scalar)));

@@ -9,6 +9,11 @@
 
 namespace igtb {
 
+/// Why the pipeline cannot take an image of this shape and type ("" if it
+/// can): a 3D volume, a subvolume, 2 or more than 4 components, or a scalar
+/// type LibTorch has no tensor for. Such images are still forwarded.
+std::string pipeline_input_problem(const ImageInfo& info);
+
 /// The IMAGE's pixels as a [H, W, C] host tensor of their own scalar type,
 /// viewing `img` (no copy). Throws std::invalid_argument for an image the
 /// pipeline cannot take (3D, subvolume, components, scalar type).

@@ -157,6 +157,12 @@ ListenResult listen(const ListenOptions& o, const std::atomic<bool>& stop,
       const auto& st = reader.stats();
       if (st.crc_errors || st.malformed) return {2, r.messages, "malformed message from " + name + " (see warning above)"};
       if (!m) break;
+      // A server's keep-alive (STATUS, empty device name: PlusServer's and the
+      // bridge's) is not content: not counted, and it does not end idleness.
+      if (m->type() == "STATUS" && m->device().empty()) {
+        ++r.keepalives;
+        continue;
+      }
       last_message_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count();
       ++r.messages;
       std::string line = describe_message(*m);

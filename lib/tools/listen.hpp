@@ -27,6 +27,7 @@ struct ListenResult {
   int exit_code = 0;           ///< 0 ok, 1 timeout / connection lost, 2 malformed message
   std::uint64_t messages = 0;
   std::string error;           ///< why, when exit_code != 0
+  std::uint64_t keepalives = 0;  ///< STATUS keep-alives received (not in messages)
 };
 
 /// One line describing a message: type, device, size, timestamp, and for

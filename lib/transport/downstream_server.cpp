@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "transport/status_codec.hpp"
+
 namespace igtb {
 
 struct DownstreamServer::Client {
@@ -14,6 +16,8 @@ struct DownstreamServer::Client {
   std::deque<SharedBytes> queue;
   std::uint64_t sent = 0;
   std::uint64_t dropped = 0;
+  std::uint64_t keepalives = 0;      // guarded by mutex
+  std::uint64_t status_replies = 0;  // guarded by mutex
   std::atomic<bool> closing{false};
   std::atomic<std::uint16_t> header_version{1};
   bool sending = false;  // guarded by mutex
@@ -29,6 +33,17 @@ struct DownstreamServer::Client {
     socket.shutdown();
   }
 };
+
+Bytes make_status_reply(const std::string& device, std::uint16_t header_version) {
+  Envelope env;
+  env.type = "STATUS";
+  env.device = device;
+  env.timestamp = timestamp_now();
+  env.header_version = header_version;
+  Status s;
+  s.code = Status::Ok;
+  return encode_status(env, s);
+}
 
 DownstreamServer::DownstreamServer(ServerOptions options, MessageHandler on_inbound)
     : opt_(std::move(options)), allow_(opt_.allow), on_inbound_(std::move(on_inbound)) {}
@@ -126,7 +141,8 @@ std::vector<ClientInfo> DownstreamServer::clients() const {
   std::vector<ClientInfo> out;
   for (const auto& c : clients_) {
     std::lock_guard<std::mutex> cl(c->mutex);
-    out.push_back({c->peer, c->sent, c->dropped, c->queue.size(), c->header_version.load()});
+    out.push_back({c->peer, c->sent, c->dropped, c->queue.size(), c->header_version.load(), c->keepalives,
+                   c->status_replies});
   }
   return out;
 }
@@ -193,10 +209,22 @@ void DownstreamServer::accept_loop() {
     raw->writer = std::thread([this, raw] {
       std::string why;
       std::vector<SharedBytes> batch;
+      const auto keepalive = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(opt_.keepalive_s));
       for (;;) {
         {
           std::unique_lock<std::mutex> lock(raw->mutex);
-          raw->cv.wait(lock, [raw] { return raw->closing || !raw->queue.empty(); });
+          auto ready = [raw] { return raw->closing || !raw->queue.empty(); };
+          if (opt_.keepalive_s > 0) {
+            // Nothing to send for keepalive_s: a STATUS, so that a peer gone
+            // without a FIN (cable pulled, host down) fails a send and goes.
+            if (!raw->cv.wait_for(lock, keepalive, ready)) {
+              raw->queue.push_back(std::make_shared<const Bytes>(make_status_reply("", raw->header_version)));
+              ++raw->keepalives;
+            }
+          } else {
+            raw->cv.wait(lock, ready);
+          }
           if (raw->closing) break;
           // Everything queued goes out in one gathered send.
           batch.assign(std::make_move_iterator(raw->queue.begin()), std::make_move_iterator(raw->queue.end()));
@@ -224,6 +252,20 @@ void DownstreamServer::accept_loop() {
       std::atomic<bool>& closing = raw->closing;
       const PumpEnd end = pump_messages(reader, closing, [this, raw](Message&& m) {
         if (m.header.version >= 2 && raw->header_version < 2) raw->header_version = 2;
+        if (m.type() == "GET_STATUS") {  // answered to this client alone, in its version (PlusServer does so)
+          auto reply = std::make_shared<const Bytes>(make_status_reply(m.device(), raw->header_version));
+          {
+            std::lock_guard<std::mutex> lock(raw->mutex);
+            if (raw->queue.size() >= std::size_t(opt_.queue_messages)) {
+              raw->queue.pop_front();
+              ++raw->dropped;
+              ++dropped_;
+            }
+            raw->queue.push_back(std::move(reply));
+            ++raw->status_replies;
+          }
+          raw->cv.notify_all();
+        }
         if (on_inbound_) on_inbound_(std::move(m));
       });
       if (!stop_ && !raw->closing) {

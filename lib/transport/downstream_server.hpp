@@ -1,7 +1,9 @@
 // The server Slicer connects to: any number of clients up to max_clients,
 // each with its own bounded send queue and writer thread. A client that does
 // not read loses its oldest messages; it never slows the others or the caller
-// of broadcast().
+// of broadcast(). As PlusServer does, each client is sent every message in
+// its own header version (1 until it has sent a version 2 message), a
+// GET_STATUS is answered with a STATUS, and an idle client gets keep-alives.
 #pragma once
 
 #include <atomic>
@@ -31,7 +33,11 @@ struct ServerOptions {
   bool drop_when_full = true;
   /// Header version each client starts at; like PlusServer, a client moves
   /// to version 2 once it has sent us a message with a version 2 header.
-  std::uint16_t initial_header_version = 2;
+  std::uint16_t initial_header_version = 1;
+  /// A client that was sent nothing for this long gets a STATUS keep-alive
+  /// (code OK, empty device name, its header version: what PlusServer
+  /// sends), so a half-open connection fails a send and is closed. 0 = off.
+  double keepalive_s = 1.0;
   ReaderOptions reader;        ///< for what clients send us (Slicer's STATUS, queries)
   /// Peers allowed to connect (addresses, CIDR blocks); empty = anyone who
   /// can reach the bind address. A refused peer is logged once per address.
@@ -51,7 +57,14 @@ struct ClientInfo {
   std::uint64_t dropped = 0;
   std::size_t queued = 0;
   std::uint16_t header_version = 1;
+  std::uint64_t keepalives = 0;     ///< STATUS keep-alives sent
+  std::uint64_t status_replies = 0; ///< GET_STATUS answered
 };
+
+/// The STATUS that answers a GET_STATUS or keeps an idle client's connection
+/// checked: code OK, in the given header version (device as given; "" for a
+/// keep-alive, as PlusServer sends it).
+Bytes make_status_reply(const std::string& device, std::uint16_t header_version);
 
 class DownstreamServer {
  public:

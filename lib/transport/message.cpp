@@ -72,4 +72,15 @@ Bytes frame_message(const Envelope& env, const std::uint8_t* content, std::size_
   return std::move(b).finish();
 }
 
+Bytes reframe(const Message& m, std::uint16_t header_version) {
+  Envelope env;
+  env.type = m.type();
+  env.device = m.device();
+  env.timestamp = m.header.timestamp;
+  env.header_version = header_version;
+  env.message_id = m.message_id;
+  if (header_version >= 2) env.metadata = m.metadata;
+  return frame_message(env, m.content(), m.content_size);
+}
+
 }  // namespace igtb

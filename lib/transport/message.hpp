@@ -63,4 +63,9 @@ class MessageBuilder {
 /// Frames an already encoded content (copies it once).
 Bytes frame_message(const Envelope& env, const std::uint8_t* content, std::size_t size);
 
+/// The same message (type, device, timestamp, message id, content) framed in
+/// another header version: to version 1 its metadata is left out (version 1
+/// has no place for it); to version 2 it is kept. Copies the content once.
+Bytes reframe(const Message& m, std::uint16_t header_version);
+
 }  // namespace igtb

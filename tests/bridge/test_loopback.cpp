@@ -131,7 +131,7 @@ TEST_CASE("loopback: replay -> relay -> listen delivers every IMAGE bit-exact, d
   replay.stop();
 }
 
-TEST_CASE("relay filters IMAGE and TRANSFORM by device name") {
+TEST_CASE("relay filters IMAGE and TRANSFORM by device name, takes STATUS and STRING, leaves other types") {
   RelayOptions o;
   o.image_devices = {"Image_Reference"};
   o.transform_devices = {"ProbeToTracker"};
@@ -147,6 +147,10 @@ TEST_CASE("relay filters IMAGE and TRANSFORM by device name") {
   h.device = "StylusToTracker";
   CHECK_FALSE(relay_accepts(o, h));
   h.type = "STATUS";
+  CHECK(relay_accepts(o, h));
+  h.type = "STRING";
+  CHECK(relay_accepts(o, h));
+  h.type = "POLYDATA";
   CHECK_FALSE(relay_accepts(o, h));
   o.image_devices.clear();
   h.type = "IMAGE";

@@ -174,7 +174,7 @@ TEST_CASE("replay -> igtbridge (demo models, CPU) -> listen: masks, geometry, id
   CHECK(monitor.statuses_sent() >= statuses.size());
   const std::regex status_re(
       R"re(\{"uptime_s": [0-9.]+, "fps_in": [0-9.]+, "fps_out": ([0-9.]+), "dropped": [0-9]+, "dropped_total": [0-9]+, )re"
-      R"re("failed": 0, "failed_total": 0, "ignored_total": 0, "e2e_p50_ms": (null|[0-9.]+), "e2e_p99_ms": (null|[0-9.]+), "clients": 1, )re"
+      R"re("failed": 0, "failed_total": 0, "ignored_total": 0, "unsupported_total": 0, "malformed_total": 0, "e2e_p50_ms": (null|[0-9.]+), "e2e_p99_ms": (null|[0-9.]+), "clients": 1, )re"
       R"re("client_drops_total": [0-9]+, "upstream": "(connected|not connected)", "model_device": "cpu", "precision": "fp32"\})re");
   double best_fps = 0;
   int with_latency = 0;

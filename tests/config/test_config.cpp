@@ -80,7 +80,7 @@ TEST_CASE("the shipped file lists every key, each with a comment above it") {
 
 TEST_CASE("config_keys: one entry per key, documented") {
   const auto keys = config_keys();
-  CHECK(keys.size() == 62);
+  CHECK(keys.size() == 63);
   std::set<std::string> names;
   for (const auto& k : keys) {
     INFO(k.key);
@@ -114,7 +114,7 @@ output:
   port: 1
   max_clients: 1024
   queue_messages: 1
-  header_version: 1
+  header_version: 2
   check_crc: FALSE
 pipeline:
   enabled: true
@@ -138,7 +138,7 @@ log:
   CHECK(c.output.port == 1);
   CHECK(c.output.max_clients == 1024);
   CHECK(c.output.queue_messages == 1);
-  CHECK(c.output.header_version == 1);
+  CHECK(c.output.header_version == 2);
   CHECK_FALSE(c.output.check_crc);
   CHECK(c.pipeline.enabled);
   CHECK(c.log.level == "off");
@@ -158,7 +158,8 @@ TEST_CASE("--set overrides of every type") {
       "input.max_message_bytes=1024",
       "output.port=18946",
       "output.max_clients=3",
-      "output.header_version=1",
+      "output.header_version=2",
+      "output.keepalive_s=0",
       "pipeline.enabled=true",
       "log.level=debug",
       " log.summary_interval_s =0.5",
@@ -174,7 +175,8 @@ TEST_CASE("--set overrides of every type") {
   CHECK(c.input.max_message_bytes == 1024);
   CHECK(c.output.port == 18946);
   CHECK(c.output.max_clients == 3);
-  CHECK(c.output.header_version == 1);
+  CHECK(c.output.header_version == 2);
+  CHECK(c.output.keepalive_s == 0);
   CHECK(c.pipeline.enabled);
   CHECK(c.log.level == "debug");
   CHECK(c.log.summary_interval_s == 0.5);
