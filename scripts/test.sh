@@ -12,6 +12,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 start=$(date +%s)
 (cd "${BUILD_DIR:-$root/build}" && ctest --output-on-failure --timeout 600 ${CTEST_ARGS:-})
 echo "test: ctest passed ($(( $(date +%s) - start )) s)"
+interop=$(cd "${BUILD_DIR:-$root/build}" && ctest -N -L interop | sed -n 's/^Total Tests: //p')
+if [ "${interop:-0}" -gt 0 ]; then
+  echo "test: $interop interop tests ran against the reference OpenIGTLink 3.1 (docs/interop.md)"
+else
+  echo "test: interop tests SKIPPED: no reference OpenIGTLink 3.1 source (../shared/peers/OpenIGTLink-3.1.0-94244fe.tar.gz" \
+       "beside the checkout, or IGTB_OPENIGTLINK3_SOURCE; docs/interop.md)"
+fi
 if [ "${SKIP_SOAK:-0}" != 1 ]; then
   echo "test: 1-minute soak (scripts/soak.sh 1)"
   "$root/scripts/soak.sh" 1 "${BUILD_DIR:-$root/build}"
