@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# On the GPU machine (see README, "GPU build"): configure and build against
+# On the GPU machine (see docs/gpu.md): configure and build against
 # the CUDA LibTorch with the staged Debian deps, run ctest (the gpu-labelled
 # tests included), then the pipeline benchmark on CUDA in each precision and
 # a live run: replay at 30 frames/s -> igtbridge (models.device=cuda) ->
