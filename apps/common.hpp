@@ -1,8 +1,13 @@
-// Shared by the apps: logging set-up and signal handling. Wiring only.
+// Shared by the apps: the command-line conventions, logging set-up and
+// signal handling. Wiring only.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <optional>
 
 #if defined(__GLIBC__) || defined(__linux__)
 #include <malloc.h>
@@ -14,7 +19,53 @@
 #include <csignal>
 #include <string>
 
+#ifndef IGTB_VERSION
+#define IGTB_VERSION "unknown"
+#endif
+#ifndef IGTB_GIT_HASH
+#define IGTB_GIT_HASH "unknown"
+#endif
+
 namespace igtb::app {
+
+/// "<program> <version> (git <hash>)".
+inline std::string version_line(const std::string& program) {
+  return program + " " IGTB_VERSION " (git " IGTB_GIT_HASH ")";
+}
+
+/// The log levels every program takes with --log-level.
+inline const std::vector<std::string>& log_levels() {
+  static const std::vector<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
+  return levels;
+}
+
+/// --log-level LEVEL (checked against log_levels()).
+inline CLI::Option* add_log_level(CLI::App& cli, std::string& level) {
+  return cli.add_option("--log-level", level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember(log_levels()))
+      ->capture_default_str();
+}
+
+/// The exit codes, for --help (and so the man pages): `codes` lists the
+/// program's own beyond 0 and 2.
+inline void set_exit_codes(CLI::App& cli, const std::string& codes) {
+  cli.footer("Exit codes: 0 success; 2 usage or configuration error" + (codes.empty() ? "" : "; " + codes) + ".");
+}
+
+/// Parses the command line. Nothing when the program should go on; else its
+/// exit code: 0 after --help or --version (printed), 2 for a usage error
+/// (one line, and the --help hint, on stderr; CLI11's own codes are 105-114).
+inline std::optional<int> parse(CLI::App& cli, int argc, char** argv) {
+  try {
+    cli.parse(argc, argv);
+    return std::nullopt;
+  } catch (const CLI::Success& e) {  // --help, --version
+    return cli.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "%s: %s\nRun with --help for more information.\n", cli.get_name().c_str(), e.what());
+    return 2;
+  }
+}
 
 inline std::atomic<bool>& stop_requested() {
   static std::atomic<bool> flag{false};

@@ -8,22 +8,17 @@
 #include <thread>
 
 #include "bridge/options.hpp"
+#include "bridge/preflight.hpp"
 #include "common.hpp"
 #include "config/config.hpp"
 #include "models/torch_info.hpp"
-
-#ifndef IGTB_VERSION
-#define IGTB_VERSION "unknown"
-#endif
-#ifndef IGTB_GIT_HASH
-#define IGTB_GIT_HASH "unknown"
-#endif
 
 int main(int argc, char** argv) {
   std::string config_path;
   std::vector<std::string> overrides;
   bool check_only = false, print_config = false, version = false;
-  CLI::App cli{"igtbridge: OpenIGTLink bridge between a PlusServer and 3D Slicer"};
+  std::string log_level;
+  CLI::App cli{"igtbridge: OpenIGTLink bridge between a PlusServer and 3D Slicer", "igtbridge"};
   cli.add_option("--config", config_path, "YAML configuration (see config/igtbridge.yaml); defaults if omitted");
   cli.add_option("--set", overrides, "override a key: --set output.port=18950 (repeatable)");
   cli.add_flag("--check-config", check_only, "validate the configuration (and load and probe the models) and exit");
@@ -32,7 +27,12 @@ int main(int argc, char** argv) {
   std::string record_dir;
   cli.add_option("--record", record_dir, "record the session (input frames, transforms, label maps) into DIR")
       ->type_name("DIR");
-  CLI11_PARSE(cli, argc, argv);
+  cli.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (overrides log.level)")
+      ->check(CLI::IsMember(igtb::app::log_levels()));
+  igtb::app::set_exit_codes(cli, "2 also a bad model or a path that cannot be written; 3 a socket error at run "
+                                 "time (e.g. output.port in use)");
+  if (const auto rc = igtb::app::parse(cli, argc, argv)) return *rc;
+  if (!log_level.empty()) overrides.push_back("log.level=" + log_level);
   if (!record_dir.empty()) overrides.push_back(igtb::config::quoted_override("record.dir", record_dir));
 
   if (version) {
@@ -86,7 +86,11 @@ int main(int argc, char** argv) {
     }
   }
   if (check_only) {
-    std::printf("configuration OK%s\n", pipelines.empty() ? "" : "; models loaded and probed OK");
+    // What the run would refuse once started: ports, paths (binds and releases the ports, writes nothing).
+    const auto problems = igtb::preflight_problems(cfg);
+    for (const auto& p : problems) spdlog::error("{}", p);
+    if (!problems.empty()) return 2;
+    std::printf("configuration OK%s; ports free, paths writable\n", pipelines.empty() ? "" : "; models loaded and probed OK");
     return 0;
   }
 

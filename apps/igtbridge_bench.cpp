@@ -158,7 +158,10 @@ int main(int argc, char** argv) {
   std::string config_path, json_path;
   std::vector<std::string> overrides;
   std::uint64_t frames = 0, warmup = 0;
-  CLI::App cli{"igtbridge-bench: measured figures, each beside its baseline or goal from the same run"};
+  std::string log_level = "warn";
+  CLI::App cli{"igtbridge-bench: measured figures, each beside its baseline or goal from the same run",
+               "igtbridge-bench"};
+  cli.set_version_flag("--version", igtb::app::version_line("igtbridge-bench"));
   cli.add_flag("--transport", transport, "IMAGE frames through replay -> relay -> listen vs a raw socket copy");
   cli.add_flag("--pipeline", pipeline, "the inference pipeline alone: per-stage and e2e p50/p95/p99, frames/s");
   cli.add_flag("--contours", contours, "the host's contour extraction on smooth to noise-like label maps");
@@ -190,8 +193,10 @@ int main(int argc, char** argv) {
   cli.add_option("--work-dir", g.work_dir, "gpu: folder for the references' JSON and logs (default: a new one in /tmp)");
   cli.add_option("--live-fps", g.live_fps, "gpu: the live run's pace, frames/s")->capture_default_str();
   cli.add_option("--live-frames", g.live_frames, "gpu: frames sent in the live run (0: none)")->capture_default_str();
-  CLI11_PARSE(cli, argc, argv);
-  igtb::app::setup_logging("warn", "bench");
+  igtb::app::add_log_level(cli, log_level);
+  igtb::app::set_exit_codes(cli, "1 a figure below its --min-ratio or --min-fps, or a failed run");
+  if (const auto rc = igtb::app::parse(cli, argc, argv)) return *rc;
+  igtb::app::setup_logging(log_level, "bench");
   igtb::app::keep_large_allocations();
   if (int(transport) + int(pipeline) + int(contours) + int(gpu) != 1) {
     std::fprintf(stderr, "pass exactly one of --transport, --pipeline, --contours or --gpu\n");

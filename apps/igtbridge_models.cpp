@@ -13,7 +13,10 @@
 int main(int argc, char** argv) {
   std::string out_dir, detector, encoder, decoder, device = "cpu", precision = "fp32";
   int detector_input = 640, segmenter_input = 1024;
-  CLI::App cli{"igtbridge-models: write the demo models, or check model files against the pipeline's contracts"};
+  std::string log_level = "info";
+  CLI::App cli{"igtbridge-models: write the demo models, or check model files against the pipeline's contracts",
+               "igtbridge-models"};
+  cli.set_version_flag("--version", igtb::app::version_line("igtbridge-models"));
   cli.add_option("--out", out_dir, "write demo_detector.pt, demo_encoder.pt, demo_decoder.pt into this directory");
   cli.add_option("--check-detector", detector, "load and probe a detector (path or demo)");
   cli.add_option("--check-encoder", encoder, "load and probe a segmenter encoder (path or demo), with --check-decoder");
@@ -22,8 +25,10 @@ int main(int argc, char** argv) {
   cli.add_option("--precision", precision, "fp32, fp16 or bf16")->capture_default_str();
   cli.add_option("--detector-input", detector_input, "detector input side")->capture_default_str();
   cli.add_option("--segmenter-input", segmenter_input, "segmenter input side")->capture_default_str();
-  CLI11_PARSE(cli, argc, argv);
-  igtb::app::setup_logging("info", "models");
+  igtb::app::add_log_level(cli, log_level);
+  igtb::app::set_exit_codes(cli, "2 also a model that does not load or fit its contract");
+  if (const auto rc = igtb::app::parse(cli, argc, argv)) return *rc;
+  igtb::app::setup_logging(log_level, "models");
   if (out_dir.empty() && detector.empty() && encoder.empty() && decoder.empty()) {
     std::fprintf(stderr, "nothing to do: pass --out DIR or --check-*\n");
     return 2;

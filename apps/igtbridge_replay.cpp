@@ -7,8 +7,10 @@
 int main(int argc, char** argv) {
   igtb::ReplayOptions o;
   std::string log_level = "info";
-  CLI::App cli{"igtbridge-replay: serve PLUS sequence files (.igs.mha, .igs.nrrd) as OpenIGTLink IMAGE + TRANSFORM, like a PlusServer"};
-  cli.add_option("files", o.files, "PLUS sequence files, served in order")->required()->check(CLI::ExistingFile);
+  CLI::App cli{"igtbridge-replay: serve PLUS sequence files (.igs.mha, .igs.nrrd) as OpenIGTLink IMAGE + TRANSFORM, like a PlusServer",
+               "igtbridge-replay"};
+  cli.set_version_flag("--version", igtb::app::version_line("igtbridge-replay"));
+  cli.add_option("files", o.files, "PLUS sequence files, served in order")->required()->check(CLI::ExistingPath);
   cli.add_option("--port", o.port, "TCP port to serve on (0 = any free port, printed)")->capture_default_str();
   cli.add_option("--bind", o.bind, "address to bind")->capture_default_str();
   auto* fps = cli.add_option("--fps", o.fps, "frames per second (0 = as fast as clients read)")->capture_default_str();
@@ -17,8 +19,9 @@ int main(int argc, char** argv) {
   cli.add_option("--count", o.count, "stop after N frames (0 = every frame once, forever with --loop)");
   cli.add_option("--wait-clients", o.wait_clients, "clients to wait for before the first frame")->capture_default_str();
   cli.add_option("--image-device", o.image_device, "IMAGE device name")->capture_default_str();
-  cli.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
-  CLI11_PARSE(cli, argc, argv);
+  igtb::app::add_log_level(cli, log_level);
+  igtb::app::set_exit_codes(cli, "2 also an unreadable recording or a port that cannot be bound");
+  if (const auto rc = igtb::app::parse(cli, argc, argv)) return *rc;
 
   igtb::app::setup_logging(log_level, "replay");
   igtb::app::install_signal_handlers();

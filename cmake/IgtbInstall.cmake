@@ -5,7 +5,8 @@
 #   share/igtbridge/data/         the bundled PLUS recording (BSD-3, PlusLibData) for replay/bench
 #   share/igtbridge/scripts/      Slicer scripts, the KPI plot and the demo report
 #   share/igtbridge/systemd/      igtbridge.service, an example unit (not enabled)
-#   share/doc/igtbridge/          README, LICENSE, docs
+#   share/doc/igtbridge/          README, LICENSE, docs/
+#   share/man/man1/               a man page per program (from --help, where help2man is installed)
 include(GNUInstallDirs)
 
 install(TARGETS igtbridge igtbridge-replay igtbridge-listen igtbridge-bench igtbridge-models
@@ -22,9 +23,11 @@ install(PROGRAMS ${PROJECT_SOURCE_DIR}/scripts/slicer_setup.py ${PROJECT_SOURCE_
   DESTINATION ${CMAKE_INSTALL_DATADIR}/igtbridge/scripts)
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/igtbridge.service
   DESTINATION ${CMAKE_INSTALL_DATADIR}/igtbridge/systemd)
-install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/LICENSE
-              ${PROJECT_SOURCE_DIR}/docs/slicer.md ${PROJECT_SOURCE_DIR}/docs/reliability.md
-  DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs FILES_MATCHING PATTERN "*.md")
+if(IGTB_MAN_PAGES)
+  install(FILES ${IGTB_MAN_PAGES} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+endif()
 
 # .deb: `cpack -G DEB` in the build directory. The dependencies are computed
 # from the binaries by dpkg-shlibdeps, so they name exactly the Debian

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Configures and builds igtbridge into ${BUILD_DIR:-build} (Release, Ninja when present).
+# BUILD_TARGETS="a b": only those targets (the demo builds its three programs, not the tests).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
@@ -8,4 +9,6 @@ command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
 if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S "$root" -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" ${CMAKE_ARGS:-}
 fi
-cmake --build "$build" --parallel "${JOBS:-$(nproc)}"
+targets=()
+for t in ${BUILD_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build "$build" --parallel "${JOBS:-$(nproc)}" "${targets[@]}"

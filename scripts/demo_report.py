@@ -9,8 +9,12 @@ bridge's KPI file (JSON lines, one object per processed frame), then writes
                         label map, preferring frames whose label map is not
                         empty: the grey image, the labels as a semi-transparent
                         colour overlay (one colour per track id) and the
-                        contours as lines. NNNNNN is the arrival index of the
-                        image, as in <image-device>_<NNNNNN>.nrrd.
+                        contours as white lines (a colour no label uses).
+                        NNNNNN is the arrival index of the image, as in
+                        <image-device>_<NNNNNN>.nrrd; the title gives the
+                        bridge's frame number (from the KPI file) and the
+                        image's timestamp, the caption says what the models
+                        find (--caption).
   latency.png           e2e latency histogram, latency over frame index with
                         p50/p95/p99 and the drops marked, per-stage p50/p95.
 
@@ -52,10 +56,14 @@ try:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-except ImportError as e:  # one clear line instead of a traceback
-    sys.exit("demo_report: error: %s (install python3-numpy and python3-matplotlib, "
-             "and run the python3 they belong to, e.g. /usr/bin/python3)" % e)
+    from matplotlib.ticker import MaxNLocator
+    import matplotlib.patheffects as path_effects
+except ImportError as e:  # one clear line instead of a traceback, named after the script that ran
+    sys.exit("%s: error: %s (install python3-numpy and python3-matplotlib, "
+             "and run the python3 they belong to, e.g. /usr/bin/python3)"
+             % (os.path.splitext(os.path.basename(sys.argv[0] or "demo_report"))[0] or "demo_report", e))
 
 PROG = "demo_report"
 
@@ -447,6 +455,10 @@ class Kpi:
         self.fps = (len(ts) - 1) / (max(ts) - min(ts)) if len(ts) >= 2 and max(ts) > min(ts) else None
         self.by_ts = {ts_key(num(r.get("timestamp"))): r for r in records if num(r.get("timestamp")) is not None}
 
+    def record_at(self, timestamp):
+        """The KPI line of the frame with this timestamp, or None."""
+        return self.by_ts.get(ts_key(timestamp)) if timestamp is not None else None
+
     def tracks_at(self, timestamp):
         r = self.by_ts.get(ts_key(timestamp))
         tracks = r.get("tracks") if r else None
@@ -472,7 +484,14 @@ def to_grey(img):
     return np.clip((a - lo) / (hi - lo), 0, 1) if hi > lo else np.zeros_like(a)
 
 
-def draw_overlay(frame, kpi, image_dev, out_path):
+DEMO_CAPTION = "demo models: bright-echo regions, not a trained bone model"
+
+# Contours are drawn in white with a dark edge: no label colour is white, so a
+# contour is never mistaken for a label's fill.
+CONTOUR_COLOR = (1.0, 1.0, 1.0)
+
+
+def draw_overlay(frame, kpi, image_dev, out_path, caption=DEMO_CAPTION):
     img, mask = frame["image"], frame["mask"]
     grey = to_grey(img.pixels())
     lab = mask.pixels()
@@ -502,14 +521,16 @@ def draw_overlay(frame, kpi, image_dev, out_path):
     if ids:
         ax.imshow(rgba, interpolation="nearest", aspect=aspect)
     contour_ids = set()
+    edge = [path_effects.Stroke(linewidth=2.8, foreground="black"), path_effects.Normal()]
     for cell, cid in contour_cells:
         xy = contour_pts[cell]
-        color = label_color(cid) if cid else (1.0, 1.0, 0.0)
-        ax.plot(xy[:, 0], xy[:, 1], "-", color=color, lw=1.4, solid_joinstyle="round")
+        ax.plot(xy[:, 0], xy[:, 1], "-", color=CONTOUR_COLOR, lw=1.3, solid_joinstyle="round", path_effects=edge)
         if cid:
             contour_ids.add(cid)
     ax.set_xlim(-0.5, w - 0.5)
     ax.set_ylim(h - 0.5, -0.5)  # row 0 at the top
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("column i (pixels)")
     ax.set_ylabel("row j (pixels)")
 
@@ -521,14 +542,22 @@ def draw_overlay(frame, kpi, image_dev, out_path):
                                           ("%.2f" % t["score"]) if num(t.get("score")) is not None else None) if s)
         handles.append(Patch(facecolor=(*label_color(i), 0.6), edgecolor=label_color(i),
                              label="id %d%s%s" % (i, "  " if extra else "", extra)))
+    if contour_cells:
+        handles.append(Line2D([], [], color=CONTOUR_COLOR, lw=1.3, path_effects=edge, label="contour"))
     if handles:
-        ax.legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.75)
+        leg = ax.legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.75)
+        leg.get_frame().set_facecolor((0.5, 0.5, 0.5))
     n_pts = sum(len(c) for c, _ in contour_cells)
-    ax.set_title("%s #%06d   t = %.6f s\nids: %s   contours: %d loops, %d points%s"
-                 % (image_dev, frame["index"], img.timestamp or float("nan"),
+    record = kpi.record_at(img.timestamp) if kpi else None
+    number = ("frame %d" % int(record["frame"])) if record and num(record.get("frame")) is not None \
+        else "arrival #%d (no KPI line)" % frame["index"]
+    ax.set_title("%s %s   t = %.3f s\nids: %s   contours: %d loops, %d points%s"
+                 % (image_dev, number, img.timestamp if img.timestamp is not None else float("nan"),
                     ", ".join(map(str, ids)) if ids else "none", len(contour_cells), n_pts,
                     "" if frame["contour"] else " (no contour file)"), fontsize=10)
-    fig.tight_layout()
+    if caption:
+        fig.text(0.5, 0.005, caption, ha="center", va="bottom", fontsize=9, style="italic")
+    fig.tight_layout(rect=(0, 0.035 if caption else 0, 1, 1))
     fig.savefig(out_path)
     plt.close(fig)
 
@@ -627,6 +656,8 @@ def main(argv=None):
     ap.add_argument("--image-device", default="Image_Reference")
     ap.add_argument("--mask-device", default="BoneMask")
     ap.add_argument("--contour-device", default="BoneContour")
+    ap.add_argument("--caption", default=DEMO_CAPTION,
+                    help="line under each overlay: what the models find (default: the demo models'); '' for none")
     a = ap.parse_args(argv)
     try:
         if a.frames < 0:
@@ -644,7 +675,7 @@ def main(argv=None):
         for f in chosen:
             path = os.path.join(a.out, "overlay_%06d.png" % f["index"])
             try:
-                draw_overlay(f, kpi, a.image_device, path)
+                draw_overlay(f, kpi, a.image_device, path, caption=a.caption)
                 written.append(path)
             except ReportError as e:  # one unreadable frame does not spoil the report
                 plt.close("all")

@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libopenigtlink-dev libtorch-dev libspdlog-dev libfmt-dev libcli11-dev catch2
-  libyaml-cpp-dev zlib1g-dev python3 python3-numpy python3-matplotlib
+  libyaml-cpp-dev zlib1g-dev python3 python3-numpy python3-matplotlib help2man
 )
 
 missing=()

@@ -396,6 +396,12 @@ std::string inference_summary(const InferenceStats& now, const InferenceStats& b
                               const std::vector<double>& lat) {
   const double dt = seconds > 0 ? seconds : 1;
   char buf[480];
+  if (now.frames_in == before.frames_in && lat.empty()) {  // no frame: no rates or latencies to print as 0.0
+    std::snprintf(buf, sizeof buf, "pipeline: idle, no frame in the last %.0f s; %llu processed in all, %zu client(s), upstream %s",
+                  dt, static_cast<unsigned long long>(now.processed), now.relay.clients,
+                  now.relay.upstream_connected ? "connected" : "not connected");
+    return buf;
+  }
   std::snprintf(buf, sizeof buf,
                 "pipeline: %.1f frames/s in, %.1f out, %llu dropped busy (total %llu), %llu failed (total %llu), "
                 "e2e p50 %.1f p95 %.1f p99 %.1f ms, %zu client(s), %llu client drops, upstream %s%s",

@@ -39,6 +39,22 @@ std::string status_json(const InferenceStats& now, const InferenceStats& before,
          "\", \"model_device\": " + json_string(o.model_device) + ", \"precision\": " + json_string(o.precision) + "}";
 }
 
+std::string drop_warning(const InferenceStats& now, const InferenceStats& before, double seconds,
+                         const std::vector<double>& lat, const std::string& model_device) {
+  const std::uint64_t in = now.frames_in - before.frames_in;
+  const std::uint64_t dropped = now.dropped - before.dropped;
+  if (in < 10 || 2 * dropped <= in) return "";
+  const double dt = seconds > 0 ? seconds : 1;
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "pipeline: %llu of %llu frames dropped in the last %.0f s: frames come every %.0f ms, the pipeline "
+                "takes %.0f ms a frame (p50) on %s. Only the newest frame is processed; to process more, run the "
+                "models on a GPU (models.device=cuda) or send fewer frames per second",
+                static_cast<unsigned long long>(dropped), static_cast<unsigned long long>(in), dt,
+                1000.0 * dt / double(in), lat.empty() ? std::nan("") : percentile(lat, 50), model_device.c_str());
+  return buf;
+}
+
 Monitor::Monitor(InferenceBridge& bridge, MonitorOptions options)
     : bridge_(bridge), opt_(std::move(options)), start_(Clock::now()), last_status_(start_), last_summary_(start_),
       status_before_(bridge.stats()), summary_before_(status_before_) {}
@@ -61,7 +77,15 @@ void Monitor::poll(Clock::time_point now) {
     last_status_ = now;
   }
   if (summary_due) {
-    spdlog::info("{}", inference_summary(s, summary_before_, seconds_between(last_summary_, now), summary_lat_));
+    const double dt = seconds_between(last_summary_, now);
+    spdlog::info("{}", inference_summary(s, summary_before_, dt, summary_lat_));
+    if (!warned_drops_) {
+      const std::string why = drop_warning(s, summary_before_, dt, summary_lat_, opt_.model_device);
+      if (!why.empty()) {
+        spdlog::warn("{} (said once)", why);
+        warned_drops_ = true;
+      }
+    }
     summary_before_ = s;
     summary_lat_.clear();
     last_summary_ = now;

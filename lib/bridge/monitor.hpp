@@ -26,6 +26,13 @@ struct MonitorOptions {
   std::string precision;            ///< e.g. "fp16"
 };
 
+/// The one-time warning when most frames of an interval were dropped because
+/// the pipeline was busy ("" when not: at least 10 frames in, over half of
+/// them dropped): names the cause (the time a frame takes on the device) and
+/// the fixes. Pure, for tests and the monitor.
+std::string drop_warning(const InferenceStats& now, const InferenceStats& before, double seconds,
+                         const std::vector<double>& latencies_ms, const std::string& model_device);
+
 /// The status JSON of one interval (pure: for tests and the monitor).
 std::string status_json(const InferenceStats& now, const InferenceStats& before, double seconds, double uptime_s,
                         const std::vector<double>& latencies_ms, const MonitorOptions& o);
@@ -46,6 +53,7 @@ class Monitor {
   InferenceStats status_before_, summary_before_;
   std::vector<double> status_lat_, summary_lat_;
   std::uint64_t sent_ = 0;
+  bool warned_drops_ = false;  ///< the one warning that most frames are dropped
 };
 
 }  // namespace igtb

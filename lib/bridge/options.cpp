@@ -26,6 +26,7 @@ RelayOptions relay_options(const config::BridgeConfig& cfg) {
   r.downstream.reader.check_crc = cfg.output.check_crc;
   r.downstream.allow = cfg.output.allow;
   r.downstream.allow_key = "output.allow";
+  r.downstream.port_key = "output.port";
   return r;
 }
 

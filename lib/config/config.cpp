@@ -500,15 +500,34 @@ BridgeConfig parse_config(const std::string& yaml_text, const std::string& sourc
   return finish(b, overrides);
 }
 
+void resolve_paths(BridgeConfig& c, const std::filesystem::path& base) {
+  auto resolve = [&](std::string& p, bool model) {
+    if (p.empty() || (model && p == "demo") || std::filesystem::path(p).is_absolute()) return;
+    p = (base / p).lexically_normal().string();
+  };
+  resolve(c.models.detector, true);
+  resolve(c.models.encoder, true);
+  resolve(c.models.decoder, true);
+  resolve(c.kpi.path, false);
+  resolve(c.record.dir, false);
+}
+
 BridgeConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw ConfigError("cannot open config file '" + path + "': it is a directory");
+  const std::string full = std::filesystem::absolute(path, ec).lexically_normal().string();
+  const std::string named = (ec || full == path) ? "'" + path + "'" : "'" + path + "' (" + full + ")";
+  if (std::filesystem::is_directory(path, ec)) throw ConfigError("cannot open config file " + named + ": it is a directory");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError("cannot open config file '" + path + "': " + std::strerror(errno));
+  if (!in) throw ConfigError("cannot open config file " + named + ": " + std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) throw ConfigError("cannot read config file '" + path + "'");
-  return parse_config(text.str(), path, overrides);
+  if (in.bad()) throw ConfigError("cannot read config file " + named);
+  Builder b;
+  b.apply_document(text.str(), path);
+  // Relative paths in the file are relative to the file (a service runs in
+  // another working directory); those given with --set, to the working directory.
+  resolve_paths(b.config, std::filesystem::path(ec ? path : full).parent_path());
+  return finish(b, overrides);
 }
 
 BridgeConfig default_config(const std::vector<std::string>& overrides) {

@@ -127,11 +127,14 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Load a YAML file, then apply overrides "dotted.key=value" (from --set), then validate.
 /// "key=\"value\"" for the override list, with value as a YAML double-quoted
 /// string, so a command-line path or name arrives verbatim (e.g. --record DIR).
 std::string quoted_override(const std::string& key, const std::string& value);
 
+/// Loads a YAML file, then applies overrides "dotted.key=value" (from --set),
+/// then validates. Relative paths in the file (models.*, kpi.path,
+/// record.dir) are made absolute against the file's directory; those of the
+/// overrides stay as given (the working directory's).
 BridgeConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
 
 // Same from YAML text (source_name is used in messages instead of a path); for tests.

@@ -48,6 +48,8 @@ std::uint64_t read_header(std::ifstream& in, HeaderFields& header, const std::st
       return 0;
     }
   }
+  if (header.empty())  // an empty file (a recording stopped before its first frame, a failed copy)
+    header.fail("header", "the file is empty: no MetaImage header, no frames");
   header.fail("ElementDataFile", "missing: the header has no 'ElementDataFile' line");
 }
 

@@ -76,7 +76,8 @@ void reject_detached(const HeaderFields& h) {
 /// Reads the magic line and header fields; returns the data offset.
 std::uint64_t read_header(std::ifstream& in, HeaderFields& h) {
   std::string line;
-  if (!detail::read_line(in, line) || line.size() != 8 || line.compare(0, 7, "NRRD000") != 0)
+  if (!detail::read_line(in, line)) h.fail("header", "the file is empty: no NRRD header, no frames");
+  if (line.size() != 8 || line.compare(0, 7, "NRRD000") != 0)
     h.fail("magic", "not a NRRD file (expected NRRD000X, got " + detail::quoted(line.substr(0, 16)) + ")");
   while (detail::read_line(in, line)) {
     if (line.empty()) return static_cast<std::uint64_t>(in.tellg());

@@ -40,6 +40,8 @@ class HeaderFields {
 
   const std::string& path() const { return path_; }
   const std::map<std::string, std::string>& global() const { return global_; }
+  /// No field at all (an empty file).
+  bool empty() const { return global_.empty() && per_frame_.empty(); }
   const std::string* find(const std::string& key) const;
   /// The value of a field that must be present (SequenceError otherwise).
   const std::string& require(const std::string& key) const;

@@ -153,10 +153,14 @@ Model load_module(const std::string& spec, DemoModel demo, const torch::Device& 
     m.script_ = std::make_shared<torch::jit::Module>(torch::jit::load(bytes, device));
   } else {
     std::error_code ec;
+    // Where it looked, in full: a relative path from --set resolves against
+    // the working directory, which a service's is not the user's.
+    const auto where = std::filesystem::absolute(spec, ec);
+    const std::string looked = (ec || where.string() == spec) ? "" : " (looked for " + where.string() + ")";
     if (!std::filesystem::exists(spec, ec))
-      throw ModelError(spec + ": " + demo_model_name(demo) + " model file not found");
+      throw ModelError(spec + ": " + demo_model_name(demo) + " model file not found" + looked);
     if (!std::filesystem::is_regular_file(spec, ec))
-      throw ModelError(spec + ": " + demo_model_name(demo) + " model is not a regular file");
+      throw ModelError(spec + ": " + demo_model_name(demo) + " model is not a regular file" + looked);
     if (Model::is_aoti_spec(spec)) {
 #ifdef IGTB_HAVE_AOTI
       m.aoti_ = std::make_shared<Model::Aoti>();

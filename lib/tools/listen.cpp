@@ -1,11 +1,14 @@
 #include "tools/listen.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
+
+#include <spdlog/spdlog.h>
 
 #include "io/nrrd_writer.hpp"
 #include "io/vtk_writer.hpp"
@@ -105,6 +108,7 @@ ListenResult listen(const ListenOptions& o, const std::atomic<bool>& stop,
 
   Socket s;
   std::string last_error;
+  bool said = false;
   while (!s.valid()) {
     if (stop) return r;
     try {
@@ -112,6 +116,11 @@ ListenResult listen(const ListenOptions& o, const std::atomic<bool>& stop,
     } catch (const std::exception& e) {
       last_error = e.what();
       if (clock::now() >= deadline) return {1, 0, "cannot connect to " + name + ": " + last_error};
+      if (!said) {  // once: what it waits for, and until when
+        spdlog::warn("waiting for a server on {} ({}); retrying every 0.1 s {}", name, last_error,
+                     o.timeout_s > 0 ? "until --timeout " + fmt("%g", o.timeout_s) + " s" : "until interrupted");
+        said = true;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   }
@@ -163,7 +172,8 @@ ListenResult listen(const ListenOptions& o, const std::atomic<bool>& stop,
         ++r.keepalives;
         continue;
       }
-      last_message_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count();
+      if (std::find(o.idle_ignore.begin(), o.idle_ignore.end(), m->device()) == o.idle_ignore.end())
+        last_message_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch()).count();
       ++r.messages;
       std::string line = describe_message(*m);
       if (!o.save_dir.empty()) {

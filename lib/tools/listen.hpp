@@ -6,6 +6,7 @@
 #include <atomic>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "transport/message.hpp"
 
@@ -17,6 +18,9 @@ struct ListenOptions {
   std::uint64_t count = 0;     ///< stop after this many messages; 0 = until stopped
   double timeout_s = 0;        ///< overall deadline (connecting included); 0 = none
   double idle_s = 0;           ///< after the first message, end normally once none came for this long; 0 = never
+  /// Devices whose messages do not end idleness (they are still printed and
+  /// counted): the bridge's once-a-second status STRING. Keep-alives never do.
+  std::vector<std::string> idle_ignore{"IgtbridgeStatus"};
   std::string save_dir;        ///< empty: save nothing
   bool hello = true;           ///< send a v2 STATUS on connect, as Slicer does
   bool check_crc = true;

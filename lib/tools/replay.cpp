@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <thread>
 
 #include "transport/transform_codec.hpp"
@@ -20,6 +21,7 @@ ServerOptions server_options(const ReplayOptions& o) {
   s.queue_messages = o.queue_messages;
   s.drop_when_full = false;
   s.initial_header_version = 1;  // as PlusServer: v1 until the client speaks v2
+  s.port_key = "--port";
   return s;
 }
 
@@ -86,6 +88,10 @@ struct Replay::Encoded {
 Replay::Replay(ReplayOptions options) : opt_(std::move(options)), server_(server_options(opt_)) {
   if (opt_.files.empty()) throw std::invalid_argument("no sequence file given");
   for (const auto& f : opt_.files) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(f, ec))
+      throw std::invalid_argument("'" + f + "' is a directory: give the sequence files in it (igtbridge --record writes "
+                                  "one series per IMAGE device, e.g. " + f + "/<session>_Image_Reference_001.igs.mha)");
     sequences_.push_back(io::read_sequence(f));
     const auto& s = sequences_.back();
     wire_dims(s);

@@ -51,7 +51,13 @@ DownstreamServer::DownstreamServer(ServerOptions options, MessageHandler on_inbo
 DownstreamServer::~DownstreamServer() { stop(); }
 
 void DownstreamServer::start() {
-  listen_ = Socket::listen_tcp(opt_.bind, opt_.port);
+  try {
+    listen_ = Socket::listen_tcp(opt_.bind, opt_.port);
+  } catch (const SocketError& e) {
+    const bool key = opt_.port_key.rfind("--", 0) != 0;  // a config key, or a command-line option
+    throw SocketError(opt_.port_key + " " + std::to_string(opt_.port) + ": " + e.what() + " (" +
+                      (key ? "--set " + opt_.port_key + "=PORT" : opt_.port_key + " PORT") + " chooses another)");
+  }
   port_ = listen_.local_port();
   stop_ = false;
   thread_ = std::thread([this] { accept_loop(); });

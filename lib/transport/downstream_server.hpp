@@ -43,6 +43,7 @@ struct ServerOptions {
   /// can reach the bind address. A refused peer is logged once per address.
   std::vector<std::string> allow;
   std::string allow_key = "allow";  ///< the config key named in the refusal line
+  std::string port_key = "port";    ///< the config key (or option) named when the port cannot be bound
 };
 
 /// Which header versions the connected clients speak.
@@ -72,7 +73,7 @@ class DownstreamServer {
   explicit DownstreamServer(ServerOptions options, MessageHandler on_inbound = {});
   ~DownstreamServer();
 
-  /// Binds (throws SocketError) and starts accepting.
+  /// Binds (throws SocketError naming port_key and how to change it) and starts accepting.
   void start();
   void stop();
   std::uint16_t port() const { return port_; }

@@ -109,6 +109,7 @@ ServerOptions listener_options(const UpstreamOptions& o) {
   s.reader = o.reader;
   s.allow = o.allow;
   s.allow_key = "input.allow";
+  s.port_key = "input.port";
   return s;
 }
 

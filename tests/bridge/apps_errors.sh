@@ -47,6 +47,63 @@ expect "stream devices: one for two IMAGE devices" 2 "models.stream_devices list
 expect "stream devices: a GPU that is not there" 2 "models: device 'cuda:7'" -- \
   --set input.image_devices=ProbeA,ProbeB --set models.stream_devices=cpu,cuda:7
 
+# --check-config checks what the run would refuse once started: paths and ports.
+expect "check-config: KPI directory missing" 2 "kpi.path: cannot write the KPI file: directory '/nonexistent/dir'" -- \
+  --check-config --set kpi.path=/nonexistent/dir/kpi.jsonl
+expect "check-config: record.dir under a file" 2 "record.dir: cannot record there: '$tmp/garbage.pt'" -- \
+  --check-config --record "$tmp/garbage.pt/rec"
+busy=$((20000 + RANDOM % 40000))
+python3 -c "import socket,time,sys; s=socket.socket(); s.bind(('127.0.0.1',$busy)); s.listen(); sys.stdout.write('up\n'); sys.stdout.flush(); time.sleep(30)" >"$tmp/busy" &
+busy_pid=$!
+for _ in $(seq 50); do grep -q up "$tmp/busy" 2>/dev/null && break; sleep 0.1; done
+expect "check-config: output.port in use" 2 "output.port $busy: cannot bind 127.0.0.1:$busy.*--set output.port=PORT" -- \
+  --check-config --set output.port=$busy
+expect "run: output.port in use names the key" 3 "output.port $busy: cannot bind" -- --set output.port=$busy
+kill "$busy_pid" 2>/dev/null || true
+# Relative paths in a config file are the file's, and the error says where it looked.
+mkdir -p "$tmp/conf"
+printf 'models:\n  detector: missing/detector.pt\n' >"$tmp/conf/igtbridge.yaml"
+rc=0
+(cd / && "$bin/igtbridge" --config "$tmp/conf/igtbridge.yaml" --check-config) >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" = 2 ] && grep -q "$tmp/conf/missing/detector.pt: detector model file not found" "$tmp/err"; then
+  echo "ok   relative model path from a config file: $(grep ' error: ' "$tmp/err")"
+else
+  echo "FAIL relative model path from a config file: exit $rc"; cat "$tmp/err"; fails=$((fails + 1))
+fi
+rc=0
+(cd "$tmp" && "$bin/igtbridge" --check-config --set models.detector=nope.pt) >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" = 2 ] && grep -q "nope.pt: detector model file not found (looked for $tmp/nope.pt)" "$tmp/err"; then
+  echo "ok   relative model path from --set: $(grep ' error: ' "$tmp/err")"
+else
+  echo "FAIL relative model path from --set: exit $rc"; cat "$tmp/err"; fails=$((fails + 1))
+fi
+
+# Command-line conventions of every program: --version, --log-level, usage errors exit 2 with the --help hint.
+for prog in igtbridge igtbridge-replay igtbridge-listen igtbridge-bench igtbridge-models; do
+  rc=0
+  "$bin/$prog" --version >"$tmp/out" 2>"$tmp/err" || rc=$?
+  if [ "$rc" = 0 ] && grep -q "^$prog [0-9].*(git " "$tmp/out"; then
+    echo "ok   $prog --version: $(head -1 "$tmp/out")"
+  else
+    echo "FAIL $prog --version: exit $rc"; cat "$tmp/out" "$tmp/err"; fails=$((fails + 1))
+  fi
+  rc=0
+  "$bin/$prog" --no-such-option >"$tmp/out" 2>"$tmp/err" || rc=$?
+  if [ "$rc" = 2 ] && grep -q "^$prog: " "$tmp/err" && grep -q "Run with --help" "$tmp/err"; then
+    echo "ok   $prog usage error: exit 2, $(head -1 "$tmp/err")"
+  else
+    echo "FAIL $prog usage error: exit $rc"; cat "$tmp/err"; fails=$((fails + 1))
+  fi
+  rc=0
+  "$bin/$prog" --help >"$tmp/out" 2>"$tmp/err" || rc=$?
+  if [ "$rc" = 0 ] && grep -q -- "--log-level" "$tmp/out" && grep -q "Exit codes: 0 success; 2 usage" "$tmp/out"; then
+    echo "ok   $prog --help: --log-level and the exit codes"
+  else
+    echo "FAIL $prog --help: exit $rc"; cat "$tmp/out"; fails=$((fails + 1))
+  fi
+done
+expect "igtbridge --log-level" 0 "configuration OK" -- --check-config --log-level debug
+
 # The benchmark: what it cannot do here is one error line, exit 2, before any frame runs.
 bench_expect() {  # name, error text, result heading that must not be printed, args...
   local name=$1 text=$2 heading=$3 rc=0

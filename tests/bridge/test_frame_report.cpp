@@ -1,4 +1,6 @@
 #include "bridge/frame_report.hpp"
+#include "bridge/inference_bridge.hpp"
+#include "bridge/monitor.hpp"
 
 #include "pipeline/visibility.hpp"
 
@@ -41,4 +43,32 @@ TEST_CASE("a frame report is one JSON line: state from the tracks, error and uns
   t.state = std::uint8_t(TrackState::Lost);
   r.tracks = {t};
   CHECK(overall_state(r) == "LOST");
+}
+
+TEST_CASE("the summary line of an idle interval says idle, with no rates or latencies of 0") {
+  InferenceStats before, now;
+  before.processed = now.processed = 21;
+  before.frames_in = now.frames_in = 21;
+  now.relay.clients = 1;
+  const std::string line = inference_summary(now, before, 5.0, {});
+  CHECK(line == "pipeline: idle, no frame in the last 5 s; 21 processed in all, 1 client(s), upstream not connected");
+  now.frames_in = 30;
+  now.processed = 30;
+  CHECK(inference_summary(now, before, 5.0, {40.0, 50.0}).rfind("pipeline: 1.8 frames/s in, 1.8 out", 0) == 0);
+}
+
+TEST_CASE("most frames dropped: one warning naming the time a frame takes and the fixes") {
+  InferenceStats before, now;
+  now.frames_in = 150;   // 30 frames/s for 5 s
+  now.processed = 60;
+  now.dropped = 90;
+  const std::string w = drop_warning(now, before, 5.0, std::vector<double>(60, 83.0), "cpu");
+  CHECK(w == "pipeline: 90 of 150 frames dropped in the last 5 s: frames come every 33 ms, the pipeline takes 83 ms "
+             "a frame (p50) on cpu. Only the newest frame is processed; to process more, run the models on a GPU "
+             "(models.device=cuda) or send fewer frames per second");
+  now.dropped = 75;  // half: no warning
+  CHECK(drop_warning(now, before, 5.0, {}, "cpu").empty());
+  now.frames_in = 9;  // too few frames to say
+  now.dropped = 8;
+  CHECK(drop_warning(now, before, 5.0, {}, "cpu").empty());
 }

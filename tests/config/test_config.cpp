@@ -210,10 +210,33 @@ TEST_CASE("load_config reads a file and applies overrides") {
   std::remove(path.c_str());
 }
 
+TEST_CASE("load_config: relative paths in the file are the file's directory's; --set ones stay as given") {
+  const auto dir = std::filesystem::temp_directory_path() / "igtb_test_config_paths";
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "igtbridge.yaml").string();
+  {
+    std::ofstream out(path);
+    out << "models:\n  detector: models/d.pt\n  encoder: demo\n  decoder: /abs/dec.pt\n"
+           "kpi:\n  path: ../kpi.jsonl\nrecord:\n  dir: rec\n";
+  }
+  const BridgeConfig c = load_config(path, {"models.encoder=here/e.pt"});
+  CHECK(c.models.detector == (dir / "models/d.pt").string());
+  CHECK(c.models.encoder == "here/e.pt");  // from --set: the working directory's
+  CHECK(c.models.decoder == "/abs/dec.pt");
+  CHECK(c.kpi.path == (dir.parent_path() / "kpi.jsonl").string());
+  CHECK(c.record.dir == (dir / "rec").string());
+  CHECK(load_config(path).models.encoder == "demo");
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("errors: missing file, directory, YAML syntax") {
+  // A relative path is also named in full: where it looked.
+  const std::string cwd = std::filesystem::current_path().string();
   CHECK(error_of([] { load_config("no/such/x.yaml"); }) ==
-        "cannot open config file 'no/such/x.yaml': No such file or directory");
-  CHECK(error_of([] { load_config("."); }) == "cannot open config file '.': it is a directory");
+        "cannot open config file 'no/such/x.yaml' (" + cwd + "/no/such/x.yaml): No such file or directory");
+  CHECK(error_of([] { load_config("/no/such/x.yaml"); }) ==
+        "cannot open config file '/no/such/x.yaml': No such file or directory");
+  CHECK(error_of([] { load_config("."); }) == "cannot open config file '.' (" + cwd + "/): it is a directory");
 
   const std::string syntax = parse_error("input:\n  image_devices: [a, b\noutput:\n  port: 1\n");
   CHECK_THAT(syntax, Catch::StartsWith("t.yaml:"));

@@ -514,13 +514,6 @@ struct PeerClient {
   }
 };
 
-std::vector<YAML::Node> of_device(const std::vector<YAML::Node>& lines, const std::string& device) {
-  std::vector<YAML::Node> out;
-  for (const auto& n : lines)
-    if (n["device"] && n["device"].as<std::string>() == device) out.push_back(n);
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("interop: PlusServer stand-in -> relay -> Slicer stand-ins of header version 1 and 2, over sockets") {

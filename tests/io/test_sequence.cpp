@@ -322,6 +322,8 @@ TEST_CASE("broken and unsupported files throw SequenceError naming file and fiel
     check_error(dir.write("notype.mha", mha("NDims = 3\nDimSize = 2 2 2\n") + std::string(8, 'x')), "ElementType");
     check_error(dir.write("ndims.mha", mha("NDims = 5\nDimSize = 2 2 2 2 2\nElementType = MET_UCHAR\n")), "NDims");
     check_error(dir.write("noend.mha", "NDims = 3\nDimSize = 2 2 2\n"), "ElementDataFile");
+    check_error(dir.write("empty.mha", ""), "header", "the file is empty");
+    check_error(dir.write("empty.nrrd", ""), "header", "the file is empty");
     check_error(dir.write("detached.mhd", "NDims = 3\nDimSize = 2 2 2\nElementType = MET_UCHAR\nElementDataFile = x.raw\n"),
                 "cannot open the data file", "x.raw");
     check_error(dir.write("up.mhd", "NDims = 3\nElementDataFile = ../x.raw\n"), "ElementDataFile", "'../x.raw'");

@@ -22,6 +22,15 @@ for f in bin/igtbridge bin/igtbridge-replay bin/igtbridge-listen bin/igtbridge-b
   [ -f "$prefix/$f" ] || fail "not installed: $f"
 done
 echo "ok   install layout under $prefix"
+if command -v help2man >/dev/null; then  # man pages from --help (scripts/setup.sh installs help2man)
+  for p in igtbridge igtbridge-replay igtbridge-listen igtbridge-bench igtbridge-models; do
+    page="$prefix/share/man/man1/$p.1"
+    [ -f "$page" ] || fail "not installed: share/man/man1/$p.1"
+    grep -q "Exit codes" "$page" || fail "$p.1 lacks the exit codes"
+  done
+  echo "ok   man pages: $(ls "$prefix/share/man/man1" | tr '\n' ' ')"
+fi
+[ -f "$prefix/share/doc/igtbridge/docs/interop.md" ] || fail "not installed: share/doc/igtbridge/docs/interop.md"
 
 version=$("$prefix/bin/igtbridge" --version) || fail "installed igtbridge --version"
 [[ $version =~ ^igtbridge\ [0-9]+\.[0-9]+\.[0-9]+\ \(git\ [0-9a-f]{12}|unknown,\ LibTorch\ [0-9.]+.*,\ (cpu|cuda) ]] \

@@ -6,6 +6,11 @@
 #include "io/nrrd_reader.hpp"
 #include "tools/listen.hpp"
 #include "tools/replay.hpp"
+#include "transport/downstream_server.hpp"
+#include "transport/string_codec.hpp"
+
+#include <atomic>
+#include <thread>
 
 using namespace igtb;
 
@@ -66,4 +71,52 @@ TEST_CASE("describe_message prints dims, type and spacing of an IMAGE, and rejec
   CHECK_THAT(line, Catch::Contains("IMAGE 'Image_Reference'") && Catch::Contains("9x6x1 uint8 x1 spacing 0.5 0.25 1"));
   wire[kHeaderSize + 3] = 42;  // scalar type
   CHECK_THROWS_AS(describe_message(decode_message(std::make_shared<Bytes>(wire), false)), ProtocolError);
+}
+
+TEST_CASE("replay: a directory (what --record writes) is one clear error naming the files to give") {
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  ReplayOptions o;
+  o.files = {dir};
+  try {
+    Replay r(o);
+    FAIL("a directory was accepted");
+  } catch (const std::invalid_argument& e) {
+    CHECK_THAT(e.what(), Catch::Contains("'" + dir + "' is a directory: give the sequence files in it"));
+  }
+}
+
+TEST_CASE("listen: the bridge's status STRING and keep-alives do not keep it from going idle") {
+  ServerOptions so;
+  so.port = 0;
+  so.keepalive_s = 0.1;  // keep-alives all along
+  DownstreamServer server(so);
+  server.start();
+  ListenOptions o;
+  o.port = server.port();
+  o.idle_s = 0.5;
+  o.timeout_s = 20;
+  std::atomic<bool> stop{false}, done{false};
+  std::thread status([&] {  // IgtbridgeStatus every 250 ms, keep-alives in the gaps
+    while (!done) {
+      server.broadcast(std::make_shared<const Bytes>(
+          encode_string(Envelope{"STRING", "IgtbridgeStatus", 0, 1}, Text{3, "{\"fps_in\": 0}"})));
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  });
+  std::vector<std::string> lines;
+  std::thread frame([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    server.broadcast(std::make_shared<const Bytes>(encode_string(Envelope{"STRING", "BoneMaskState", 0, 1}, Text{3, "{}"})));
+  });
+  const auto start = std::chrono::steady_clock::now();
+  const ListenResult r = listen(o, stop, [&](const std::string& l) { lines.push_back(l); });
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  done = true;
+  status.join();
+  frame.join();
+  server.stop();
+  CHECK(r.exit_code == 0);
+  CHECK(took < 5.0);  // idle 0.5 s after the last BoneMaskState, not the 20 s timeout
+  CHECK(r.messages >= 2);  // status strings are still printed and counted
+  CHECK(r.keepalives >= 1);
 }
