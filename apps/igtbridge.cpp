@@ -19,7 +19,9 @@ int main(int argc, char** argv) {
   bool check_only = false, print_config = false, version = false;
   std::string log_level;
   CLI::App cli{"igtbridge: OpenIGTLink bridge between a PlusServer and 3D Slicer", "igtbridge"};
-  cli.add_option("--config", config_path, "YAML configuration (see config/igtbridge.yaml); defaults if omitted");
+  cli.add_option("--config", config_path,
+                 "YAML configuration (see config/igtbridge.yaml); without it /etc/igtbridge/igtbridge.yaml where that "
+                 "exists, else the built-in defaults");
   cli.add_option("--set", overrides, "override a key: --set output.port=18950 (repeatable)");
   cli.add_flag("--check-config", check_only, "validate the configuration (and load and probe the models) and exit");
   cli.add_flag("--print-config", print_config, "print the effective configuration as YAML and exit");
@@ -43,8 +45,14 @@ int main(int argc, char** argv) {
   igtb::app::setup_logging("info", "igtbridge");
   igtb::config::BridgeConfig cfg;
   try {
+    // Where the configuration comes from, as a Debian service looks for it.
+    constexpr const char* kSystemConfig = "/etc/igtbridge/igtbridge.yaml";
+    if (config_path.empty() && ::access(kSystemConfig, F_OK) == 0) config_path = kSystemConfig;
     cfg = config_path.empty() ? igtb::config::default_config(overrides)
                               : igtb::config::load_config(config_path, overrides);
+    if (!print_config)
+      spdlog::info("configuration: {}", config_path.empty() ? std::string("built-in defaults (no --config, no /etc/igtbridge/igtbridge.yaml)")
+                                                            : config_path);
   } catch (const std::exception& e) {
     spdlog::error("configuration: {}", e.what());
     return 2;

@@ -104,6 +104,32 @@ for prog in igtbridge igtbridge-replay igtbridge-listen igtbridge-bench igtbridg
 done
 expect "igtbridge --log-level" 0 "configuration OK" -- --check-config --log-level debug
 
+# Without --config: /etc/igtbridge/igtbridge.yaml where it exists (as root on a machine without one:
+# made for the test and removed), else the built-in defaults; the log says which.
+rc=0
+"$bin/igtbridge" --check-config --set output.port=$((20000 + RANDOM % 40000)) >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ ! -e /etc/igtbridge ]; then
+  if [ "$rc" = 0 ] && grep -q "configuration: built-in defaults" "$tmp/err"; then
+    echo "ok   no --config, no /etc/igtbridge: built-in defaults, said so"
+  else
+    echo "FAIL no --config: exit $rc"; cat "$tmp/err"; fails=$((fails + 1))
+  fi
+  if [ "$(id -u)" = 0 ]; then
+    mkdir -p /etc/igtbridge
+    trap 'rm -rf "$tmp" /etc/igtbridge' EXIT
+    printf 'output:\n  port: 18977\n' >/etc/igtbridge/igtbridge.yaml
+    rc=0
+    "$bin/igtbridge" --print-config >"$tmp/out" 2>"$tmp/err" || rc=$?
+    "$bin/igtbridge" --check-config --set output.port=$((20000 + RANDOM % 40000)) >/dev/null 2>"$tmp/err2" || rc=$?
+    rm -rf /etc/igtbridge
+    if [ "$rc" = 0 ] && grep -q "port: 18977" "$tmp/out" && grep -q "configuration: /etc/igtbridge/igtbridge.yaml" "$tmp/err2"; then
+      echo "ok   no --config: /etc/igtbridge/igtbridge.yaml taken, said so"
+    else
+      echo "FAIL no --config with /etc/igtbridge/igtbridge.yaml: exit $rc"; cat "$tmp/out" "$tmp/err2"; fails=$((fails + 1))
+    fi
+  fi
+fi
+
 # The benchmark: what it cannot do here is one error line, exit 2, before any frame runs.
 bench_expect() {  # name, error text, result heading that must not be printed, args...
   local name=$1 text=$2 heading=$3 rc=0
