@@ -287,7 +287,10 @@ TEST_CASE("IMAGEs the pipeline cannot take are forwarded and counted, not failed
   const Bytes b = encode_image(env, frame);
   s.send_all(b.data(), b.size());
 
-  CHECK(eventually([&] { return volumes.load() == 5 && two_components.load() == 5 && masks.load() == 1; }));
+  // The label map goes out before the frame is counted processed: wait for both.
+  CHECK(eventually([&] {
+    return volumes.load() == 5 && two_components.load() == 5 && masks.load() == 1 && bridge.stats().processed == 1;
+  }));
   const InferenceStats st = bridge.stats();
   CHECK(st.unsupported == 10);
   CHECK(st.failed == 0);

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -67,7 +68,7 @@ struct PeerRun {
 
 /// Runs igtl3_peer with args (shell words), to the end; its stdout is parsed.
 PeerRun run_peer(const std::string& args, const std::function<void(const YAML::Node&)>& on_line = {}) {
-  static int runs = 0;
+  static std::atomic<int> runs{0};  // the sockets tests run two peers at once
   const std::string err = temp_path("peer_stderr_" + std::to_string(++runs) + ".txt");
   // Leaks are not what is tested (the library keeps some at exit); reads past a buffer are.
   const std::string cmd = "ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 '" + std::string(IGTB_IGTL3_PEER) + "' " +
