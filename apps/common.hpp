@@ -90,13 +90,6 @@ inline void setup_logging(const std::string& level, const std::string& name) {
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %n %^%l%$: %v");
 }
 
-/// The pipeline allocates the same large tensors every frame (the 1024x1024
-/// segmenter input, full-size masks). glibc serves blocks above its mmap
-/// threshold with fresh mmaps and returns them on free, so every frame pays
-/// page faults on ~20 MB again: measured on the 2-core dev machine,
-/// `igtbridge-bench --pipeline` 22 frames/s with glibc's defaults, 33 with
-/// the heap kept (fixed thresholds). Memory stays bounded by the per-frame
-/// working set, which the heap then reuses.
 /// `built_in` if that file exists (a build tree), else the same file name under
 /// <prefix>/share/igtbridge/data next to the running executable (an install).
 inline std::string installed_data_file(const std::string& built_in) {
@@ -111,6 +104,13 @@ inline std::string installed_data_file(const std::string& built_in) {
   return ::access(installed.c_str(), R_OK) == 0 ? installed : built_in;
 }
 
+/// The pipeline allocates the same large tensors every frame (the 1024x1024
+/// segmenter input, full-size masks). glibc serves blocks above its mmap
+/// threshold with fresh mmaps and returns them on free, so every frame pays
+/// page faults on ~20 MB again: measured on the 2-core dev machine,
+/// `igtbridge-bench --pipeline` 22 frames/s with glibc's defaults, 33 with
+/// the heap kept (fixed thresholds). Memory stays bounded by the per-frame
+/// working set, which the heap then reuses.
 inline void keep_large_allocations() {
 #ifdef M_MMAP_THRESHOLD
   mallopt(M_MMAP_THRESHOLD, 512 << 20);

@@ -244,6 +244,11 @@ TEST_CASE("one pipeline, two IMAGE devices: the first is tracked, the second ign
     REQUIRE(eventually([&] { return client.count("BoneMask") > std::size_t(f); }, wait));
   }
   REQUIRE(eventually([&] { return bridge.stats().ignored == 6; }, wait));
+  // A frame's state goes out after its label map (and contours): wait for the sixth.
+  REQUIRE(eventually([&] {
+    std::lock_guard<std::mutex> lock(client.m);
+    return client.states["BoneMaskState"].size() == 6;
+  }, wait));
   {
     std::lock_guard<std::mutex> lock(client.m);
     for (const auto& [f, m] : client.images["BoneMask"]) {
