@@ -199,9 +199,7 @@ InferenceBridge::Lane* InferenceBridge::lane_for(const std::string& device) {
 }
 
 void InferenceBridge::warn_unsupported(const std::string& device, const std::string& why) {
-  std::lock_guard<std::mutex> lock(bind_m_);
-  if (unsupported_devices_.size() >= kMaxIgnoredNames || !unsupported_devices_.insert(device + '\n' + why).second)
-    return;
+  if (!unsupported_warned_.should_log(device + '\n' + why)) return;
   spdlog::warn("pipeline: IMAGE '{}' is {}; its frames are {} but not segmented (counted as unsupported in "
                "IgtbridgeStatus). Send 2D frames of 1, 3 or 4 components, or leave this device out with "
                "input.image_devices",

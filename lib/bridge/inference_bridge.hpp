@@ -126,7 +126,7 @@ class InferenceBridge {
   std::atomic<std::uint64_t> processed_{0}, failed_{0}, ignored_{0}, unsupported_{0};
   std::mutex bind_m_;  ///< the one lane's binding and the ignored devices (reader threads)
   std::set<std::string> ignored_devices_;  ///< warned about (at most kMaxIgnoredNames)
-  std::set<std::string> unsupported_devices_;  ///< device + reason warned about (at most kMaxIgnoredNames)
+  RateLimitedLog unsupported_warned_;  ///< device + reason warned about (bounded, thread-safe)
   std::chrono::steady_clock::time_point bound_seen_{};  ///< one lane: its device's last IMAGE
   static constexpr std::size_t kMaxIgnoredNames = 64;
   std::mutex latencies_m_;

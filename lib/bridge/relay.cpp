@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "core/rate_limited_log.hpp"
 #include "transport/content_check.hpp"
 
 namespace igtb {
@@ -70,9 +69,8 @@ void Relay::forward(const Message& m) {
 }
 
 void Relay::warn_malformed(const Message& m, const std::string& why) {
-  std::lock_guard<std::mutex> lock(warned_m_);
   // One line per device and kind of error (the text without its numbers).
-  if (warned_.size() >= kMaxWarned || !warned_.insert(m.device() + '\n' + stable_reason(why)).second) return;
+  if (!warned_.should_log(m.device() + '\n' + stable_reason(why))) return;
   spdlog::warn("input: {} '{}' dropped, not forwarded: {} (counted in malformed_total; further ones like it from "
                "this device are not logged)",
                m.type(), m.device(), why);

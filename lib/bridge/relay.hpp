@@ -11,11 +11,10 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
+#include "core/rate_limited_log.hpp"
 #include "transport/downstream_server.hpp"
 #include "transport/upstream.hpp"
 
@@ -87,9 +86,7 @@ class Relay {
   DownstreamServer server_;
   std::unique_ptr<Upstream> upstream_;
   std::atomic<std::uint64_t> images_{0}, transforms_{0}, texts_{0}, malformed_{0}, bytes_{0};
-  std::mutex warned_m_;
-  std::set<std::string> warned_;  ///< device + reason already logged (bounded)
-  static constexpr std::size_t kMaxWarned = 256;
+  RateLimitedLog warned_;  ///< device + kind of error already logged (bounded, thread-safe)
 };
 
 /// One line for the periodic log: rates over `seconds` since `before`.
