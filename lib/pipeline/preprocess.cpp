@@ -3,6 +3,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "pipeline/resize.hpp"
+
 namespace igtb {
 namespace {
 
@@ -65,11 +67,7 @@ torch::Tensor to_unit_image(const torch::Tensor& hwc) {
 }
 
 torch::Tensor detector_input(const torch::Tensor& image01, std::int64_t size) {
-  namespace F = torch::nn::functional;
-  const auto x = F::interpolate(image01, F::InterpolateFuncOptions()
-                                             .size(std::vector<std::int64_t>{size, size})
-                                             .mode(torch::kBilinear)
-                                             .align_corners(false));
+  const auto x = resize_bilinear(image01, size, size);
   return x.size(1) == 3 ? x : x.expand({1, 3, size, size}).contiguous();
 }
 
@@ -85,16 +83,12 @@ torch::Tensor segmenter_input(const torch::Tensor& image01, SamFrame* frame, std
 
 torch::Tensor segmenter_input(const torch::Tensor& image01, SamFrame* frame, std::int64_t size,
                               const SamNormalization& norm) {
-  namespace F = torch::nn::functional;
   const auto h = image01.size(2), w = image01.size(3);
   SamFrame f;
   f.scale = double(size) / double(std::max(h, w));
   f.height = std::min<std::int64_t>(size, std::llround(double(h) * f.scale));
   f.width = std::min<std::int64_t>(size, std::llround(double(w) * f.scale));
-  torch::Tensor x = F::interpolate(image01, F::InterpolateFuncOptions()
-                                              .size(std::vector<std::int64_t>{f.height, f.width})
-                                              .mode(torch::kBilinear)
-                                              .align_corners(false));
+  const torch::Tensor x = resize_bilinear(image01, f.height, f.width);
   // One pass: normalise (a grey channel broadcasts to three) into the padded square.
   torch::Tensor out = torch::zeros({1, 3, size, size}, x.options());
   out.slice(2, 0, f.height).slice(3, 0, f.width).copy_((x * 255.0 - norm.mean) / norm.std);

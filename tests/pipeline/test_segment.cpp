@@ -1,5 +1,8 @@
 #include "pipeline/segment.hpp"
 
+#include <utility>
+#include <vector>
+
 // LibTorch's c10 defines its own CHECK; these tests mean Catch's.
 #undef CHECK
 #include <catch2/catch.hpp>
@@ -24,6 +27,30 @@ TEST_CASE("mask logits come back to input pixels: up to 1024, un-padded, down to
   CHECK_FALSE(m[0][600][800].item<bool>());
   const double side = 256.0 / f.scale;
   CHECK(m.sum().item<double>() == Approx(side * side).epsilon(0.03));
+}
+
+TEST_CASE("masks_from_logits upsamples only the image part, and gives what the whole square gives") {
+  namespace F = torch::nn::functional;
+  const auto up = [](const torch::Tensor& x, std::int64_t h, std::int64_t w) {  // SAM's postprocess_masks, as written
+    return F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<std::int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
+  };
+  torch::manual_seed(7);
+  // Landscape, portrait, square, and a frame whose SAM size is not a multiple of 4.
+  for (const auto& [h, w] : std::vector<std::pair<std::int64_t, std::int64_t>>{{616, 820}, {820, 616}, {300, 300}, {97, 501}}) {
+    SamFrame f;
+    segmenter_input(torch::zeros({1, 1, h, w}), &f);
+    for (std::int64_t n : {1, 3}) {
+      const auto logits = torch::randn({n, 1, 256, 256}) * 5.0;
+      const auto ref = up(up(logits, 1024, 1024).slice(2, 0, f.height).slice(3, 0, f.width), h, w).squeeze(1);
+      const auto m = masks_from_logits(logits, f, h, w);
+      CAPTURE(h, w, n);
+      REQUIRE(m.sizes() == ref.sizes());
+      // Equal but where the reference is within float rounding of the threshold.
+      const auto differ = (m != (ref > 0)) & (ref.abs() > 1e-4);
+      CHECK(differ.sum().item<std::int64_t>() == 0);
+      CHECK((m != (ref > 0)).sum().item<std::int64_t>() <= 2);
+    }
+  }
 }
 
 TEST_CASE("boxes scale into the SAM frame") {
