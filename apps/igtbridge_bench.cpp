@@ -69,14 +69,17 @@ int pipeline_bench(const igtb::PipelineBenchOptions& o, double min_fps, const st
   JsonOut json(json_path);
   const auto r = igtb::run_pipeline_bench(o);
   json.write(igtb::pipeline_bench_json(o, r));
+  const std::string device =
+      r.device == "cpu" ? "cpu (" + std::to_string(r.cpu_threads) + " LibTorch thread" + (r.cpu_threads == 1 ? ")" : "s)")
+                        : r.device;
   std::printf("pipeline benchmark: %s frames of %s, %llu timed (%llu warm-up), device %s, %s, detector %s, segmenter %s + %s\n",
               r.frame.c_str(), o.file.c_str(), static_cast<unsigned long long>(r.frames),
-              static_cast<unsigned long long>(o.warmup), r.device.c_str(), o.pipeline.precision_label().c_str(),
+              static_cast<unsigned long long>(o.warmup), device.c_str(), o.pipeline.precision_label().c_str(),
               o.pipeline.detector.c_str(), o.pipeline.encoder.c_str(), o.pipeline.decoder.c_str());
   std::printf("  %-12s %9s %9s %9s %9s\n", "stage", "p50 ms", "p95 ms", "p99 ms", "mean ms");
   for (const auto& s : r.stages)
     std::printf("  %-12s %9.2f %9.2f %9.2f %9.2f\n", s.name.c_str(), s.p50, s.p95, s.p99, s.mean);
-  std::printf("  sustained: %.1f frames/s (one thread, back to back); %.2f live tracks, %.2f visible per frame\n",
+  std::printf("  sustained: %.1f frames/s (one pipeline, back to back); %.2f live tracks, %.2f visible per frame\n",
               r.fps(), r.mean_tracks, r.mean_visible);
   if (r.device != "cpu") {
     std::printf("  GPU memory: %.0f MiB (in use after the timed frames less before the pipeline was built)\n",

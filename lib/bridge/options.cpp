@@ -47,6 +47,7 @@ PipelineOptions pipeline_options(const config::BridgeConfig& cfg) {
   p.overlap_encoder = cfg.pipeline.overlap_encoder;
   p.release_cached_memory = cfg.pipeline.release_cached_memory;
   p.upload_slots = cfg.pipeline.upload_slots;
+  p.cpu_threads = cfg.pipeline.cpu_threads;
   p.detect.top_k = cfg.detect.top_k;
   p.detect.score_threshold = cfg.detect.score_threshold;
   auto& w = p.tracker.weights;

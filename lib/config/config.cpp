@@ -118,6 +118,8 @@ std::vector<Field> fields() {
             "to the driver (the graph keeps its own)"),
       field("pipeline.upload_slots", at(&B::pipeline, &P::upload_slots), Int<int>{1, 64},
             "on cuda: page-locked buffers IMAGEs are received into, and pinned slots of the upload ring"),
+      field("pipeline.cpu_threads", at(&B::pipeline, &P::cpu_threads), Int<int>{0, 256},
+            "on cpu: threads LibTorch uses for the models; 0 = OMP_NUM_THREADS where set, else every core"),
 
       field("models.device", at(&B::models, &M::device), Text{Text::Kind::TorchDevice}, "where the models run"),
       field("models.stream_devices", at(&B::models, &M::stream_devices), TextList{8, "cpu, cuda or cuda:N"},

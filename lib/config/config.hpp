@@ -53,6 +53,7 @@ struct PipelineConfig {
   bool overlap_encoder = true;  // CUDA: the segmenter's image encoder on a second stream, beside the detector
   bool release_cached_memory = true;  // CUDA: after a graph capture, cached device memory back to the driver
   int upload_slots = 4;    // CUDA: pinned host slots of the upload ring, 1..64
+  int cpu_threads = 0;     // CPU: LibTorch threads; 0 = OMP_NUM_THREADS where set, else every core
 };
 
 struct ModelsConfig {

@@ -1,11 +1,15 @@
 #include "pipeline/pipeline.hpp"
 
 #include <ATen/Context.h>
+#include <ATen/Parallel.h>
 #include <c10/core/StreamGuard.h>
 #include <torch/cuda.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
 #include <stdexcept>
 
 #include "pipeline/contours.hpp"
@@ -80,6 +84,13 @@ std::string PipelineOptions::precision_label() const {
   return differ.empty() ? precision : precision + " (" + differ + ")";
 }
 
+int cpu_thread_count(int requested, const char* omp_num_threads, unsigned cores) {
+  if (requested < 0) throw std::invalid_argument("cpu_threads must be 0 (automatic) or more");
+  if (requested > 0) return requested;
+  if (omp_num_threads != nullptr && *omp_num_threads != '\0') return 0;  // LibTorch reads it itself
+  return cores > 0 ? static_cast<int>(cores) : 0;
+}
+
 double StageTimes::total() const {
   double s = 0;
   for (double v : ms) s += v;
@@ -110,6 +121,14 @@ Pipeline::Pipeline(PipelineOptions options)
     if (opt_.overlap_encoder && !opt_.sync_timing) fork_ = std::make_unique<StreamFork>(device_);
   } else {
     UploadRing::check_slots(opt_.upload_slots);  // unused on the CPU, still a bad option
+    const char* omp = std::getenv("OMP_NUM_THREADS");
+    const int threads = cpu_thread_count(opt_.cpu_threads, omp, std::thread::hardware_concurrency());
+    if (threads > 0 && threads != at::get_num_threads()) at::set_num_threads(threads);
+    spdlog::info("pipeline: cpu, {} LibTorch thread{} ({})", at::get_num_threads(),
+                 at::get_num_threads() == 1 ? "" : "s",
+                 opt_.cpu_threads > 0 ? "pipeline.cpu_threads"
+                 : threads == 0       ? "OMP_NUM_THREADS=" + std::string(omp)
+                                      : "every core; pipeline.cpu_threads sets another count");
   }
   detector_ = load_detector(opt_.detector, device_, opt_.detector_input, det_dtype_);
   segmenter_ = load_segmenter(opt_.encoder, opt_.decoder, device_, opt_.segmenter_input, enc_dtype_, dec_dtype_);

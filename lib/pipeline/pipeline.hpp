@@ -61,12 +61,21 @@ struct PipelineOptions {
   /// its own pool; costs one device synchronisation per capture).
   bool release_cached_memory = true;
   int upload_slots = 4;  ///< pinned host slots of the upload ring (CUDA), 1..64
+  /// On the CPU: LibTorch's thread count, process-wide like tf32 (the last
+  /// CPU Pipeline built sets it). 0 = OMP_NUM_THREADS where the environment
+  /// sets it, else every core (Debian's LibTorch 1.13 starts with one).
+  int cpu_threads = 0;
   /// Frames of a synthetic image run at construction and by warm_up() (then
   /// the tracker is reset): CUDA initialisation and TorchScript's profiling runs happen
   /// before the first real frame (measured on the H100: the first frames
   /// took ~0.5 s each without it, and 41 frames were dropped at 30 frames/s).
   int warmup_frames = 3;
 };
+
+/// The LibTorch thread count a CPU pipeline sets: `requested` where > 0; else
+/// 0 (leave LibTorch's own, which follows the variable) where OMP_NUM_THREADS
+/// is set and not empty; else `cores` (0 where unknown).
+int cpu_thread_count(int requested, const char* omp_num_threads, unsigned cores);
 
 /// Stage times of one frame, in milliseconds.
 struct StageTimes {

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include <ATen/Parallel.h>
+
 #include "bridge/frame_report.hpp"
 #include "core/percentile.hpp"
 #include "io/sequence.hpp"
@@ -66,6 +68,7 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
     throw std::invalid_argument("counting copies needs models.device cuda (the CPU makes no host<->device copies)");
   PipelineBenchResult r;
   r.device = p.device().str();
+  r.cpu_threads = at::get_num_threads();
   r.frame = frame_label(images[0]);
   for (std::uint64_t i = 0; i < o.warmup; ++i) p.process(images[i % images.size()]);
 
@@ -214,7 +217,8 @@ std::string pipeline_bench_json(const PipelineBenchOptions& o, const PipelineBen
   std::string j = "{\"tool\": \"igtbridge-bench --pipeline\", \"recording\": " + json_string(o.file) +
                   ", \"frame\": " + json_string(r.frame) + ", \"device\": " + json_string(r.device) +
                   ", \"precision\": " + json_string(o.pipeline.precision_label()) +
-                  ", \"tf32\": " + std::string(o.pipeline.tf32 ? "true" : "false") + ", \"detector\": " +
+                  ", \"tf32\": " + std::string(o.pipeline.tf32 ? "true" : "false") +
+                  ", \"cpu_threads\": " + std::to_string(r.cpu_threads) + ", \"detector\": " +
                   json_string(o.pipeline.detector) + ", \"encoder\": " + json_string(o.pipeline.encoder) +
                   ", \"decoder\": " + json_string(o.pipeline.decoder) + ", \"top_k\": " +
                   std::to_string(o.pipeline.detect.top_k) + ", \"frames\": " + std::to_string(r.frames) +

@@ -33,6 +33,7 @@ StageSummary summarize(const std::string& name, const std::vector<double>& ms);
 struct PipelineBenchResult {
   std::string frame;              ///< "820x616x1 uint8"
   std::string device;             ///< "cpu", "cuda:0"
+  int cpu_threads = 1;            ///< LibTorch's CPU threads (pipeline.cpu_threads)
   std::vector<StageSummary> stages;  ///< one per stage, then "e2e"
   double seconds = 0;             ///< wall time of the timed frames
   std::uint64_t frames = 0;

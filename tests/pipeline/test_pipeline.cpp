@@ -6,6 +6,8 @@
 #include <fstream>
 #include <thread>
 
+#include <ATen/Parallel.h>
+
 #include "../support/synthetic_scene.hpp"
 #include "models/demo_models.hpp"
 
@@ -102,6 +104,24 @@ TEST_CASE("pipeline options and models are checked at construction") {
   o = {};
   o.encoder = "/nonexistent/encoder.pt";
   CHECK_THROWS_WITH(Pipeline(o), Catch::Contains("/nonexistent/encoder.pt") && Catch::Contains("not found"));
+}
+
+TEST_CASE("the CPU thread count: the option, else OMP_NUM_THREADS, else every core") {
+  CHECK(cpu_thread_count(3, nullptr, 2) == 3);
+  CHECK(cpu_thread_count(3, "1", 2) == 3);  // asked for in the config: the config wins
+  CHECK(cpu_thread_count(0, "1", 2) == 0);  // LibTorch follows the variable itself
+  CHECK(cpu_thread_count(0, "", 2) == 2);   // set but empty: as if unset
+  CHECK(cpu_thread_count(0, nullptr, 2) == 2);
+  CHECK(cpu_thread_count(0, nullptr, 0) == 0);  // cores unknown: leave LibTorch's count
+  CHECK_THROWS_WITH(cpu_thread_count(-1, nullptr, 2), Catch::Contains("cpu_threads"));
+
+  const int before = at::get_num_threads();
+  PipelineOptions o;
+  o.cpu_threads = 2;
+  o.warmup_frames = 0;
+  { Pipeline p(o); }
+  CHECK(at::get_num_threads() == 2);  // process-wide, like LibTorch's own setting
+  at::set_num_threads(before);
 }
 
 TEST_CASE("an image the pipeline cannot take is refused and the next frame runs") {
