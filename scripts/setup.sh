@@ -2,6 +2,9 @@
 # Installs igtbridge's build and run dependencies from Debian 12 packages.
 # Idempotent and non-interactive; runs `apt-get update` only when a package
 # is missing and cannot be installed from the package lists already present.
+# `setup.sh test` (what scripts/test.sh runs) adds what only the tests use:
+# systemd, for systemd-analyze verify and systemd-sysusers in the packaging
+# test (installing it starts nothing in a container).
 set -euo pipefail
 
 PACKAGES=(
@@ -9,6 +12,11 @@ PACKAGES=(
   libopenigtlink-dev libtorch-dev libspdlog-dev libfmt-dev libcli11-dev catch2
   libyaml-cpp-dev zlib1g-dev python3 python3-numpy python3-matplotlib help2man
 )
+case "${1:-}" in
+  "") ;;
+  test) PACKAGES+=(systemd) ;;
+  *) echo "usage: scripts/setup.sh [test]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -7,7 +7,7 @@
 # SKIP_SOAK=1 skips the soak, SKIP_SANITIZE=1 the three sanitizer steps.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/scripts/setup.sh"
+"$root/scripts/setup.sh" test
 "$root/scripts/build.sh"
 start=$(date +%s)
 (cd "${BUILD_DIR:-$root/build}" && ctest --output-on-failure --timeout 600 ${CTEST_ARGS:-})
