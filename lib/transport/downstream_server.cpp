@@ -212,6 +212,14 @@ void DownstreamServer::accept_loop() {
     spdlog::info("{}: client {} connected", opt_.name, peer);
     ++connections_;
     Client* raw = c.get();
+    // Counted (client_count(), broadcasts queue for it) before its threads
+    // start: its first message may be handled before this thread goes on.
+    // Only this thread and stop(), after joining it, touch the thread objects.
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      clients_.push_back(std::move(c));
+    }
+    clients_cv_.notify_all();
     raw->writer = std::thread([this, raw] {
       std::string why;
       std::vector<SharedBytes> batch;
@@ -283,9 +291,6 @@ void DownstreamServer::accept_loop() {
       raw->close();
       ++raw->finished;
     });
-    std::lock_guard<std::mutex> lock(mutex_);
-    clients_.push_back(std::move(c));
-    clients_cv_.notify_all();
   }
 }
 
