@@ -68,6 +68,10 @@ if ! command -v dpkg-shlibdeps >/dev/null 2>&1 || ! command -v dpkg-deb >/dev/nu
   echo "skip .deb: no dpkg-shlibdeps here (not a Debian build host)"
   exit 0
 fi
+if ! dpkg-query -W -f='${Status}' libtorch-dev 2>/dev/null | grep -q 'install ok installed'; then
+  echo "skip .deb: LibTorch here is not Debian's libtorch-dev (e.g. the GPU machine's pip LibTorch): no package to depend on"
+  exit 0
+fi
 (cd "$build" && cpack -G DEB -B "$tmp/deb" >"$tmp/cpack.log" 2>&1) || { cat "$tmp/cpack.log"; fail "cpack -G DEB"; }
 deb=$(ls "$tmp"/deb/igtbridge_*.deb) || fail "no .deb written"
 depends=$(dpkg-deb -f "$deb" Depends)
