@@ -266,86 +266,105 @@ void InferenceBridge::log_failure(const std::string& error) {
   }
 }
 
-void InferenceBridge::process(Lane& lane, Pending& p) {
-  const Message& m = p.message;
-  Pipeline& pipeline = *lane.pipeline;
-  FrameReport rep;
-  rep.frame = ++lane.frames;
-  rep.device = m.device();
-  rep.timestamp = timestamp_to_seconds(m.header.timestamp);
-  rep.dropped = lane.slot.dropped();
-
-  // The label map goes out first (e2e ends when it is queued for every
-  // client), then the contours are extracted and sent. Each message is
-  // encoded only in the header versions the clients connected speak (read
-  // after the pipeline ran, so that a client that came meanwhile gets the frame).
-  HeaderVersions clients;
-  std::pair<SharedBytes, SharedBytes> mask;
-  Image swapped;  // only for pixels not in host byte order
-  ImageView img;  // else the pixels stay in the message
+/// One frame on its way through the worker: what each step leaves for the next.
+struct InferenceBridge::Frame {
+  const Message& message;
+  FrameReport report;
+  Image swapped;           ///< only for pixels not in host byte order
+  ImageView image;         ///< else the pixels stay in the message
   PipelineOutput out;
-  std::size_t contour_stage = 0, encode_stage = 0;
-  try {
-    if (lane.last_device != m.device()) {  // another stream (the one lane rebound): none of its tracks
-      if (!lane.last_device.empty()) pipeline.reset_tracks();
-      lane.last_device = m.device();
-    }
-    auto t = Clock::now();
-    img = view_image(m, swapped);
-    rep.stages_ms.emplace_back("decode", ms_since(t));
-    out = pipeline.process(img, /*contours=*/false);
-    for (std::size_t i = 0; i < StageTimes::kCount; ++i) {
-      if (std::strcmp(StageTimes::names()[i], "contours") == 0) contour_stage = rep.stages_ms.size();
-      rep.stages_ms.emplace_back(StageTimes::names()[i], out.times.ms[i]);
-    }
-    rep.tracks = out.result.tracks;
-    rep.unsegmented = out.result.unsegmented;
+  HeaderVersions clients;  ///< read after the pipeline ran: a client that came meanwhile gets the frame
+  std::size_t contour_stage = 0, encode_stage = 0;  ///< their places in report.stages_ms
+};
 
-    t = Clock::now();
-    clients = relay_.server().header_versions();
-    HeaderVersions labels_for = clients;
-    if (recorder_) labels_for.v1 = true;  // the recorder keeps version 1 label maps
-    if (labels_for.any()) {
-      ImageView labels(img, out.result.labels.data());  // dims, spacing, matrix, coordinate: bit for bit
-      labels.scalar = ScalarType::UInt8;
-      labels.components = 1;
-      if (out.result.labels.size() != labels.pixel_bytes())
-        throw std::logic_error("label map of " + std::to_string(out.result.labels.size()) + " bytes for a frame of " +
-                               std::to_string(labels.pixel_bytes()) + " pixels");
-      mask = encoded(Envelope{"IMAGE", lane.mask_device, m.header.timestamp, 1, 0, frame_metadata(m.metadata)},
-                     labels_for, [&](const Envelope& e) { return encode_image(e, labels); });
-    }
-    encode_stage = rep.stages_ms.size();
-    rep.stages_ms.emplace_back("encode", ms_since(t));
+// The frame's path: decode -> infer -> publish the label map (e2e ends when
+// it is queued for every client) -> make and publish the contours -> report
+// (state message, KPI line). Each message is encoded only in the header
+// versions the connected clients speak.
+void InferenceBridge::process(Lane& lane, Pending& p) {
+  Frame f{p.message, {}, {}, {}, {}, {}};
+  f.report.frame = ++lane.frames;
+  f.report.device = f.message.device();
+  f.report.timestamp = timestamp_to_seconds(f.message.header.timestamp);
+  f.report.dropped = lane.slot.dropped();
+  try {
+    decode(lane, f);
+    infer(lane, f);
+    publish_label_map(lane, f);
   } catch (const std::exception& e) {
-    rep.failed = true;
-    rep.error = short_error(e);
-    rep.tracks.clear();
+    f.report.failed = true;
+    f.report.error = short_error(e);
+    f.report.tracks.clear();
     failed_.fetch_add(1);
-    log_failure(rep.error);
-    clients = relay_.server().header_versions();  // for the state message
+    log_failure(f.report.error);
+    f.clients = relay_.server().header_versions();  // for the state message
   }
+  f.report.e2e_ms = ms_since(p.received);
+  if (!f.report.failed && f.clients.any()) publish_contours(lane, f);  // no client: no contours to send
+  report(lane, f);
+}
+
+void InferenceBridge::decode(Lane& lane, Frame& f) {
+  if (lane.last_device != f.message.device()) {  // another stream (the one lane rebound): none of its tracks
+    if (!lane.last_device.empty()) lane.pipeline->reset_tracks();
+    lane.last_device = f.message.device();
+  }
+  const auto t = Clock::now();
+  f.image = view_image(f.message, f.swapped);
+  f.report.stages_ms.emplace_back("decode", ms_since(t));
+}
+
+void InferenceBridge::infer(Lane& lane, Frame& f) {
+  f.out = lane.pipeline->process(f.image);
+  for (std::size_t i = 0; i < kStageCount; ++i) f.report.stages_ms.emplace_back(stage_names()[i], f.out.times.ms[i]);
+  f.contour_stage = f.report.stages_ms.size();  // timed by publish_contours
+  f.report.stages_ms.emplace_back("contours", 0.0);
+  f.report.tracks = f.out.result.tracks;
+  f.report.unsegmented = f.out.result.unsegmented;
+}
+
+void InferenceBridge::publish_label_map(Lane& lane, Frame& f) {
+  const auto t = Clock::now();
+  f.clients = relay_.server().header_versions();
+  HeaderVersions labels_for = f.clients;
+  if (recorder_) labels_for.v1 = true;  // the recorder keeps version 1 label maps
+  std::pair<SharedBytes, SharedBytes> mask;
+  if (labels_for.any()) {
+    ImageView labels(f.image, f.out.result.labels.data());  // dims, spacing, matrix, coordinate: bit for bit
+    labels.scalar = ScalarType::UInt8;
+    labels.components = 1;
+    if (f.out.result.labels.size() != labels.pixel_bytes())
+      throw std::logic_error("label map of " + std::to_string(f.out.result.labels.size()) + " bytes for a frame of " +
+                             std::to_string(labels.pixel_bytes()) + " pixels");
+    const Message& m = f.message;
+    mask = encoded(Envelope{"IMAGE", lane.mask_device, m.header.timestamp, 1, 0, frame_metadata(m.metadata)},
+                   labels_for, [&](const Envelope& e) { return encode_image(e, labels); });
+  }
+  f.encode_stage = f.report.stages_ms.size();
+  f.report.stages_ms.emplace_back("encode", ms_since(t));
   if (mask.first || mask.second) relay_.server().broadcast(mask.first, mask.second);
   if (mask.first && recorder_) recorder_->on_labels(mask.first);
-  rep.e2e_ms = ms_since(p.received);
+}
 
-  if (!rep.failed && clients.any()) {  // no client: no contours to send
-    try {
-      auto t = Clock::now();
-      const PolyData contours = label_contours(out.result.labels.data(), img);
-      rep.stages_ms[contour_stage].second = ms_since(t);
-      t = Clock::now();
-      const auto contour = encoded(Envelope{"POLYDATA", lane.contour_device, m.header.timestamp, 1, 0, {}}, clients,
-                                   [&](const Envelope& e) { return encode_polydata(e, contours); });
-      rep.stages_ms[encode_stage].second += ms_since(t);
-      if (contour.first || contour.second) relay_.server().broadcast(contour.first, contour.second);
-    } catch (const std::exception& e) {
-      // The label map is out and stands (the frame is not a failed one); only its contours are missing.
-      log_failure("contours: " + short_error(e));
-    }
+void InferenceBridge::publish_contours(Lane& lane, Frame& f) {
+  try {
+    auto t = Clock::now();
+    const PolyData contours = label_contours(f.out.result.labels.data(), f.image);
+    f.report.stages_ms[f.contour_stage].second = ms_since(t);
+    t = Clock::now();
+    const auto contour = encoded(Envelope{"POLYDATA", lane.contour_device, f.message.header.timestamp, 1, 0, {}},
+                                 f.clients, [&](const Envelope& e) { return encode_polydata(e, contours); });
+    f.report.stages_ms[f.encode_stage].second += ms_since(t);
+    if (contour.first || contour.second) relay_.server().broadcast(contour.first, contour.second);
+  } catch (const std::exception& e) {
+    // The label map is out and stands (the frame is not a failed one); only its contours are missing.
+    log_failure("contours: " + short_error(e));
   }
-  const std::string json = frame_json(rep);
-  const auto state = encoded(Envelope{"STRING", lane.state_device, m.header.timestamp, 1, 0, {}}, clients,
+}
+
+void InferenceBridge::report(Lane& lane, Frame& f) {
+  const std::string json = frame_json(f.report);
+  const auto state = encoded(Envelope{"STRING", lane.state_device, f.message.header.timestamp, 1, 0, {}}, f.clients,
                              [&](const Envelope& e) { return encode_string(e, Text{3, json}); });
   if (state.first || state.second) relay_.server().broadcast(state.first, state.second);
   processed_.fetch_add(1);
@@ -354,7 +373,7 @@ void InferenceBridge::process(Lane& lane, Pending& p) {
     kpi_ << json << '\n' << std::flush;
   }
   std::lock_guard<std::mutex> lock(latencies_m_);
-  latencies_.push_back(rep.e2e_ms);
+  latencies_.push_back(f.report.e2e_ms);
 }
 
 void InferenceBridge::send_text(const std::string& device, const std::string& text) {

@@ -112,7 +112,14 @@ class InferenceBridge {
   /// The image sink's lane for a received IMAGE of `device`, or nullptr
   /// (ignored: warned once per device). One lane: binds it (see above).
   Lane* lane_for(const std::string& device);
+  struct Frame;
+  /// One frame: decode -> infer -> publish_label_map -> publish_contours -> report.
   void process(Lane& lane, Pending& p);
+  void decode(Lane& lane, Frame& f);             ///< the IMAGE viewed in its message (tracks reset on a new stream)
+  void infer(Lane& lane, Frame& f);              ///< the pipeline: label map and tracks on the host
+  void publish_label_map(Lane& lane, Frame& f);  ///< encoded for the clients' versions, sent, recorded
+  void publish_contours(Lane& lane, Frame& f);   ///< label_contours, encoded, sent; a failure costs only them
+  void report(Lane& lane, Frame& f);             ///< state STRING, KPI line, e2e latency
   void log_failure(const std::string& error);
   /// One warning per device and reason for IMAGEs the pipeline cannot take.
   void warn_unsupported(const std::string& device, const std::string& why);

@@ -1,4 +1,4 @@
-#include "transport/buffer_pool.hpp"
+#include "core/buffer_pool.hpp"
 
 #include <mutex>
 #include <stdexcept>

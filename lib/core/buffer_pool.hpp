@@ -10,7 +10,7 @@
 #include <functional>
 #include <memory>
 
-#include "transport/bytes.hpp"
+#include "core/bytes.hpp"
 
 namespace igtb {
 

@@ -6,7 +6,8 @@
 #include <cstdint>
 
 #include "core/polydata.hpp"
-#include "transport/image_codec.hpp"
+#include "core/geometry.hpp"
+#include "core/image.hpp"
 
 namespace igtb {
 

@@ -12,7 +12,6 @@
 #include <thread>
 #include <stdexcept>
 
-#include "pipeline/contours.hpp"
 #include "pipeline/preprocess.hpp"
 #include "pipeline/segment.hpp"
 
@@ -22,8 +21,6 @@ namespace igtb {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-enum Stage : std::size_t { kUpload, kPreprocess, kDetect, kMatch, kSegment, kResult, kContours };
 
 /// The smallest power of two >= n (n >= 1).
 std::int64_t power_of_two_at_least(std::int64_t n) {
@@ -55,10 +52,10 @@ int checked_top_k(std::int64_t top_k) {
 class Pipeline::Laps {
  public:
   Laps(StageTimes& t, const torch::Device& d, bool sync) : t_(t), device_(d), sync_(sync) {}
-  void lap(std::size_t stage) {
+  void lap(Stage stage) {
     if (sync_ && device_.is_cuda()) torch::cuda::synchronize(device_.index());
     const auto now = Clock::now();
-    t_.ms[stage] = std::chrono::duration<double, std::milli>(now - last_).count();
+    t_[stage] = std::chrono::duration<double, std::milli>(now - last_).count();
     last_ = now;
   }
 
@@ -69,9 +66,8 @@ class Pipeline::Laps {
   Clock::time_point last_ = Clock::now();
 };
 
-const std::array<const char*, StageTimes::kCount>& StageTimes::names() {
-  static const std::array<const char*, kCount> n{"upload", "preprocess", "detect", "match", "segment", "result",
-                                                 "contours"};
+const std::array<const char*, kStageCount>& stage_names() {
+  static const std::array<const char*, kStageCount> n{"upload", "preprocess", "detect", "match", "segment", "result"};
   return n;
 }
 
@@ -156,8 +152,8 @@ void Pipeline::warm_up() {
   frame_ = torch::Tensor();
   packed_ = torch::Tensor();
   if (graph_) graph_->reset();
-  // Two bright disks on a dark ramp, so detection, segmentation and
-  // contours all run; the tracks they make are thrown away.
+  // Two bright disks on a dark ramp, so detection and segmentation run;
+  // the tracks they make are thrown away.
   Image warm;
   warm.dims = {640, 480, 1};
   warm.subvolume_size = warm.dims;
@@ -193,7 +189,7 @@ void Pipeline::reset_tracks() {
   tracker_.reset();
 }
 
-PipelineOutput Pipeline::process(const ImageView& image, bool contours) {
+PipelineOutput Pipeline::process(const ImageView& image) {
   c10::InferenceMode inference;
   PipelineOutput out;
   Laps laps(out.times, device_, opt_.sync_timing);
@@ -204,16 +200,11 @@ PipelineOutput Pipeline::process(const ImageView& image, bool contours) {
     out.result = unpack_result(result_.data(), bytes);
   } else {
     const torch::Tensor hwc = upload_image(image, device_);
-    laps.lap(kUpload);
+    laps.lap(Stage::Upload);
     const torch::Tensor packed = run_stages(hwc, laps);
     out.result = unpack_result(packed.data_ptr<std::uint8_t>(), std::size_t(packed.numel()));
   }
-  laps.lap(kResult);
-
-  if (contours) {
-    out.contours = label_contours(out.result.labels.data(), image);
-    laps.lap(kContours);
-  }
+  laps.lap(Stage::Result);
   return out;
 }
 
@@ -228,7 +219,7 @@ std::size_t Pipeline::process_cuda(const ImageView& image, Laps& laps) {
     graph_failed_ = false;
   }
   ring_->upload(host.data_ptr(), std::size_t(host.nbytes()), frame_);
-  laps.lap(kUpload);
+  laps.lap(Stage::Upload);
   try {
     return run_cuda(host, laps);
   } catch (...) {
@@ -290,11 +281,11 @@ torch::Tensor Pipeline::run_stages(const torch::Tensor& hwc, Laps& laps) {
     encode();
     branch->close();
   }
-  laps.lap(kPreprocess);
+  laps.lap(Stage::Preprocess);
 
   const auto [logits, boxes] = detector_.run(det_in);
   const DetectionSet dets = postprocess_detections(logits, boxes, width, height, opt_.detect);
-  laps.lap(kDetect);
+  laps.lap(Stage::Detect);
 
   // One byte buffer for everything the frame returns: the tracker writes the
   // track block at its front, the segment stage the label map behind it.
@@ -302,7 +293,7 @@ torch::Tensor Pipeline::run_stages(const torch::Tensor& hwc, Laps& laps) {
   torch::Tensor packed = torch::empty({block + height * width}, torch::dtype(torch::kUInt8).device(device_));
   torch::Tensor track_block = packed.slice(0, 0, block);
   const TrackSlots slots = tracker_.update(dets, width, height, track_block);
-  laps.lap(kMatch);
+  laps.lap(Stage::Match);
 
   torch::Tensor labels = packed.slice(0, block).view({height, width});
   // On CUDA the segmenter always takes every slot (fixed shapes, nothing
@@ -329,7 +320,7 @@ torch::Tensor Pipeline::run_stages(const torch::Tensor& hwc, Laps& laps) {
     const torch::Tensor masks = masks_from_logits(mask_logits, frame, height, width, opt_.segmenter_input);
     labels.copy_(compose_labels(masks, slots.ids.slice(0, 0, used), height, width));
   }
-  laps.lap(kSegment);
+  laps.lap(Stage::Segment);
   return packed;
 }
 

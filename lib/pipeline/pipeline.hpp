@@ -1,8 +1,10 @@
 // The inference pipeline for one upstream stream: the stages in order,
 // upload -> preprocess -> detect -> match -> segment -> result (one packed
-// tensor, one device-to-host copy) -> contours on the host. Tensors stay on
-// the configured device from the upload to the packed result. Not
-// thread-safe: one Pipeline per worker thread.
+// tensor, one device-to-host copy): a frame in, its label map and tracks on
+// the host out. Tensors stay on the configured device from the upload to the
+// packed result. The contours of the label map are the caller's step
+// (label_contours(), pipeline/contours.hpp): the bridge sends the label map
+// before it makes them. Not thread-safe: one Pipeline per worker thread.
 #pragma once
 
 #include <array>
@@ -10,7 +12,6 @@
 #include <optional>
 #include <string>
 
-#include "core/polydata.hpp"
 #include "models/detector_model.hpp"
 #include "models/segmenter_model.hpp"
 #include "pipeline/detect.hpp"
@@ -21,8 +22,8 @@
 #include "pipeline/stream_fork.hpp"
 #include "pipeline/tracker.hpp"
 #include "pipeline/transfer.hpp"
-#include "transport/buffer_pool.hpp"
-#include "transport/image_codec.hpp"
+#include "core/buffer_pool.hpp"
+#include "core/image.hpp"
 
 namespace igtb {
 
@@ -77,17 +78,23 @@ struct PipelineOptions {
 /// is set and not empty; else `cores` (0 where unknown).
 int cpu_thread_count(int requested, const char* omp_num_threads, unsigned cores);
 
+/// The pipeline's stages, in the order a frame runs them; stage_names() is
+/// the one list of their names (bench tables, KPI file, state message).
+enum class Stage : std::size_t { Upload, Preprocess, Detect, Match, Segment, Result };
+constexpr std::size_t kStageCount = 6;
+/// "upload", "preprocess", "detect", "match", "segment", "result".
+const std::array<const char*, kStageCount>& stage_names();
+
 /// Stage times of one frame, in milliseconds.
 struct StageTimes {
-  static constexpr std::size_t kCount = 7;
-  static const std::array<const char*, kCount>& names();  ///< "upload", "preprocess", ...
-  std::array<double, kCount> ms{};
+  std::array<double, kStageCount> ms{};
+  double& operator[](Stage s) { return ms[static_cast<std::size_t>(s)]; }
+  double operator[](Stage s) const { return ms[static_cast<std::size_t>(s)]; }
   double total() const;
 };
 
 struct PipelineOutput {
   FrameResult result;  ///< labels (input geometry) and every live track
-  PolyData contours;   ///< closed loops in the IMAGE's physical frame, per-cell "label"
   StageTimes times;
 };
 
@@ -113,10 +120,8 @@ class Pipeline {
   /// One frame. Throws std::invalid_argument for an image the pipeline
   /// cannot take (3D, subvolume, unsupported scalar type or components), or
   /// a c10::Error from a model; the tracker is unchanged by a failed frame
-  /// only where the failure came before the match stage. With `contours`
-  /// false the contour stage is left to the caller (label_contours() on
-  /// result.labels; its time stays 0): the bridge sends the label map first.
-  PipelineOutput process(const ImageView& image, bool contours = true);
+  /// only where the failure came before the match stage.
+  PipelineOutput process(const ImageView& image);
 
   const PipelineOptions& options() const { return opt_; }
   const torch::Device& device() const { return device_; }

@@ -5,7 +5,7 @@
 
 #include <torch/torch.h>
 
-#include "transport/image_codec.hpp"
+#include "core/image.hpp"
 
 namespace igtb {
 

@@ -20,7 +20,7 @@
 #include <memory>
 #include <vector>
 
-#include "transport/buffer_pool.hpp"
+#include "core/buffer_pool.hpp"
 
 namespace igtb {
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "transport/image_codec.hpp"
 #include "transport/transform_codec.hpp"
 
 namespace igtb {

@@ -12,7 +12,7 @@
 
 #include "io/sequence.hpp"
 #include "transport/downstream_server.hpp"
-#include "transport/image_codec.hpp"
+#include "core/image.hpp"
 
 namespace igtb {
 

@@ -7,6 +7,7 @@
 #include "bridge/relay.hpp"
 #include "tools/listen.hpp"
 #include "tools/replay.hpp"
+#include "transport/image_codec.hpp"
 #include "transport/transform_codec.hpp"
 
 namespace igtb {

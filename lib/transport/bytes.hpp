@@ -1,37 +1,13 @@
-// Byte buffers and big-endian (network order) field access for the wire format.
+// Big-endian (network order) field access for the wire format; the byte
+// buffers themselves are content (core/bytes.hpp).
 #pragma once
 
 #include <cstdint>
 #include <cstring>
-#include <memory>
-#include <type_traits>
-#include <utility>
-#include <vector>
+
+#include "core/bytes.hpp"
 
 namespace igtb {
-
-/// An allocator that leaves new bytes uninitialised: a 0.5-2 MB frame buffer
-/// about to be filled by recv() or memcpy need not be zeroed first.
-template <class T>
-struct DefaultInitAllocator : std::allocator<T> {
-  template <class U>
-  struct rebind {
-    using other = DefaultInitAllocator<U>;
-  };
-  using std::allocator<T>::allocator;
-  template <class U>
-  void construct(U* p) noexcept(std::is_nothrow_default_constructible<U>::value) {
-    ::new (static_cast<void*>(p)) U;
-  }
-  template <class U, class... Args>
-  void construct(U* p, Args&&... args) {
-    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-  }
-};
-
-using Bytes = std::vector<std::uint8_t, DefaultInitAllocator<std::uint8_t>>;
-/// Immutable bytes shared between queues (one encoded message, many clients).
-using SharedBytes = std::shared_ptr<const Bytes>;
 
 inline void put_be16(std::uint8_t* p, std::uint16_t v) {
   p[0] = static_cast<std::uint8_t>(v >> 8);

@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "transport/buffer_pool.hpp"
+#include "core/buffer_pool.hpp"
 
 using namespace igtb;
 

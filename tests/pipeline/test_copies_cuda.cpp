@@ -3,6 +3,7 @@
 // (the packed result) per steady-state frame, with CUDA graphs and without.
 // Label `gpu`; without a CUDA device or CUPTI the test exits 77 (skipped).
 #include "pipeline/pipeline.hpp"
+#include "transport/image_codec.hpp"
 #include "tools/copy_counter.hpp"
 
 #include <torch/cuda.h>

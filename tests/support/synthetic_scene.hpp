@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "transport/image_codec.hpp"
+#include "core/image.hpp"
 
 namespace igtb::test {
 

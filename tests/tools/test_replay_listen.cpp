@@ -7,6 +7,7 @@
 #include "tools/listen.hpp"
 #include "tools/replay.hpp"
 #include "transport/downstream_server.hpp"
+#include "transport/image_codec.hpp"
 #include "transport/string_codec.hpp"
 
 #include <atomic>
