@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "pipeline/visibility.hpp"
+#include "core/track_params.hpp"
 
 namespace igtb {
 std::string json_number(double v, int decimals) {

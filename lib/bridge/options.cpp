@@ -50,18 +50,7 @@ PipelineOptions pipeline_options(const config::BridgeConfig& cfg) {
   p.cpu_threads = cfg.pipeline.cpu_threads;
   p.detect.top_k = cfg.detect.top_k;
   p.detect.score_threshold = cfg.detect.score_threshold;
-  auto& w = p.tracker.weights;
-  w.cls = cfg.match.class_weight;
-  w.l1 = cfg.match.l1_weight;
-  w.giou = cfg.match.giou_weight;
-  w.alpha = cfg.match.focal_alpha;
-  w.gamma = cfg.match.focal_gamma;
-  w.gate = cfg.match.gate;
-  p.tracker.min_new_score = cfg.match.min_new_score;
-  p.tracker.max_tracks = cfg.match.max_tracks;
-  p.tracker.visibility.theta_on = cfg.visibility.theta_on;
-  p.tracker.visibility.theta_off = cfg.visibility.theta_off;
-  p.tracker.visibility.lost_after_frames = cfg.visibility.lost_after_frames;
+  p.tracker = cfg.tracker;  // one set of tracker parameters, config to kernel
   return p;
 }
 

@@ -41,8 +41,7 @@ using P = PipelineConfig;
 using L = LogConfig;
 using M = ModelsConfig;
 using D = DetectionConfig;
-using Mt = MatchConfig;
-using V = VisibilityConfig;
+using T = TrackParams;
 using K = KpiConfig;
 using R = RecordConfig;
 
@@ -116,7 +115,7 @@ std::vector<Field> fields() {
       field("pipeline.release_cached_memory", at(&B::pipeline, &P::release_cached_memory), Bool{},
             "on cuda: after each CUDA graph capture, give the device memory the eager frames left cached back "
             "to the driver (the graph keeps its own)"),
-      field("pipeline.upload_slots", at(&B::pipeline, &P::upload_slots), Int<int>{1, 64},
+      field("pipeline.upload_slots", at(&B::pipeline, &P::upload_slots), Int<int>{1, kMaxTracks},
             "on cuda: page-locked buffers IMAGEs are received into, and pinned slots of the upload ring"),
       field("pipeline.cpu_threads", at(&B::pipeline, &P::cpu_threads), Int<int>{0, 256},
             "on cpu: threads LibTorch uses for the models; 0 = OMP_NUM_THREADS where set, else every core"),
@@ -144,24 +143,24 @@ std::vector<Field> fields() {
       field("models.segmenter_input", at(&B::models, &M::segmenter_input), Int<int>{32, 4096},
             "side of the square segmenter input, pixels"),
 
-      field("detect.top_k", at(&B::detect, &D::top_k), Int<int>{1, 64},
+      field("detect.top_k", at(&B::detect, &D::top_k), Int<int>{1, kMaxTracks},
             "candidates kept over queries x classes (and segmenter box slots)"),
       field("detect.score_threshold", at(&B::detect, &D::score_threshold), unit, "a candidate below this is dropped"),
 
-      field("match.class_weight", at(&B::match, &Mt::class_weight), non_negative, "weight of the focal class cost"),
-      field("match.l1_weight", at(&B::match, &Mt::l1_weight), non_negative, "weight of the L1 box distance"),
-      field("match.giou_weight", at(&B::match, &Mt::giou_weight), non_negative, "weight of -GIoU"),
-      field("match.focal_alpha", at(&B::match, &Mt::focal_alpha), unit, "focal class cost alpha"),
-      field("match.focal_gamma", at(&B::match, &Mt::focal_gamma), non_negative, "focal class cost gamma"),
-      field("match.gate", at(&B::match, &Mt::gate), Real{}, "a pair costing more than this starts a new track"),
-      field("match.min_new_score", at(&B::match, &Mt::min_new_score), unit,
+      field("match.class_weight", at(&B::tracker, &T::class_weight), non_negative, "weight of the focal class cost"),
+      field("match.l1_weight", at(&B::tracker, &T::l1_weight), non_negative, "weight of the L1 box distance"),
+      field("match.giou_weight", at(&B::tracker, &T::giou_weight), non_negative, "weight of -GIoU"),
+      field("match.focal_alpha", at(&B::tracker, &T::focal_alpha), unit, "focal class cost alpha"),
+      field("match.focal_gamma", at(&B::tracker, &T::focal_gamma), non_negative, "focal class cost gamma"),
+      field("match.gate", at(&B::tracker, &T::gate), Real{}, "a pair costing more than this starts a new track"),
+      field("match.min_new_score", at(&B::tracker, &T::min_new_score), unit,
             "a detection below this score starts no track"),
-      field("match.max_tracks", at(&B::match, &Mt::max_tracks), Int<int>{1, 64},
+      field("match.max_tracks", at(&B::tracker, &T::max_tracks), Int<int>{1, kMaxTracks},
             "live tracks at most; when full the LOST track seen longest ago makes room"),
 
-      field("visibility.theta_on", at(&B::visibility, &V::theta_on), unit, "enter VISIBLE at score >= theta_on"),
-      field("visibility.theta_off", at(&B::visibility, &V::theta_off), unit, "leave VISIBLE at score < theta_off"),
-      field("visibility.lost_after_frames", at(&B::visibility, &V::lost_after_frames), Int<int>{1, 100000},
+      field("visibility.theta_on", at(&B::tracker, &T::theta_on), unit, "enter VISIBLE at score >= theta_on"),
+      field("visibility.theta_off", at(&B::tracker, &T::theta_off), unit, "leave VISIBLE at score < theta_off"),
+      field("visibility.lost_after_frames", at(&B::tracker, &T::lost_after_frames), Int<int>{1, 100000},
             "frames unseen after which a track is LOST"),
 
       field("kpi.path", at(&B::kpi, &K::path), Text{Text::Kind::OptionalPath},
@@ -199,9 +198,9 @@ std::vector<Check> checks() {
       {{"output.allow"}, [](const B& c) { return check_allow("output.allow", c.output.allow); }},
       {{"visibility.theta_on", "visibility.theta_off"},
        [](const B& c) -> std::string {
-         if (c.visibility.theta_off <= c.visibility.theta_on) return {};
-         return "visibility.theta_off (" + format_double(c.visibility.theta_off) +
-                ") must be <= visibility.theta_on (" + format_double(c.visibility.theta_on) + ")";
+         if (c.tracker.theta_off <= c.tracker.theta_on) return {};
+         return "visibility.theta_off (" + format_double(c.tracker.theta_off) +
+                ") must be <= visibility.theta_on (" + format_double(c.tracker.theta_on) + ")";
        }},
       {{"models.precision", "models.device"},
        [](const B& c) -> std::string {

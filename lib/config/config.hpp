@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "core/track_params.hpp"
+
 namespace igtb::config {
 
 struct InputConfig {
@@ -77,23 +79,6 @@ struct DetectionConfig {
   double score_threshold = 0.5;   // 0..1
 };
 
-struct MatchConfig {
-  double class_weight = 1.0;
-  double l1_weight = 5.0;
-  double giou_weight = 2.0;
-  double focal_alpha = 0.25;
-  double focal_gamma = 2.0;
-  double gate = 1.0;            // a pair costing more starts a new track
-  double min_new_score = 0.6;   // a detection below this starts no track
-  int max_tracks = 64;          // live tracks at most, 1..64
-};
-
-struct VisibilityConfig {
-  double theta_on = 0.6;
-  double theta_off = 0.4;
-  int lost_after_frames = 10;
-};
-
 struct KpiConfig {
   std::string path;  // JSON lines per frame; "" = none
 };
@@ -116,8 +101,7 @@ struct BridgeConfig {
   PipelineConfig pipeline;
   ModelsConfig models;
   DetectionConfig detect;
-  MatchConfig match;
-  VisibilityConfig visibility;
+  TrackParams tracker;  ///< the match.* and visibility.* keys
   KpiConfig kpi;
   RecordConfig record;
   LogConfig log;

@@ -33,27 +33,21 @@ void check_on(const torch::Tensor& t, const torch::Device& device, const char* w
 
 }  // namespace
 
-step::Params tracker_params(const TrackerConfig& c, int slots) {
-  validate(c.visibility);
+step::Params tracker_params(const TrackParams& c, int slots) {
+  // Not a validation of the user's values (the config checks them, with the
+  // key's name): the bounds the step's fixed-size arrays need.
   if (c.max_tracks < 1 || c.max_tracks > step::kMaxSide)
     throw std::invalid_argument("max_tracks must be 1.." + std::to_string(step::kMaxSide) + ", got " +
                                 std::to_string(c.max_tracks));
   if (slots < 1 || slots > step::kMaxSide)
     throw std::invalid_argument("segmenter slots must be 1.." + std::to_string(step::kMaxSide));
   step::Params p;
-  const auto& w = c.weights;
-  p.weights = {w.cls, w.l1, w.giou, w.alpha, w.gamma};
-  p.gate = w.gate;
-  p.theta_on = c.visibility.theta_on;
-  p.theta_off = c.visibility.theta_off;
-  p.lost_after = c.visibility.lost_after_frames;
-  p.min_new_score = c.min_new_score;
-  p.max_tracks = c.max_tracks;
+  p.track = c;
   p.slots = slots;
   return p;
 }
 
-DeviceTracker::DeviceTracker(const TrackerConfig& c, int slots, const torch::Device& device)
+DeviceTracker::DeviceTracker(const TrackParams& c, int slots, const torch::Device& device)
     : params_(tracker_params(c, slots)), device_(device) {
   if (device.is_cuda() && !step::cuda_kernels_built())
     throw std::invalid_argument("this build has no CUDA kernels for the tracker");

@@ -12,7 +12,7 @@
 
 #include "pipeline/detect.hpp"
 #include "pipeline/track_step.hpp"
-#include "pipeline/tracker.hpp"
+#include "core/track_params.hpp"
 
 namespace igtb {
 
@@ -21,16 +21,17 @@ struct TrackSlots {
   torch::Tensor ids;    ///< [slots] uint8: their ids, 0 for padding
 };
 
-/// The step's parameters for a tracker configuration and a slot count
-/// (width and height left 0: set per frame). Throws std::invalid_argument
-/// for max_tracks or slots outside 1..64 or bad visibility thresholds.
-step::Params tracker_params(const TrackerConfig& config, int slots);
+/// The step's parameters for the tracker's and a slot count (width and
+/// height left 0: set per frame). Throws std::invalid_argument for
+/// max_tracks or slots outside 1..64 (the step's array bounds); the other
+/// values are the config's to check.
+step::Params tracker_params(const TrackParams& params, int slots);
 
 class DeviceTracker {
  public:
   /// `slots` boxes go to the segmenter each frame (1..64); the config's
   /// max_tracks must be 1..64. Throws std::invalid_argument otherwise.
-  DeviceTracker(const TrackerConfig& config, int slots, const torch::Device& device);
+  DeviceTracker(const TrackParams& params, int slots, const torch::Device& device);
   ~DeviceTracker();
   DeviceTracker(DeviceTracker&&) noexcept;
   DeviceTracker& operator=(DeviceTracker&&) noexcept;
@@ -40,7 +41,7 @@ class DeviceTracker {
   /// aligned, receiving the track block (result.hpp's layout).
   TrackSlots update(const DetectionSet& dets, std::int64_t width, std::int64_t height, torch::Tensor& block);
 
-  std::int64_t block_bytes() const { return step::track_block_bytes(params_.max_tracks); }
+  std::int64_t block_bytes() const { return step::track_block_bytes(params_.track.max_tracks); }
   int slots() const { return params_.slots; }
   void reset();
   /// A host copy of the state: for tests and diagnostics (a sync on CUDA).

@@ -20,7 +20,6 @@
 #include "pipeline/frame_graph.hpp"
 #include "pipeline/result.hpp"
 #include "pipeline/stream_fork.hpp"
-#include "pipeline/tracker.hpp"
 #include "pipeline/transfer.hpp"
 #include "core/buffer_pool.hpp"
 #include "core/image.hpp"
@@ -39,7 +38,7 @@ struct PipelineOptions {
   std::int64_t detector_input = 640;
   std::int64_t segmenter_input = 1024;
   DetectConfig detect;
-  TrackerConfig tracker;
+  TrackParams tracker;
   /// The precision a module runs in: its override (e.g. encoder_precision), else `precision`.
   std::string precision_of(const std::string& module_override) const {
     return module_override.empty() ? precision : module_override;

@@ -5,15 +5,18 @@
 // device with no host round trip and no sync, and CI tests the very same
 // code on the CPU against the reference Tracker class.
 //
-// The matching cost, visibility rule and assignment are the reference ones
-// (match.cpp, visibility.cpp, assignment.cpp), which call the inline
-// functions here, so the arithmetic is shared, not copied. Doubles
+// The CPU reference tracker the tests hold it against
+// (tests/support/oracle/: match, visibility, assignment, tracker) calls the
+// inline functions here, so the arithmetic is shared, not copied. Doubles
 // throughout, as in the reference. Sizes are bounded (kMaxSide) so the whole
-// working set fits a block's shared memory.
+// working set fits a block's shared memory. Parameters: TrackParams
+// (core/track_params.hpp), the one set from the config to this code.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
+
+#include "core/track_params.hpp"
 
 #ifdef __CUDACC__
 #define IGTB_HD __host__ __device__
@@ -25,7 +28,7 @@ namespace igtb::step {
 
 /// Detections per frame and live tracks the step handles (the GPU solver's
 /// 64x64 bound).
-constexpr int kMaxSide = 64;
+constexpr int kMaxSide = kMaxTracks;
 
 // ---- the reference arithmetic (match.cpp and visibility.cpp call these) ----
 
@@ -56,12 +59,9 @@ IGTB_HD inline double giou(const double* a, const double* b) {
   return i / u - (h - u) / h;
 }
 
-struct CostWeights {
-  double cls = 1.0, l1 = 5.0, giou = 2.0, alpha = 0.25, gamma = 2.0;
-};
-
-IGTB_HD inline double match_cost(const CostWeights& w, double score, const double* det, const double* track) {
-  return w.cls * focal_class_cost(score, w.alpha, w.gamma) + w.l1 * box_l1(det, track) - w.giou * giou(det, track);
+IGTB_HD inline double match_cost(const TrackParams& w, double score, const double* det, const double* track) {
+  return w.class_weight * focal_class_cost(score, w.focal_alpha, w.focal_gamma) + w.l1_weight * box_l1(det, track) -
+         w.giou_weight * giou(det, track);
 }
 
 enum : std::uint8_t { kVisible = 1, kRelocalizing = 2, kLost = 3 };
@@ -219,12 +219,7 @@ IGTB_HD void assign(const Lanes& L, int rows, int cols, const double* cost, Solv
 // ---- the tracker's frame ----
 
 struct Params {
-  CostWeights weights;
-  double gate = 1.0;
-  double theta_on = 0.6, theta_off = 0.4;
-  int lost_after = 10;
-  double min_new_score = 0.6;
-  int max_tracks = kMaxSide;  ///< 1..kMaxSide
+  TrackParams track;          ///< max_tracks 1..kMaxSide
   int slots = 16;             ///< segmenter box slots, 1..kMaxSide
   int width = 0, height = 0;  ///< input image, for the pixel boxes
 };
@@ -290,14 +285,14 @@ IGTB_HD void frame_step(const Lanes& L, const Params& p, State& st, Scratch& s, 
   L.sync();
   const int nd = s.nd, nt = st.count;
   for (int e = L.lane(); e < nd * nt; e += Lanes::kCount)
-    s.cost[e] = match_cost(p.weights, s.det_score[e / nt], s.det_box[e / nt], st.box[e % nt]);
+    s.cost[e] = match_cost(p.track, s.det_score[e / nt], s.det_box[e / nt], st.box[e % nt]);
   L.sync();
   assign(L, nd, nt, s.cost, s.solver, s.col_of_row);
   if (L.lane() == 0) {  // the rest is a few dozen steps: one lane, in the reference's order
     for (int t = 0; t < nt; ++t) s.new_score[t] = 0;
     for (int d = 0; d < nd; ++d) {
       const int t = s.col_of_row[d];
-      if (t < 0 || s.cost[d * nt + t] > p.gate) {  // above the gate: not a match
+      if (t < 0 || s.cost[d * nt + t] > p.track.gate) {  // above the gate: not a match
         s.col_of_row[d] = -1;
         continue;
       }
@@ -307,11 +302,11 @@ IGTB_HD void frame_step(const Lanes& L, const Params& p, State& st, Scratch& s, 
     }
     for (int t = 0; t < nt; ++t) {
       st.score[t] = s.new_score[t];
-      visibility_update(st.state[t], st.unseen[t], st.score[t], p.theta_on, p.theta_off, p.lost_after);
+      visibility_update(st.state[t], st.unseen[t], st.score[t], p.track.theta_on, p.track.theta_off, p.track.lost_after_frames);
     }
     for (int d = 0; d < nd; ++d) {
-      if (s.col_of_row[d] >= 0 || s.det_score[d] < p.min_new_score) continue;
-      if (st.count >= p.max_tracks) {  // full: the LOST track seen longest ago makes room
+      if (s.col_of_row[d] >= 0 || s.det_score[d] < p.track.min_new_score) continue;
+      if (st.count >= p.track.max_tracks) {  // full: the LOST track seen longest ago makes room
         int oldest = -1;
         for (int t = 0; t < st.count; ++t)
           if (st.state[t] == kLost && (oldest < 0 || st.last_seen[t] < st.last_seen[oldest])) oldest = t;
@@ -342,10 +337,10 @@ IGTB_HD void frame_step(const Lanes& L, const Params& p, State& st, Scratch& s, 
       st.unseen[t] = 0;
       st.id[t] = std::uint8_t(id);
       st.state[t] = kRelocalizing;
-      visibility_update(st.state[t], st.unseen[t], st.score[t], p.theta_on, p.theta_off, p.lost_after);
+      visibility_update(st.state[t], st.unseen[t], st.score[t], p.track.theta_on, p.track.theta_off, p.track.lost_after_frames);
     }
     // Outputs: the track block and the segmenter's slots.
-    const int cap = p.max_tracks;
+    const int cap = p.track.max_tracks;
     auto* head = reinterpret_cast<std::int32_t*>(out.block);
     auto* boxes = reinterpret_cast<float*>(out.block + kHeaderInts * 4);
     float* scores = boxes + 4 * cap;

@@ -2,7 +2,7 @@
 #include "bridge/inference_bridge.hpp"
 #include "bridge/monitor.hpp"
 
-#include "pipeline/visibility.hpp"
+#include "core/track_params.hpp"
 
 #undef CHECK
 #include <catch2/catch.hpp>

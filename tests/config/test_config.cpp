@@ -458,8 +458,8 @@ TEST_CASE("pipeline keys: models, thresholds, matcher, FSM, KPI, output names") 
   CHECK(d.pipeline.enabled);
   CHECK(d.models.detector == "demo");
   CHECK(d.models.device == "cpu");
-  CHECK(d.match.l1_weight == 5.0);
-  CHECK(d.visibility.lost_after_frames == 10);
+  CHECK(d.tracker.l1_weight == 5.0);
+  CHECK(d.tracker.lost_after_frames == 10);
   CHECK(d.kpi.path.empty());
   CHECK(d.output.mask_device == "BoneMask");
 
@@ -473,8 +473,8 @@ TEST_CASE("pipeline keys: models, thresholds, matcher, FSM, KPI, output names") 
   CHECK(parse_config("models:\n  tf32: true\n", "t.yaml").models.tf32);
   CHECK(parse_error("models:\n  tf32: maybe\n").find("t.yaml:2: models.tf32") == 0);
   CHECK(c.models.detector == "/opt/m/dfine.pt");
-  CHECK(c.match.gate == 2.5);
-  CHECK(c.visibility.theta_on == 0.7);
+  CHECK(c.tracker.gate == 2.5);
+  CHECK(c.tracker.theta_on == 0.7);
   CHECK(c.kpi.path == "/tmp/kpi.jsonl");
   CHECK(parse_config(to_yaml(c), "round.yaml") == c);
 

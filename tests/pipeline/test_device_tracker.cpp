@@ -6,7 +6,7 @@
 
 #include "../support/random_tracks.hpp"
 #include "../support/thread_lanes.hpp"
-#include "pipeline/assignment.hpp"
+#include "oracle/assignment.hpp"
 #include "pipeline/result.hpp"
 
 #undef CHECK
@@ -46,7 +46,7 @@ TEST_CASE("the device tracker on the host follows the reference Tracker frame by
   int frames = 0, with_tracks = 0, evictions_or_refusals = 0, unsegmented_frames = 0;
   for (unsigned seq = 0; seq < 60; ++seq) {
     test::RandomTracks gen(1000 + seq, kTopK, 0.5);
-    const TrackerConfig cfg = gen.config();
+    const TrackParams cfg = gen.config();
     Tracker ref(cfg);
     DeviceTracker dev(cfg, kTopK, torch::kCPU);
     torch::Tensor packed = torch::zeros({dev.block_bytes() + kWidth * kHeight}, torch::kUInt8);
@@ -115,7 +115,7 @@ TEST_CASE("8 lanes (threads standing in for the CUDA warp's 32) give the one-lan
   int frames = 0, frames_differ = 0;
   for (unsigned seq = 0; seq < 4; ++seq) {
     test::RandomTracks gen(9000 + seq, 10, 0.5);
-    const TrackerConfig cfg = gen.config();
+    const TrackParams cfg = gen.config();
     DeviceTracker one_lane(cfg, 10, torch::kCPU);
     step::Params p = tracker_params(cfg, 10);
     p.width = 820;
@@ -141,7 +141,7 @@ TEST_CASE("8 lanes (threads standing in for the CUDA warp's 32) give the one-lan
 }
 
 TEST_CASE("the device tracker refuses what it cannot hold") {
-  TrackerConfig c;
+  TrackParams c;
   c.max_tracks = 65;
   CHECK_THROWS_AS(DeviceTracker(c, 10, torch::kCPU), std::invalid_argument);
   c.max_tracks = 8;

@@ -10,7 +10,7 @@
 #include <random>
 
 #include "../support/random_tracks.hpp"
-#include "pipeline/assignment.hpp"
+#include "oracle/assignment.hpp"
 #include "pipeline/result.hpp"
 
 #ifdef IGTB_WITH_CUDA
@@ -62,7 +62,7 @@ TEST_CASE("CUDA tracker step: the host step's bytes, frame by frame") {
   int frames = 0, differ = 0;
   for (unsigned seq = 0; seq < 40; ++seq) {
     test::RandomTracks gen(5000 + seq, kTopK, 0.5);
-    const TrackerConfig cfg = gen.config();
+    const TrackParams cfg = gen.config();
     DeviceTracker host(cfg, kTopK, torch::kCPU), dev(cfg, kTopK, kCuda);
     torch::Tensor hb = torch::zeros({host.block_bytes()}, torch::kUInt8);
     torch::Tensor db = torch::zeros({dev.block_bytes()}, torch::dtype(torch::kUInt8).device(kCuda));
@@ -84,7 +84,7 @@ TEST_CASE("CUDA tracker step: the host step's bytes, frame by frame") {
 TEST_CASE("CUDA tracker step: captured in a CUDA graph and replayed, same results as eager") {
   constexpr int kTopK = 10;
   test::RandomTracks gen(77, kTopK, 0.5);
-  const TrackerConfig cfg = gen.config();
+  const TrackParams cfg = gen.config();
   DeviceTracker eager(cfg, kTopK, kCuda), graphed(cfg, kTopK, kCuda);
   const auto opts = torch::dtype(torch::kUInt8).device(kCuda);
   torch::Tensor eb = torch::zeros({eager.block_bytes()}, opts), gb = torch::zeros({graphed.block_bytes()}, opts);

@@ -5,8 +5,8 @@
 #include <numeric>
 #include <random>
 
-#include "pipeline/assignment.hpp"
-#include "pipeline/match.hpp"
+#include "oracle/assignment.hpp"
+#include "oracle/match.hpp"
 
 using namespace igtb;
 
@@ -117,7 +117,7 @@ TEST_CASE("the matching cost terms against hand-computed values") {
   CHECK(giou(left, right) == Approx(-2.0 / 3));  // no overlap, union 0.02, hull 0.06
 
   // 1 * class + 5 * L1 + 2 * (-GIoU)
-  const CostMatrix m = match_costs({{a, 0.9}}, {b}, MatchWeights{});
+  const CostMatrix m = match_costs({{a, 0.9}}, {b}, TrackParams{});
   CHECK(m.at(0, 0) == Approx(-1.565223648649186).margin(1e-12));
 }
 
@@ -128,13 +128,13 @@ TEST_CASE("match_detections pairs detections with their tracks and gates the res
       {{0.5, 0.1, 0.1, 0.1}, 0.8},    // far from everything: a new track
       {{0.21, 0.2, 0.1, 0.1}, 0.85},  // track 0
   };
-  const MatchResult r = match_detections(dets, tracks, MatchWeights{});
+  const MatchResult r = match_detections(dets, tracks, TrackParams{});
   CHECK(r.track_of_detection == std::vector<int>{1, -1, 0});
   CHECK(r.cost[0] < 0);
   CHECK(r.cost[1] == 0);
   // With a gate that lets everything through, the far detection takes nothing either:
   // only two tracks exist and the two close detections hold them.
-  MatchWeights open;
+  TrackParams open;
   open.gate = 1e9;
   CHECK(match_detections(dets, tracks, open).track_of_detection == std::vector<int>{1, -1, 0});
 }

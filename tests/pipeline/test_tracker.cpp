@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "pipeline/tracker.hpp"
+#include "oracle/tracker.hpp"
 
 using namespace igtb;
 
@@ -18,8 +18,8 @@ const Track& by_id(const Tracker& t, std::uint8_t id) {
 }  // namespace
 
 TEST_CASE("two moving targets keep their ids; one leaves, is LOST, comes back with its old id") {
-  TrackerConfig c;
-  c.visibility.lost_after_frames = 3;
+  TrackParams c;
+  c.lost_after_frames = 3;
   Tracker tr(c);
   CHECK(tr.update({at(0.2, 0.2), at(0.7, 0.7)}) == std::vector<std::uint8_t>{1, 2});
   // The detector's order changes; the ids follow the targets, not the order.
@@ -41,7 +41,7 @@ TEST_CASE("two moving targets keep their ids; one leaves, is LOST, comes back wi
 }
 
 TEST_CASE("weak detections start no track; a far detection starts a new one") {
-  Tracker tr(TrackerConfig{});
+  Tracker tr(TrackParams{});
   CHECK(tr.update({at(0.5, 0.5, 0.3)}) == std::vector<std::uint8_t>{0});
   CHECK(tr.tracks().empty());
   CHECK(tr.update({at(0.5, 0.5)}) == std::vector<std::uint8_t>{1});
@@ -49,8 +49,8 @@ TEST_CASE("weak detections start no track; a far detection starts a new one") {
 }
 
 TEST_CASE("ids stay within 1..255: beyond that the oldest LOST id is reused, else the detection is refused") {
-  TrackerConfig c;
-  c.visibility.lost_after_frames = 1;
+  TrackParams c;
+  c.lost_after_frames = 1;
   c.max_tracks = 255;
   Tracker tr(c);
   // 255 targets seen once each, one per frame, far apart (the id logic, not
@@ -65,7 +65,7 @@ TEST_CASE("ids stay within 1..255: beyond that the oldest LOST id is reused, els
 }
 
 TEST_CASE("with all 255 ids held by live tracks a new target is refused and counted") {
-  TrackerConfig c;
+  TrackParams c;
   c.max_tracks = 255;
   Tracker tr(c);
   std::vector<Detection> many;

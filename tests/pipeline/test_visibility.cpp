@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "pipeline/visibility.hpp"
+#include "oracle/visibility.hpp"
 
 using namespace igtb;
 
@@ -21,7 +21,7 @@ constexpr auto L = TrackState::Lost;
 }  // namespace
 
 TEST_CASE("a track goes VISIBLE -> RELOCALIZING -> LOST -> VISIBLE as a target leaves and returns") {
-  VisibilityConfig c;
+  TrackParams c;
   c.lost_after_frames = 3;
   Visibility v(c);
   // seen, seen, gone x4, back
@@ -30,7 +30,7 @@ TEST_CASE("a track goes VISIBLE -> RELOCALIZING -> LOST -> VISIBLE as a target l
 }
 
 TEST_CASE("hysteresis: between theta_off and theta_on the state holds") {
-  Visibility v(VisibilityConfig{});
+  Visibility v(TrackParams{});
   CHECK(v.state() == R);                  // a new track is not visible yet
   CHECK(v.update(0.5) == R);              // 0.4 <= 0.5 < 0.6: not enough to enter
   CHECK(v.update(0.6) == V);              // theta_on itself enters
@@ -44,7 +44,7 @@ TEST_CASE("hysteresis: between theta_off and theta_on the state holds") {
 TEST_CASE("LOST comes after exactly lost_after_frames frames without theta_on") {
   for (int n : {1, 2, 5, 10}) {
     INFO("lost_after_frames " << n);
-    VisibilityConfig c;
+    TrackParams c;
     c.lost_after_frames = n;
     Visibility v(c);
     v.update(1.0);
@@ -54,10 +54,10 @@ TEST_CASE("LOST comes after exactly lost_after_frames frames without theta_on") 
   }
 }
 
-TEST_CASE("bad visibility settings are rejected") {
-  CHECK_NOTHROW(validate(VisibilityConfig{}));
-  CHECK_THROWS_AS(validate(VisibilityConfig{0.3, 0.5, 10}), std::invalid_argument);  // on < off
-  CHECK_THROWS_AS(validate(VisibilityConfig{1.5, 0.4, 10}), std::invalid_argument);
-  CHECK_THROWS_AS(validate(VisibilityConfig{0.6, 0.4, 0}), std::invalid_argument);
+TEST_CASE("track states have their names (the state message's)") {
+  // Bad thresholds are the config's to refuse (tests/config: visibility.theta_off must be <= theta_on).
+  CHECK(track_state_name(TrackState::Visible) == "VISIBLE");
   CHECK(track_state_name(TrackState::Relocalizing) == "RELOCALIZING");
+  CHECK(track_state_name(TrackState::Lost) == "LOST");
+  CHECK(track_state_name(TrackState(7)) == "UNKNOWN");
 }

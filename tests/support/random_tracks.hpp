@@ -12,10 +12,10 @@
 #include <random>
 #include <vector>
 
-#include "pipeline/assignment.hpp"
+#include "oracle/assignment.hpp"
 #include "pipeline/detect.hpp"
-#include "pipeline/match.hpp"
-#include "pipeline/tracker.hpp"
+#include "oracle/match.hpp"
+#include "oracle/tracker.hpp"
 
 namespace igtb::test {
 
@@ -55,14 +55,14 @@ class RandomTracks {
 
   /// A random tracker configuration (small capacities, short LOST delays,
   /// now and then theta_off = 0 so VISIBLE tracks outnumber the slots).
-  TrackerConfig config() {
-    TrackerConfig c;
+  TrackParams config() {
+    TrackParams c;
     const int caps[] = {2, 5, 8, 64};
     c.max_tracks = caps[std::uniform_int_distribution<int>(0, 3)(rng_)];
-    c.visibility.lost_after_frames = std::uniform_int_distribution<int>(1, 6)(rng_);
-    c.visibility.theta_on = u(0.5, 0.8);
-    c.visibility.theta_off = u(0, 1) < 0.2 ? 0.0 : u(0.2, c.visibility.theta_on);
-    c.weights.gate = u(0, 1) < 0.5 ? 1.0 : u(0.2, 4.0);
+    c.lost_after_frames = std::uniform_int_distribution<int>(1, 6)(rng_);
+    c.theta_on = u(0.5, 0.8);
+    c.theta_off = u(0, 1) < 0.2 ? 0.0 : u(0.2, c.theta_on);
+    c.gate = u(0, 1) < 0.5 ? 1.0 : u(0.2, 4.0);
     c.min_new_score = u(0.5, 0.8);
     return c;
   }

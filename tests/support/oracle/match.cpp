@@ -1,4 +1,4 @@
-#include "pipeline/match.hpp"
+#include "oracle/match.hpp"
 
 #include "pipeline/track_step.hpp"
 
@@ -27,24 +27,23 @@ double giou(const Box& a, const Box& b) {
 }
 
 CostMatrix match_costs(const std::vector<Detection>& detections, const std::vector<Box>& tracks,
-                       const MatchWeights& w) {
+                       const TrackParams& w) {
   CostMatrix m;
   m.rows = detections.size();
   m.cols = tracks.size();
   m.cost.resize(m.rows * m.cols);
-  const step::CostWeights cw{w.cls, w.l1, w.giou, w.alpha, w.gamma};
   std::vector<double> tr(4 * m.cols);
   for (std::size_t c = 0; c < m.cols; ++c) xywh(tracks[c], &tr[4 * c]);
   for (std::size_t r = 0; r < m.rows; ++r) {
     double det[4];
     xywh(detections[r].box, det);
-    for (std::size_t c = 0; c < m.cols; ++c) m.cost[r * m.cols + c] = step::match_cost(cw, detections[r].score, det, &tr[4 * c]);
+    for (std::size_t c = 0; c < m.cols; ++c) m.cost[r * m.cols + c] = step::match_cost(w, detections[r].score, det, &tr[4 * c]);
   }
   return m;
 }
 
 MatchResult match_detections(const std::vector<Detection>& detections, const std::vector<Box>& tracks,
-                             const MatchWeights& w) {
+                             const TrackParams& w) {
   const CostMatrix m = match_costs(detections, tracks, w);
   const Assignment a = solve_assignment(m);
   MatchResult r;

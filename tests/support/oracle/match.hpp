@@ -1,4 +1,5 @@
-// The match stage's arithmetic (CPU reference): the seeds' matching cost
+// The test oracle's match arithmetic (the pipeline's device tracker runs the
+// same functions of track_step.hpp): the seeds' matching cost
 //   w_class * focal class cost + w_l1 * L1(box) + w_giou * (-GIoU)
 // between this frame's detections and the live tracks, and the exact
 // assignment with gating (a pair above the gate starts a new track).
@@ -6,22 +7,14 @@
 
 #include <vector>
 
-#include "pipeline/assignment.hpp"
+#include "core/track_params.hpp"
+#include "oracle/assignment.hpp"
 
 namespace igtb {
 
 /// A box as D-FINE gives it: centre x, centre y, width, height, normalised to [0, 1].
 struct Box {
   double cx = 0, cy = 0, w = 0, h = 0;
-};
-
-struct MatchWeights {
-  double cls = 1.0;    ///< weight of the focal class cost
-  double l1 = 5.0;     ///< weight of the L1 distance of (cx, cy, w, h)
-  double giou = 2.0;   ///< weight of -GIoU
-  double alpha = 0.25;
-  double gamma = 2.0;
-  double gate = 1.0;   ///< a matched pair costing more than this is not a match
 };
 
 /// Focal-style class cost of a detection whose probability for the track's
@@ -40,7 +33,7 @@ struct Detection {
 
 /// Detections are rows, tracks columns.
 CostMatrix match_costs(const std::vector<Detection>& detections, const std::vector<Box>& tracks,
-                       const MatchWeights& w);
+                       const TrackParams& w);
 
 struct MatchResult {
   std::vector<int> track_of_detection;  ///< track index, or -1: a new track
@@ -49,6 +42,6 @@ struct MatchResult {
 
 /// Exact minimum-cost assignment, then pairs above the gate are undone.
 MatchResult match_detections(const std::vector<Detection>& detections, const std::vector<Box>& tracks,
-                             const MatchWeights& w);
+                             const TrackParams& w);
 
 }  // namespace igtb

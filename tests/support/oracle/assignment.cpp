@@ -1,4 +1,4 @@
-#include "pipeline/assignment.hpp"
+#include "oracle/assignment.hpp"
 
 #include <cmath>
 #include <limits>

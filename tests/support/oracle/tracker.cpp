@@ -1,4 +1,4 @@
-#include "pipeline/tracker.hpp"
+#include "oracle/tracker.hpp"
 
 #include <algorithm>
 #include <array>
@@ -7,8 +7,7 @@
 
 namespace igtb {
 
-Tracker::Tracker(TrackerConfig config) : c_(config) {
-  validate(c_.visibility);
+Tracker::Tracker(TrackParams config) : c_(config) {
   if (c_.max_tracks < 1 || c_.max_tracks > 255)
     throw std::invalid_argument("max_tracks must be 1..255, got " + std::to_string(c_.max_tracks));
 }
@@ -34,7 +33,7 @@ std::vector<std::uint8_t> Tracker::update(const std::vector<Detection>& detectio
   std::vector<Box> boxes;
   boxes.reserve(tracks_.size());
   for (const auto& t : tracks_) boxes.push_back(t.box);
-  const MatchResult m = match_detections(detections, boxes, c_.weights);
+  const MatchResult m = match_detections(detections, boxes, c_);
 
   std::vector<double> score(tracks_.size(), 0.0);
   std::vector<std::uint8_t> ids(detections.size(), 0);
@@ -58,7 +57,7 @@ std::vector<std::uint8_t> Tracker::update(const std::vector<Detection>& detectio
       ++refused_;
       continue;
     }
-    Track t{id, detections[d].box, detections[d].score, Visibility(c_.visibility), frame_};
+    Track t{id, detections[d].box, detections[d].score, Visibility(c_), frame_};
     t.visibility.update(detections[d].score);
     tracks_.push_back(t);
     ids[d] = id;

@@ -1,4 +1,5 @@
-// Tracks with stable integer IDs (label values 1..255): each frame's
+// The test oracle: the CPU reference tracker the device tracker is held
+// against (tests/pipeline/test_device_tracker*.cpp). Tracks with stable integer IDs (label values 1..255): each frame's
 // detections are matched to every known track (LOST ones too, so a target
 // that comes back keeps its ID), unmatched detections start tracks, and
 // every track's visibility advances by one frame.
@@ -7,8 +8,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "pipeline/match.hpp"
-#include "pipeline/visibility.hpp"
+#include "oracle/match.hpp"
+#include "oracle/visibility.hpp"
 
 namespace igtb {
 
@@ -20,19 +21,10 @@ struct Track {
   std::uint64_t last_seen = 0;  ///< frame index of the last match
 };
 
-struct TrackerConfig {
-  MatchWeights weights;
-  VisibilityConfig visibility;
-  double min_new_score = 0.6;  ///< a detection below this starts no track
-  /// Live tracks at most (1..255; the pipeline's device tracker takes up to
-  /// 64). When full, the LOST track seen longest ago makes room for a new
-  /// one; with none LOST the detection is refused.
-  int max_tracks = 64;
-};
-
 class Tracker {
  public:
-  explicit Tracker(TrackerConfig config);
+  /// max_tracks may be up to 255 here (the pipeline's device tracker takes up to 64).
+  explicit Tracker(TrackParams config);
 
   /// One frame: match, create, advance. Returns, for each detection, the id
   /// of its track (0 when it starts none: below min_new_score, or no id free).
@@ -46,7 +38,7 @@ class Tracker {
  private:
   std::uint8_t free_id();
 
-  TrackerConfig c_;
+  TrackParams c_;
   std::vector<Track> tracks_;
   std::uint64_t frame_ = 0;
   std::uint64_t refused_ = 0;
