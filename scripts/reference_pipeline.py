@@ -17,8 +17,8 @@ Hungarian implementation here when scipy is missing): the KxT cost matrix
 goes down and the resulting index list up, a small copy each way, as a Python
 user would do it. The copy counts per frame are measured and printed.
 
-Preprocessing follows the C++ side (lib/pipeline/preprocess.cpp, segment.cpp,
-detect.cpp, match.cpp): grey uint8 -> [0, 1]; detector input = bilinear resize
+Preprocessing follows the C++ side (lib/pipeline/stages/preprocess.cpp, segment.cpp,
+detect.cpp, tracking/): grey uint8 -> [0, 1]; detector input = bilinear resize
 (align_corners=False) to 640x640, 3 channels; segmenter input = longest side
 1024 (llround), ImageNet normalisation on the 0-255 scale, zero-padded
 bottom/right; detections = top-k over Q*C sigmoid scores; match cost =

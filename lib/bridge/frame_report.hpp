@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "pipeline/result.hpp"
+#include "pipeline/stages/result.hpp"
 
 namespace igtb {
 

@@ -8,9 +8,10 @@
 #include <optional>
 #include <stdexcept>
 
+#include "core/device_names.hpp"
 #include "core/percentile.hpp"
-#include "pipeline/contours.hpp"
-#include "pipeline/preprocess.hpp"
+#include "pipeline/stages/contours.hpp"
+#include "pipeline/stages/preprocess.hpp"
 #include "transport/image_codec.hpp"
 #include "transport/polydata_codec.hpp"
 #include "transport/string_codec.hpp"
@@ -86,11 +87,13 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::vector<std::uniq
   if (pipelines.size() > 1 && pipelines.size() != devices.size())
     throw std::invalid_argument(std::to_string(pipelines.size()) + " pipelines for " +
                                 std::to_string(devices.size()) + " IMAGE devices: one pipeline per listed device");
-  if (pipelines.size() > 1)
-    for (std::size_t i = 0; i < devices.size(); ++i)
-      for (std::size_t j = 0; j < i; ++j)
-        if (devices[i] == devices[j])
-          throw std::invalid_argument("IMAGE device '" + devices[i] + "' listed twice: one pipeline per device");
+  const std::size_t lanes = pipelines.size();
+  if (const std::string why = lane_names_problem(lanes > 1 ? devices : std::vector<std::string>{},
+                                                 {{"output.mask_device", opt_.mask_device},
+                                                  {"output.contour_device", opt_.contour_device},
+                                                  {"output.state_device", opt_.state_device}});
+      !why.empty())
+    throw std::invalid_argument(why);
   for (std::size_t i = 0; i < pipelines.size(); ++i) {
     auto lane = std::make_unique<Lane>();
     lane->pipeline = std::move(pipelines[i]);
@@ -101,12 +104,8 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::vector<std::uniq
       lane->image_device = devices[i];
       lane->fixed = true;
     }
-    if (pipelines.size() > 1)
-      for (auto* name : {&lane->mask_device, &lane->contour_device, &lane->state_device})
-        *name += "_" + std::to_string(i + 1);  // the image device's name may not fit OpenIGTLink's 20 characters
-    for (const auto* name : {&lane->mask_device, &lane->contour_device, &lane->state_device})
-      if (name->size() > 20)
-        throw std::invalid_argument("output device '" + *name + "': over OpenIGTLink's 20 characters");
+    for (auto* name : {&lane->mask_device, &lane->contour_device, &lane->state_device})
+      *name = lane_output_name(*name, i, lanes);
     lanes_.push_back(std::move(lane));
   }
   if (!opt_.kpi_path.empty()) {

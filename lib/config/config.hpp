@@ -1,7 +1,7 @@
 #pragma once
 // igtbridge configuration: a YAML file, then `--set dotted.key=value` overrides.
 //
-// Every key is declared once, in the schema table at the top of config.cpp
+// Every key is declared once, in the schema table (schema.cpp)
 // (key, member, type/range, doc). Parsing, unknown-key detection with a
 // did-you-mean, --set, validation, to_yaml() and operator== all come from that
 // table. To add a key: a member here, one line in the table, and the key with

@@ -1,417 +1,315 @@
 #include "config/schema.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
-#include <cctype>
-#include <charconv>
-#include <cmath>
-#include <stdexcept>
-#include <system_error>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/address_filter.hpp"
+#include "core/device_names.hpp"
+#include "core/precision.hpp"
 
 namespace igtb::config::schema {
 
+// One row per key: dotted key, member, type/range, doc. Rows of a section must
+// be adjacent; the order here is the order of to_yaml(). Then the checks
+// across keys.
 namespace {
 
-bool is_quoted_or_str(const YAML::Node& node) {
-  // yaml-cpp: "?" = plain scalar, "!" = quoted scalar, or an explicit tag.
-  return node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str";
+using rule::Bool;
+using rule::Int;
+using rule::OneOf;
+using rule::Real;
+using rule::Text;
+using rule::TextList;
+
+std::vector<Field> fields() {
+  const TextList devices{kDeviceNameMax, "device name"};
+  const Real positive{0.0, true};
+  const Real non_negative{0.0};
+  const Real unit{0.0, false, 1.0};
+  const Text path{Text::Kind::Path};
+  const Text device_name{Text::Kind::DeviceName};
+  return {
+      field("input.mode", at(&BridgeConfig::input, &InputConfig::mode), OneOf{{"connect", "listen"}},
+            "connect: we are a client of PlusServer; listen: a sender connects to us"),
+      field("input.host", at(&BridgeConfig::input, &InputConfig::host), Text{Text::Kind::Host},
+            "PlusServer host (connect mode)"),
+      field("input.port", at(&BridgeConfig::input, &InputConfig::port), Int<std::uint16_t>{1, 65535},
+            "connect mode: PlusServer's port; listen mode: our local port"),
+      field("input.bind", at(&BridgeConfig::input, &InputConfig::bind), Text{Text::Kind::Ipv4},
+            "local address to listen on (listen mode)"),
+      field("input.image_devices", at(&BridgeConfig::input, &InputConfig::image_devices), devices,
+            "IMAGE device names to forward; empty = all. With the pipeline on, two or more names run one pipeline "
+            "each (outputs <output device>_N)"),
+      field("input.transform_devices", at(&BridgeConfig::input, &InputConfig::transform_devices), devices,
+            "TRANSFORM device names to forward; empty = all"),
+      field("input.reconnect_initial_s", at(&BridgeConfig::input, &InputConfig::reconnect_initial_s), positive,
+            "first reconnect delay in seconds; doubles per failed attempt"),
+      field("input.reconnect_max_s", at(&BridgeConfig::input, &InputConfig::reconnect_max_s), positive,
+            "reconnect delay cap in seconds (>= input.reconnect_initial_s)"),
+      field("input.request_v2_headers", at(&BridgeConfig::input, &InputConfig::request_v2_headers), Bool{},
+            "on connect, send a v2 STATUS with metadata so PlusServer answers with v2/v3 headers"),
+      field("input.check_crc", at(&BridgeConfig::input, &InputConfig::check_crc), Bool{},
+            "verify the CRC64 of every received message"),
+      field("input.max_message_bytes", at(&BridgeConfig::input, &InputConfig::max_message_bytes),
+            Int<std::uint64_t>{1024, std::uint64_t{4} << 30},
+            "largest accepted message body in bytes (1 KiB .. 4 GiB)"),
+
+      field("input.allow", at(&BridgeConfig::input, &InputConfig::allow), TextList{18, "IPv4 address or CIDR block"},
+            "listen mode: senders allowed to connect (e.g. [127.0.0.1, 192.168.1.0/24]); empty = any"),
+
+      field("output.bind", at(&BridgeConfig::output, &OutputConfig::bind), Text{Text::Kind::Ipv4},
+            "address Slicer connects to"),
+      field("output.port", at(&BridgeConfig::output, &OutputConfig::port), Int<std::uint16_t>{1, 65535},
+            "port Slicer connects to"),
+      field("output.max_clients", at(&BridgeConfig::output, &OutputConfig::max_clients), Int<int>{1, 1024},
+            "most simultaneous clients"),
+      field("output.queue_messages", at(&BridgeConfig::output, &OutputConfig::queue_messages), Int<int>{1, 1024},
+            "per-client send queue bound in messages; a slow client drops the oldest"),
+      field("output.header_version", at(&BridgeConfig::output, &OutputConfig::header_version), Int<int>{1, 2},
+            "header version a client is sent until it sends a version 2 message (PlusServer's rule: 1)"),
+      field("output.keepalive_s", at(&BridgeConfig::output, &OutputConfig::keepalive_s), Real{0, false, 3600},
+            "seconds without a message to a client before it gets a STATUS keep-alive (finds half-open "
+            "connections); 0 = off"),
+      field("output.check_crc", at(&BridgeConfig::output, &OutputConfig::check_crc), Bool{},
+            "verify the CRC64 of what clients send us"),
+
+      field("output.allow", at(&BridgeConfig::output, &OutputConfig::allow), TextList{18, "IPv4 address or CIDR block"},
+            "clients allowed to connect (e.g. [127.0.0.1, 10.0.0.0/8]); empty = any that reach output.bind"),
+      field("output.forward_images", at(&BridgeConfig::output, &OutputConfig::forward_images), Bool{},
+            "also send each input IMAGE on, so Slicer shows the label map over it"),
+      field("output.mask_device", at(&BridgeConfig::output, &OutputConfig::mask_device), device_name,
+            "device name of the label map IMAGE"),
+      field("output.contour_device", at(&BridgeConfig::output, &OutputConfig::contour_device), device_name,
+            "device name of the contour POLYDATA"),
+      field("output.state_device", at(&BridgeConfig::output, &OutputConfig::state_device), device_name,
+            "device name of the per-frame STRING with the JSON state"),
+      field("output.status_device", at(&BridgeConfig::output, &OutputConfig::status_device), device_name,
+            "device name of the STRING with the bridge's health (fps, drops, latency, clients)"),
+      field("output.status_interval_s", at(&BridgeConfig::output, &OutputConfig::status_interval_s),
+            Real{0, false, 3600}, "seconds between health STRING messages; 0 = none"),
+
+      field("pipeline.enabled", at(&BridgeConfig::pipeline, &PipelineConfig::enabled), Bool{},
+            "run the inference pipeline; false: relay images and transforms unchanged"),
+      field(
+          "pipeline.cuda_graph", at(&BridgeConfig::pipeline, &PipelineConfig::cuda_graph), Bool{},
+          "on cuda: capture each frame shape's device work in a CUDA graph and replay it (eager where capture fails)"),
+      field("pipeline.overlap_encoder", at(&BridgeConfig::pipeline, &PipelineConfig::overlap_encoder), Bool{},
+            "on cuda: run the segmenter's image encoder on a second stream beside the detector"),
+      field("pipeline.release_cached_memory", at(&BridgeConfig::pipeline, &PipelineConfig::release_cached_memory),
+            Bool{},
+            "on cuda: after each CUDA graph capture, give the device memory the eager frames left cached back "
+            "to the driver (the graph keeps its own)"),
+      field("pipeline.upload_slots", at(&BridgeConfig::pipeline, &PipelineConfig::upload_slots),
+            Int<int>{1, kMaxTracks},
+            "on cuda: page-locked buffers IMAGEs are received into, and pinned slots of the upload ring"),
+      field("pipeline.cpu_threads", at(&BridgeConfig::pipeline, &PipelineConfig::cpu_threads), Int<int>{0, 256},
+            "on cpu: threads LibTorch uses for the models; 0 = OMP_NUM_THREADS where set, else every core"),
+
+      field("models.device", at(&BridgeConfig::models, &ModelsConfig::device), Text{Text::Kind::TorchDevice},
+            "where the models run"),
+      field("models.stream_devices", at(&BridgeConfig::models, &ModelsConfig::stream_devices),
+            TextList{8, "cpu, cuda or cuda:N"},
+            "two or more input.image_devices: each one's pipeline's device, in that order; empty: models.device"),
+      field("models.precision", at(&BridgeConfig::models, &ModelsConfig::precision), OneOf{{"fp32", "fp16", "bf16"}},
+            "model weights and inputs; fp16 and bf16 need a cuda device"),
+      field("models.detector_precision", at(&BridgeConfig::models, &ModelsConfig::detector_precision),
+            OneOf{{"", "fp32", "fp16", "bf16"}},
+            "the detector's precision where it differs from models.precision; empty: models.precision"),
+      field("models.encoder_precision", at(&BridgeConfig::models, &ModelsConfig::encoder_precision),
+            OneOf{{"", "fp32", "fp16", "bf16"}},
+            "the segmenter encoder's precision where it differs; empty: models.precision"),
+      field("models.decoder_precision", at(&BridgeConfig::models, &ModelsConfig::decoder_precision),
+            OneOf{{"", "fp32", "fp16", "bf16"}},
+            "the segmenter decoder's precision where it differs; empty: models.precision"),
+      field("models.tf32", at(&BridgeConfig::models, &ModelsConfig::tf32), Bool{},
+            "on cuda: fp32 convolutions and matrix products (cuDNN, cuBLAS) may use TF32 tensor cores (faster, "
+            "~3 significant digits); false: IEEE fp32. Process-wide; kernels an AOTInductor package generated "
+            "itself keep what they were compiled with"),
+      field("models.detector", at(&BridgeConfig::models, &ModelsConfig::detector), path,
+            "detector TorchScript file, or demo"),
+      field("models.encoder", at(&BridgeConfig::models, &ModelsConfig::encoder), path,
+            "segmenter image encoder TorchScript file, or demo"),
+      field("models.decoder", at(&BridgeConfig::models, &ModelsConfig::decoder), path,
+            "segmenter mask decoder TorchScript file, or demo"),
+      field("models.detector_input", at(&BridgeConfig::models, &ModelsConfig::detector_input), Int<int>{32, 4096},
+            "side of the square detector input, pixels"),
+      field("models.segmenter_input", at(&BridgeConfig::models, &ModelsConfig::segmenter_input), Int<int>{32, 4096},
+            "side of the square segmenter input, pixels"),
+
+      field("detect.top_k", at(&BridgeConfig::detect, &DetectionConfig::top_k), Int<int>{1, kMaxTracks},
+            "candidates kept over queries x classes (and segmenter box slots)"),
+      field("detect.score_threshold", at(&BridgeConfig::detect, &DetectionConfig::score_threshold), unit,
+            "a candidate below this is dropped"),
+
+      field("match.class_weight", at(&BridgeConfig::tracker, &TrackParams::class_weight), non_negative,
+            "weight of the focal class cost"),
+      field("match.l1_weight", at(&BridgeConfig::tracker, &TrackParams::l1_weight), non_negative,
+            "weight of the L1 box distance"),
+      field("match.giou_weight", at(&BridgeConfig::tracker, &TrackParams::giou_weight), non_negative,
+            "weight of -GIoU"),
+      field("match.focal_alpha", at(&BridgeConfig::tracker, &TrackParams::focal_alpha), unit, "focal class cost alpha"),
+      field("match.focal_gamma", at(&BridgeConfig::tracker, &TrackParams::focal_gamma), non_negative,
+            "focal class cost gamma"),
+      field("match.gate", at(&BridgeConfig::tracker, &TrackParams::gate), Real{},
+            "a pair costing more than this starts a new track"),
+      field("match.min_new_score", at(&BridgeConfig::tracker, &TrackParams::min_new_score), unit,
+            "a detection below this score starts no track"),
+      field("match.max_tracks", at(&BridgeConfig::tracker, &TrackParams::max_tracks), Int<int>{1, kMaxTracks},
+            "live tracks at most; when full the LOST track seen longest ago makes room"),
+
+      field("visibility.theta_on", at(&BridgeConfig::tracker, &TrackParams::theta_on), unit,
+            "enter VISIBLE at score >= theta_on"),
+      field("visibility.theta_off", at(&BridgeConfig::tracker, &TrackParams::theta_off), unit,
+            "leave VISIBLE at score < theta_off"),
+      field("visibility.lost_after_frames", at(&BridgeConfig::tracker, &TrackParams::lost_after_frames),
+            Int<int>{1, 100000}, "frames unseen after which a track is LOST"),
+
+      field("kpi.path", at(&BridgeConfig::kpi, &KpiConfig::path), Text{Text::Kind::OptionalPath},
+            "JSON lines per processed frame; \"\" = none"),
+
+      field("record.dir", at(&BridgeConfig::record, &RecordConfig::dir), Text{Text::Kind::OptionalPath},
+            "record input frames + transforms and label maps as PLUS sequences here; \"\" = off"),
+      field("record.compress", at(&BridgeConfig::record, &RecordConfig::compress), Bool{},
+            "zlib-compress the recorded pixels"),
+      field("record.queue_frames", at(&BridgeConfig::record, &RecordConfig::queue_frames), Int<int>{1, 4096},
+            "frames waiting for the disk at most; beyond, frames are skipped (counted, logged)"),
+      field("record.max_frames_per_file", at(&BridgeConfig::record, &RecordConfig::max_frames_per_file),
+            Int<int>{1, 1000000}, "frames per file; the next frame starts a new file"),
+
+      field("log.level", at(&BridgeConfig::log, &LogConfig::level),
+            OneOf{{"trace", "debug", "info", "warn", "error", "off"}}, "log verbosity"),
+      field("log.summary_interval_s", at(&BridgeConfig::log, &LogConfig::summary_interval_s), positive,
+            "seconds between throughput summary lines"),
+  };
 }
 
-std::string join(const std::vector<std::string>& v, const std::string& sep) {
-  std::string out;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    if (i) out += sep;
-    out += v[i];
-  }
-  return out;
+bool is_loopback_of(const std::string& host, const std::string& bind) {
+  const std::string h = host == "localhost" ? "127.0.0.1" : host;
+  return h == bind || (bind == "0.0.0.0" && h.rfind("127.", 0) == 0);
 }
 
-// Shortest round-trip text of a double, as is ("5", "0.1", "1e-05").
-std::string shortest(double v) {
-  char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
+std::string check_allow(const std::string& key, const std::vector<std::string>& entries) {
+  for (const auto& e : entries)
+    if (const std::string why = AddressFilter::check(e); !why.empty()) return key + ": " + why;
+  return {};
 }
 
-std::string trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return {};
-  const auto e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
-}
-
-// Text of a scalar for string rules: anything scalar (quoted or not), else throws.
-std::string string_text(const YAML::Node& node, const std::string& what) {
-  if (!node.IsScalar()) throw ValueError{"expected " + what + ", got " + describe_node(node)};
-  return node.Scalar();
-}
-
-std::string last_component(const std::string& key) {
-  const auto dot = key.rfind('.');
-  return dot == std::string::npos ? key : key.substr(dot + 1);
-}
-
-std::string parent_of(const std::string& key) {
-  const auto dot = key.rfind('.');
-  return dot == std::string::npos ? std::string() : key.substr(0, dot);
+std::vector<Check> checks() {
+  return {
+      {{"input.allow"}, [](const BridgeConfig& c) { return check_allow("input.allow", c.input.allow); }},
+      {{"output.allow"}, [](const BridgeConfig& c) { return check_allow("output.allow", c.output.allow); }},
+      {{"visibility.theta_on", "visibility.theta_off"},
+       [](const BridgeConfig& c) -> std::string {
+         if (c.tracker.theta_off <= c.tracker.theta_on) return {};
+         return "visibility.theta_off (" + format_double(c.tracker.theta_off) + ") must be <= visibility.theta_on (" +
+                format_double(c.tracker.theta_on) + ")";
+       }},
+      {{"models.stream_devices", "input.image_devices", "pipeline.enabled"},
+       [](const BridgeConfig& c) -> std::string {
+         const auto& d = c.models.stream_devices;
+         if (d.empty()) return {};
+         for (const auto& name : d)
+           if (!schema::rule::is_torch_device_name(name))
+             return "models.stream_devices: '" + name + "' is not cpu, cuda or cuda:N";
+         if (!c.pipeline.enabled) return {};  // the relay alone runs no pipeline
+         if (d.size() != c.input.image_devices.size() || d.size() < 2)
+           return "models.stream_devices lists " + std::to_string(d.size()) + " device(s) for " +
+                  std::to_string(c.input.image_devices.size()) +
+                  " input.image_devices: one per IMAGE device, for two or more (else use models.device)";
+         return {};
+       }},
+      {{"models.precision", "models.detector_precision", "models.encoder_precision", "models.decoder_precision",
+        "models.device", "models.stream_devices"},
+       [](const BridgeConfig& c) -> std::string {
+         // Each precision on each device a pipeline runs on: models.device, or each stream's.
+         const auto& m = c.models;
+         const bool streams = !m.stream_devices.empty();
+         const std::vector<std::string> devices = streams ? m.stream_devices : std::vector<std::string>{m.device};
+         const std::pair<const char*, const std::string*> keys[] = {{"precision", &m.precision},
+                                                                    {"detector_precision", &m.detector_precision},
+                                                                    {"encoder_precision", &m.encoder_precision},
+                                                                    {"decoder_precision", &m.decoder_precision}};
+         for (const auto& device : devices)
+           for (const auto& [key, value] : keys)
+             if (const std::string why = value->empty() ? "" : precision_problem(*value, device); !why.empty())
+               return std::string("models.") + key + ": " + why + " (" +
+                      (streams ? "models.stream_devices lists " : "models.device is ") + device + ")";
+         return {};
+       }},
+      {{"output.mask_device", "output.contour_device", "output.state_device", "output.status_device"},
+       [](const BridgeConfig& c) -> std::string {
+         const auto& o = c.output;
+         const std::set<std::string> names{o.mask_device, o.contour_device, o.state_device, o.status_device};
+         if (names.size() == 4) return {};
+         return "output.mask_device, output.contour_device, output.state_device and output.status_device must differ";
+       }},
+      {{"input.image_devices", "pipeline.enabled", "output.mask_device", "output.contour_device", "output.state_device",
+        "output.status_device"},
+       [](const BridgeConfig& c) -> std::string {
+         // Two or more IMAGE devices: one pipeline each, its outputs named by lane_output_name (<name>_<N>).
+         const std::size_t n = c.input.image_devices.size();
+         if (!c.pipeline.enabled || n < 2) return {};
+         const auto& o = c.output;
+         const std::vector<std::pair<std::string, std::string>> outputs{
+             {"output.mask_device", o.mask_device},
+             {"output.contour_device", o.contour_device},
+             {"output.state_device", o.state_device}};
+         if (const std::string why = lane_names_problem(c.input.image_devices, outputs); !why.empty())
+           return why;
+         for (const auto& [key, base] : outputs)
+           for (std::size_t lane = 0; lane < n; ++lane)
+             if (lane_output_name(base, lane, n) == o.status_device)
+               return "output.status_device '" + o.status_device + "' is one pipeline's " + key;
+         return {};
+       }},
+      {{"record.dir", "pipeline.enabled"},
+       [](const BridgeConfig& c) -> std::string {
+         if (c.record.dir.empty() || c.pipeline.enabled) return {};
+         return "record.dir needs pipeline.enabled: true (the relay-only mode does not record)";
+       }},
+      {{"output.keepalive_s"},
+       [](const BridgeConfig& c) -> std::string {
+         const double v = c.output.keepalive_s;
+         if (v == 0 || v >= 0.1) return {};
+         return "output.keepalive_s (" + format_double(v) + ") must be 0 (off) or at least 0.1";
+       }},
+      {{"output.status_interval_s"},
+       [](const BridgeConfig& c) -> std::string {
+         const double v = c.output.status_interval_s;
+         if (v == 0 || v >= 0.1) return {};
+         return "output.status_interval_s (" + format_double(v) + ") must be 0 (off) or at least 0.1";
+       }},
+      {{"input.reconnect_initial_s", "input.reconnect_max_s"},
+       [](const BridgeConfig& c) -> std::string {
+         if (c.input.reconnect_max_s >= c.input.reconnect_initial_s) return {};
+         return "input.reconnect_max_s (" + format_double(c.input.reconnect_max_s) +
+                ") must be >= input.reconnect_initial_s (" + format_double(c.input.reconnect_initial_s) + ")";
+       }},
+      {{"input.mode", "input.bind", "input.port", "output.bind", "output.port"},
+       [](const BridgeConfig& c) -> std::string {
+         const bool overlap = c.input.bind == c.output.bind || c.input.bind == "0.0.0.0" || c.output.bind == "0.0.0.0";
+         if (c.input.mode != "listen" || c.input.port != c.output.port || !overlap) return {};
+         return "input.port and output.port are both " + std::to_string(c.input.port) +
+                "; in listen mode the bridge listens on both, so they must differ";
+       }},
+      {{"input.mode", "input.host", "input.port", "output.bind", "output.port"},
+       [](const BridgeConfig& c) -> std::string {
+         if (c.input.mode != "connect" || c.input.port != c.output.port || !is_loopback_of(c.input.host, c.output.bind))
+           return {};
+         return "input.host:input.port (" + c.input.host + ":" + std::to_string(c.input.port) +
+                ") is the bridge's own output (output.bind:output.port); it would connect to itself";
+       }},
+  };
 }
 
 }  // namespace
 
-std::string describe_node(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return "an empty value";
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar:
-      break;
-  }
-  return "'" + node.Scalar() + "'";
-}
-
-std::string format_double(double v) {
-  std::string s = shortest(v);
-  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";  // 'n': inf / nan
+const Schema& schema() {
+  static const Schema s(fields(), checks());
   return s;
-}
-
-std::string yaml_string(const std::string& s) {
-  const bool plain_chars = !s.empty() && (std::isalnum(static_cast<unsigned char>(s[0])) || s[0] == '_' || s[0] == '/') &&
-                           std::all_of(s.begin(), s.end(), [](char c) {
-                             return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' ||
-                                    c == '/';
-                           });
-  if (plain_chars && s != "null" && s != "Null" && s != "NULL") return s;
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          static const char* hex = "0123456789abcdef";
-          out += "\\x";
-          out += hex[(c >> 4) & 0xf];
-          out += hex[c & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  const std::size_t n = a.size(), m = b.size();
-  std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
-  for (std::size_t i = 0; i <= n; ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= m; ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= n; ++i) {
-    for (std::size_t j = 1; j <= m; ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[n][m];
-}
-
-std::string closest(const std::string& word, const std::vector<std::string>& choices) {
-  const std::size_t limit = word.size() <= 3 ? 1 : word.size() <= 6 ? 2 : 3;
-  std::string best;
-  std::size_t best_d = limit + 1;
-  for (const auto& c : choices) {
-    const std::size_t d = edit_distance(word, c);
-    if (d < best_d && d < std::max(word.size(), c.size())) {
-      best_d = d;
-      best = c;
-    }
-  }
-  return best;
-}
-
-std::string number_text(const YAML::Node& node, const std::string& what) {
-  if (!node.IsScalar()) throw ValueError{"expected " + what + ", got " + describe_node(node)};
-  if (is_quoted_or_str(node))
-    throw ValueError{"expected " + what + ", got the string \"" + node.Scalar() + "\" (write it without quotes)"};
-  return node.Scalar();
-}
-
-ParsedInteger parse_integer(const std::string& text) {
-  ParsedInteger p;
-  std::size_t i = 0;
-  bool minus = false;
-  if (i < text.size() && (text[i] == '+' || text[i] == '-')) minus = text[i++] == '-';
-  if (i == text.size()) return p;
-  for (; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c < '0' || c > '9') return p;
-    const std::uint64_t digit = static_cast<std::uint64_t>(c - '0');
-    if (p.magnitude > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) p.overflow = true;
-    if (!p.overflow) p.magnitude = p.magnitude * 10 + digit;
-  }
-  p.valid = true;
-  p.negative = minus && p.magnitude != 0;
-  return p;
-}
-
-namespace rule {
-
-std::string Real::describe() const {
-  const bool has_min = std::isfinite(min), has_max = std::isfinite(max);
-  if (has_min && has_max)
-    return min_exclusive ? "a number > " + shortest(min) + " and <= " + shortest(max)
-                         : "a number " + shortest(min) + ".." + shortest(max);
-  if (has_min) return (min_exclusive ? "a number > " : "a number >= ") + shortest(min);
-  if (has_max) return "a number <= " + shortest(max);
-  return "a number";
-}
-
-double Real::decode(const YAML::Node& node, bool) const {
-  const std::string text = number_text(node, describe());
-  const char* first = text.data();
-  const char* last = text.data() + text.size();
-  if (first != last && *first == '+') ++first;  // from_chars takes '-' but not '+'
-  double v = 0;
-  const bool parsed = first != last && *first != '+' && (first == text.data() || *first != '-');
-  const auto r = parsed ? std::from_chars(first, last, v) : std::from_chars_result{first, std::errc::invalid_argument};
-  if (r.ec != std::errc() || r.ptr != last || !std::isfinite(v) || v < min || (min_exclusive && v == min) || v > max)
-    throw ValueError{"expected " + describe() + ", got '" + text + "'"};
-  return v;
-}
-
-bool Bool::decode(const YAML::Node& node, bool) const {
-  const std::string text = number_text(node, describe());
-  if (text == "true" || text == "True" || text == "TRUE") return true;
-  if (text == "false" || text == "False" || text == "FALSE") return false;
-  throw ValueError{"expected true or false, got '" + text + "'"};
-}
-
-std::string OneOf::describe() const {
-  std::vector<std::string> shown;
-  for (const auto& c : choices) shown.push_back(c.empty() ? "'' (empty)" : c);
-  return "one of " + join(shown, ", ");
-}
-
-std::string OneOf::decode(const YAML::Node& node, bool) const {
-  // "key:" with nothing after it (or --set key=) is the empty choice where there is one.
-  if (node.IsNull() && std::find(choices.begin(), choices.end(), "") != choices.end()) return {};
-  const std::string text = string_text(node, describe());
-  if (std::find(choices.begin(), choices.end(), text) != choices.end()) return text;
-  std::string msg = "expected " + describe() + ", got '" + text + "'";
-  const std::string guess = closest(text, choices);
-  if (!guess.empty()) msg += " (did you mean '" + guess + "'?)";
-  throw ValueError{msg};
-}
-
-std::string Text::describe() const {
-  switch (kind) {
-    case Kind::Ipv4:
-      return "an IPv4 address such as 127.0.0.1 (or 0.0.0.0 for all interfaces)";
-    case Kind::Host:
-      return "a host name or IPv4 address";
-    case Kind::Path:
-      return "a file path";
-    case Kind::OptionalPath:
-      return "a file path, or \"\" for none";
-    case Kind::DeviceName:
-      return "a device name of 1..20 printable ASCII characters";
-    case Kind::TorchDevice:
-      return "cpu, cuda or cuda:N";
-    case Kind::NonEmpty:
-      break;
-  }
-  return "a non-empty string";
-}
-
-bool is_torch_device_name(const std::string& text) {
-  return text == "cpu" || text == "cuda" ||
-         (text.size() > 5 && text.size() <= 8 && text.rfind("cuda:", 0) == 0 &&
-          std::all_of(text.begin() + 5, text.end(), [](char c) { return c >= '0' && c <= '9'; }));
-}
-
-std::string Text::decode(const YAML::Node& node, bool) const {
-  if (node.IsNull() && kind == Kind::OptionalPath) return {};  // "key:" with nothing after it: none
-  const std::string text = string_text(node, describe());
-  std::string hint;
-  bool ok = !text.empty() || kind == Kind::OptionalPath;
-  const auto printable = [](char c) { return c >= 0x20 && c < 0x7f; };
-  if (kind == Kind::Path || kind == Kind::OptionalPath) {
-    // UTF-8 beyond ASCII is fine in a path; control characters (newline, NUL, escape) are not.
-    ok = ok && text.size() <= 4096 &&
-         std::none_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
-  } else if (kind == Kind::DeviceName) {
-    ok = ok && text.size() <= 20 && std::all_of(text.begin(), text.end(), printable);
-  } else if (kind == Kind::TorchDevice) {
-    ok = is_torch_device_name(text);
-  } else if (ok && kind == Kind::Ipv4) {
-    in_addr a{};
-    ok = inet_pton(AF_INET, text.c_str(), &a) == 1;
-    if (!ok && text == "localhost") hint = " (use 127.0.0.1)";
-  } else if (ok && kind == Kind::Host) {
-    ok = text.size() <= 253 && std::all_of(text.begin(), text.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
-         });
-  }
-  if (!ok && text.find(':') != std::string::npos && (kind == Kind::Ipv4 || kind == Kind::Host)) hint = " (the port is a separate key)";
-  if (!ok) throw ValueError{"expected " + describe() + ", got '" + text + "'" + hint};
-  return text;
-}
-
-std::string TextList::describe() const {
-  std::string s = "a list of " + item + "s";
-  if (max_length != std::numeric_limits<std::size_t>::max())
-    s += " (at most " + std::to_string(max_length) + " characters each)";
-  return s;
-}
-
-std::string TextList::encode(const std::vector<std::string>& v) const {
-  std::vector<std::string> items;
-  for (const auto& s : v) items.push_back(yaml_string(s));
-  return "[" + join(items, ", ") + "]";
-}
-
-std::vector<std::string> TextList::decode(const YAML::Node& node, bool from_set) const {
-  std::vector<std::string> out;
-  const auto check_item = [&](const std::string& text, std::size_t index, int line) {
-    const std::string sub = "[" + std::to_string(index) + "]";
-    if (text.empty()) throw ValueError{"expected a " + item + ", got an empty string", sub, line};
-    if (text.size() > max_length)
-      throw ValueError{"expected a " + item + " of at most " + std::to_string(max_length) + " characters, got '" + text +
-                           "' (" + std::to_string(text.size()) + " characters)",
-                       sub, line};
-    out.push_back(text);
-  };
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return out;
-    case YAML::NodeType::Map:
-      throw ValueError{"expected " + describe() + ", got a map"};
-    case YAML::NodeType::Sequence:
-      for (std::size_t i = 0; i < node.size(); ++i) {
-        const YAML::Node e = node[i];
-        const int line = e.IsNull() ? -1 : e.Mark().line;  // a null's mark is the next token's
-        if (!e.IsScalar())
-          throw ValueError{"expected a " + item + ", got " + describe_node(e), "[" + std::to_string(i) + "]", line};
-        check_item(e.Scalar(), i, line);
-      }
-      return out;
-    case YAML::NodeType::Scalar:
-      break;
-  }
-  const std::string text = node.Scalar();
-  if (!from_set) {
-    throw ValueError{"expected " + describe() + ", got '" + text + "' (write a YAML list: [" + text + "])"};
-  }
-  // --set key=a,b,c
-  if (trim(text).empty()) return out;
-  std::size_t start = 0, index = 0;
-  for (;;) {
-    const auto comma = text.find(',', start);
-    check_item(trim(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start)), index++, -1);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
-}  // namespace rule
-
-Schema::Schema(std::vector<Field> fields, std::vector<Check> checks)
-    : fields_(std::move(fields)), checks_(std::move(checks)) {
-  sections_.push_back("");
-  std::vector<std::string> closed;
-  std::vector<std::string> open;  // sections of the previous key
-  for (const auto& f : fields_) {
-    if (f.key.empty() || f.key.front() == '.' || f.key.back() == '.' || f.key.find("..") != std::string::npos)
-      throw std::logic_error("config schema: malformed key '" + f.key + "'");
-    std::vector<std::string> mine;
-    for (auto dot = f.key.find('.'); dot != std::string::npos; dot = f.key.find('.', dot + 1))
-      mine.push_back(f.key.substr(0, dot));
-    for (const auto& s : open)
-      if (std::find(mine.begin(), mine.end(), s) == mine.end()) closed.push_back(s);
-    for (const auto& s : mine) {
-      if (std::find(closed.begin(), closed.end(), s) != closed.end())
-        throw std::logic_error("config schema: the rows of section '" + s + "' must be adjacent (at '" + f.key + "')");
-      if (std::find(sections_.begin(), sections_.end(), s) == sections_.end()) sections_.push_back(s);
-    }
-    open = mine;
-  }
-  for (std::size_t i = 0; i < fields_.size(); ++i) {
-    for (std::size_t j = i + 1; j < fields_.size(); ++j)
-      if (fields_[i].key == fields_[j].key) throw std::logic_error("config schema: duplicate key '" + fields_[i].key + "'");
-    if (is_section(fields_[i].key))
-      throw std::logic_error("config schema: '" + fields_[i].key + "' is both a key and a section");
-  }
-  for (const auto& c : checks_)
-    for (const auto& k : c.keys)
-      if (!leaf(k)) throw std::logic_error("config schema: check names unknown key '" + k + "'");
-}
-
-const Field* Schema::leaf(const std::string& key) const {
-  for (const auto& f : fields_)
-    if (f.key == key) return &f;
-  return nullptr;
-}
-
-bool Schema::is_section(const std::string& key) const {
-  return std::find(sections_.begin(), sections_.end(), key) != sections_.end();
-}
-
-std::vector<std::string> Schema::children(const std::string& section) const {
-  std::vector<std::string> out;
-  const std::string prefix = section.empty() ? std::string() : section + ".";
-  for (const auto& f : fields_) {
-    if (f.key.compare(0, prefix.size(), prefix) != 0) continue;
-    const std::string rest = f.key.substr(prefix.size());
-    const std::string name = rest.substr(0, rest.find('.'));
-    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
-  }
-  return out;
-}
-
-std::string Schema::unknown_key_hint(const std::string& key) const {
-  const auto did_you_mean = [](const std::vector<std::string>& c) {
-    std::vector<std::string> quoted;
-    for (const auto& s : c) quoted.push_back("'" + s + "'");
-    return " (did you mean " + join(quoted, " or ") + "?)";
-  };
-  const std::string parent = parent_of(key), name = last_component(key);
-  const auto qualify = [&](const std::string& child) { return parent.empty() ? child : parent + "." + child; };
-
-  std::vector<std::string> all;  // every key and section name, table order
-  for (const auto& f : fields_) all.push_back(f.key);
-  for (const auto& s : sections_)
-    if (!s.empty()) all.push_back(s);
-
-  // 1. a typo among the siblings (input.prot -> input.port), or 2. a typo in
-  // the section (inptu.port -> input.port).
-  if (is_section(parent)) {
-    const std::string guess = closest(name, children(parent));
-    if (!guess.empty()) return did_you_mean({qualify(guess)});
-  } else {
-    const std::string guess = closest(key, all);
-    if (!guess.empty()) return did_you_mean({guess});
-  }
-  // 3. the right name in another section: output.mode -> input.mode
-  std::vector<std::string> same_name;
-  for (const auto& k : all)
-    if (k != key && last_component(k) == name) same_name.push_back(k);
-  if (!same_name.empty() && same_name.size() <= 3) return did_you_mean(same_name);
-  // 4. list what is valid in the deepest section that exists.
-  std::string section = parent;
-  while (!is_section(section)) section = parent_of(section);
-  if (section.empty()) return "; valid top-level keys: " + join(children(section), ", ");
-  return "; valid keys under '" + section + "': " + join(children(section), ", ");
 }
 
 }  // namespace igtb::config::schema

@@ -1,5 +1,7 @@
 #include "pipeline/pipeline.hpp"
 
+#include "core/precision.hpp"
+
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <c10/core/StreamGuard.h>
@@ -12,8 +14,8 @@
 #include <thread>
 #include <stdexcept>
 
-#include "pipeline/preprocess.hpp"
-#include "pipeline/segment.hpp"
+#include "pipeline/stages/preprocess.hpp"
+#include "pipeline/stages/segment.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -101,8 +103,10 @@ Pipeline::Pipeline(PipelineOptions options)
       dec_dtype_(precision_dtype(opt_.precision_of(opt_.decoder_precision))),
       tracker_(opt_.tracker, checked_top_k(opt_.detect.top_k), device_),
       sam_norm_(SamNormalization::on(device_)) {
-  if (device_.is_cpu() && (det_dtype_ != torch::kFloat32 || enc_dtype_ != torch::kFloat32 || dec_dtype_ != torch::kFloat32))
-    throw std::invalid_argument("precision " + opt_.precision_label() + " needs a CUDA device; use fp32 on the CPU");
+  if (device_.is_cpu())
+    for (const auto* module : {&opt_.detector_precision, &opt_.encoder_precision, &opt_.decoder_precision})
+      if (const std::string why = precision_problem(opt_.precision_of(*module), "cpu"); !why.empty())
+        throw std::invalid_argument("precision " + opt_.precision_label() + ": " + why);
   if (opt_.detector_input < 32 || opt_.segmenter_input < 32)
     throw std::invalid_argument("model input sizes must be at least 32 pixels");
   if (device_.is_cuda()) {

@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "io/sequence.hpp"
-#include "pipeline/contours.hpp"
+#include "pipeline/stages/contours.hpp"
 #include "tools/replay.hpp"
 
 namespace igtb {

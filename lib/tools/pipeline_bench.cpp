@@ -14,7 +14,7 @@
 #include "bridge/frame_report.hpp"
 #include "core/percentile.hpp"
 #include "io/sequence.hpp"
-#include "pipeline/contours.hpp"
+#include "pipeline/stages/contours.hpp"
 #include "tools/replay.hpp"
 
 namespace igtb {

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/device_names.hpp"
 #include "transport/bytes.hpp"
 
 namespace igtb {
@@ -22,13 +23,13 @@ class ProtocolError : public std::runtime_error {
 
 constexpr std::size_t kHeaderSize = 58;
 constexpr std::size_t kTypeSize = 12;
-constexpr std::size_t kDeviceSize = 20;
+constexpr std::size_t kDeviceSize = kDeviceNameMax;
 constexpr std::size_t kExtendedHeaderSize = 12;
 
 struct Header {
   std::uint16_t version = 1;   ///< 1: protocol v1/v2; 2: protocol v3 (extended header + metadata)
   std::string type;            ///< e.g. "IMAGE" (at most 12 chars)
-  std::string device;          ///< at most 20 chars
+  std::string device;          ///< at most kDeviceNameMax (20) chars
   std::uint64_t timestamp = 0; ///< seconds << 32 | fraction of 2^32
   std::uint64_t body_size = 0;
   std::uint64_t crc = 0;

@@ -329,14 +329,14 @@ TEST_CASE("pipelines and listed IMAGE devices must pair up") {
   twice.push_back(demo_pipeline());
   twice.push_back(demo_pipeline());
   CHECK_THROWS_WITH(InferenceBridge(listen_options({"ProbeA", "ProbeA"}), std::move(twice)),
-                    Catch::Contains("'ProbeA' listed twice"));
+                    Catch::Contains("IMAGE device 'ProbeA' is listed twice"));
   std::vector<std::unique_ptr<Pipeline>> long_names;
   long_names.push_back(demo_pipeline());
   long_names.push_back(demo_pipeline());
   InferenceOptions io = listen_options({"ProbeA", "ProbeB"});
   io.state_device = "ABCDEFGHIJKLMNOPQRS";
   CHECK_THROWS_WITH(InferenceBridge(io, std::move(long_names)),
-                    Catch::Contains("'ABCDEFGHIJKLMNOPQRS_1': over OpenIGTLink's 20 characters"));
+                    Catch::Contains("output.state_device 'ABCDEFGHIJKLMNOPQRS' is too long for 2 IMAGE devices"));
 }
 
 #ifdef IGTB_LANES_CUDA

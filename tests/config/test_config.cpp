@@ -481,9 +481,9 @@ TEST_CASE("pipeline keys: models, thresholds, matcher, FSM, KPI, output names") 
   CHECK(parse_error("models:\n  device: gpu\n") == "t.yaml:2: models.device: expected cpu, cuda or cuda:N, got 'gpu'");
   CHECK(parse_error("models:\n  precision: fp8\n").find("t.yaml:2: models.precision: expected one of fp32, fp16, bf16") == 0);
   CHECK(parse_error("models:\n  precision: fp16\n") ==
-        "t.yaml:2: models.precision fp16 needs a cuda device (models.device is cpu); use fp32");
+        "t.yaml:2: models.precision: fp16 needs a CUDA device; use fp32 on the CPU (models.device is cpu)");
   CHECK(parse_error("models:\n  encoder_precision: bf16\n") ==
-        "t.yaml:2: models.encoder_precision bf16 needs a cuda device (models.device is cpu); use fp32");
+        "t.yaml:2: models.encoder_precision: bf16 needs a CUDA device; use fp32 on the CPU (models.device is cpu)");
   CHECK(parse_error("models:\n  decoder_precision: fp8\n").find(
             "models.decoder_precision: expected one of '' (empty), fp32, fp16, bf16") != std::string::npos);
   CHECK(parse_config("models:\n  encoder_precision: fp32\n  detector_precision: \"\"\n", "t.yaml").models.encoder_precision ==
@@ -523,14 +523,14 @@ TEST_CASE("pipeline keys: models, thresholds, matcher, FSM, KPI, output names") 
   CHECK(parse_error(two + "models:\n  stream_devices: [cuda:0, gpu1]\n")
             .find("models.stream_devices: 'gpu1' is not cpu, cuda or cuda:N") != std::string::npos);
   CHECK(parse_error(two + "models:\n  precision: fp16\n  stream_devices: [cuda:0, cpu]\n")
-            .find("models.stream_devices: cpu cannot run models.precision fp16") != std::string::npos);
+            .find("models.precision: fp16 needs a CUDA device; use fp32 on the CPU (models.stream_devices lists cpu)") != std::string::npos);
   CHECK(parse_error(two + "models:\n  encoder_precision: bf16\n  stream_devices: [cpu, cpu]\n")
-            .find("models.stream_devices: cpu cannot run models.encoder_precision bf16") != std::string::npos);
+            .find("models.encoder_precision: bf16 needs a CUDA device; use fp32 on the CPU (models.stream_devices lists cpu)") != std::string::npos);
   // fp16 on the streams' GPUs while models.device keeps its default (cpu): the streams' devices decide.
   CHECK(parse_config(two + "models:\n  precision: fp16\n  stream_devices: [cuda:0, cuda:1]\n", "t.yaml")
             .models.precision == "fp16");
   CHECK(parse_error("input:\n  image_devices: [ProbeA, ProbeB, ProbeA]\n")
-            .find("input.image_devices lists 'ProbeA' twice (one pipeline per device)") != std::string::npos);
+            .find("IMAGE device 'ProbeA' is listed twice (one pipeline per device)") != std::string::npos);
   CHECK(parse_config(two + "output:\n  mask_device: ABCDEFGHIJKLMNOPQRS\npipeline:\n  enabled: false\n", "t.yaml")
             .input.image_devices.size() == 2);  // the relay alone runs no pipeline
   CHECK(parse_error("output:\n  status_interval_s: 0.05\n") ==

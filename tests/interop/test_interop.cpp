@@ -26,7 +26,7 @@
 
 #include "../support/eventually.hpp"
 #include "bridge/relay.hpp"
-#include "pipeline/contours.hpp"
+#include "pipeline/stages/contours.hpp"
 #include "transport/content_check.hpp"
 #include "transport/crc64.hpp"
 #include "transport/downstream_server.hpp"

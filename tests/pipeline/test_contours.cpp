@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "pipeline/contours.hpp"
+#include "pipeline/stages/contours.hpp"
 
 using namespace igtb;
 

@@ -1,4 +1,4 @@
-#include "pipeline/detect.hpp"
+#include "pipeline/stages/detect.hpp"
 
 // LibTorch's c10 defines its own CHECK; these tests mean Catch's.
 #undef CHECK

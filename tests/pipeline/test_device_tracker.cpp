@@ -1,13 +1,13 @@
 // The device tracker's step, run on the host (the same code the CUDA kernel
 // runs), against the reference Tracker and solve_assignment.
-#include "pipeline/device_tracker.hpp"
+#include "pipeline/tracking/device_tracker.hpp"
 
 #include <random>
 
 #include "../support/random_tracks.hpp"
 #include "../support/thread_lanes.hpp"
 #include "oracle/assignment.hpp"
-#include "pipeline/result.hpp"
+#include "pipeline/stages/result.hpp"
 
 #undef CHECK
 #include <catch2/catch.hpp>

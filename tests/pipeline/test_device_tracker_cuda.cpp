@@ -2,7 +2,7 @@
 // reference solver: 10,000 random assignments (ties included), random track
 // sequences frame by frame, and the step inside a captured CUDA graph (so
 // it holds no sync). Label `gpu`; exits 77 (skipped) without CUDA.
-#include "pipeline/device_tracker.hpp"
+#include "pipeline/tracking/device_tracker.hpp"
 
 #include <torch/cuda.h>
 
@@ -11,7 +11,7 @@
 
 #include "../support/random_tracks.hpp"
 #include "oracle/assignment.hpp"
-#include "pipeline/result.hpp"
+#include "pipeline/stages/result.hpp"
 
 #ifdef IGTB_WITH_CUDA
 #include <ATen/cuda/CUDAGraph.h>

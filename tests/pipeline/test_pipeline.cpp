@@ -11,7 +11,7 @@
 
 #include "../support/synthetic_scene.hpp"
 #include "models/demo_models.hpp"
-#include "pipeline/contours.hpp"
+#include "pipeline/stages/contours.hpp"
 
 #undef CHECK
 #include <catch2/catch.hpp>
@@ -83,7 +83,7 @@ TEST_CASE("pipeline options and models are checked at construction") {
   CHECK_THROWS_WITH(Pipeline(o), Catch::Contains("fp16 needs a CUDA device"));
   o = {};
   o.encoder_precision = "fp16";  // one module in half precision is a CUDA matter too
-  CHECK_THROWS_WITH(Pipeline(o), Catch::Contains("fp32 (encoder fp16) needs a CUDA device"));
+  CHECK_THROWS_WITH(Pipeline(o), Catch::Contains("precision fp32 (encoder fp16): fp16 needs a CUDA device"));
   o.encoder_precision = "fp32";  // the same as precision: no override
   CHECK(o.precision_label() == "fp32");
   o.precision = "fp16";

@@ -1,4 +1,4 @@
-#include "pipeline/preprocess.hpp"
+#include "pipeline/stages/preprocess.hpp"
 
 // LibTorch's c10 logging defines a CHECK macro of its own (it aborts and
 // counts nothing); these tests mean Catch's, so LibTorch comes first.

@@ -1,4 +1,4 @@
-#include "pipeline/resize.hpp"
+#include "pipeline/stages/resize.hpp"
 
 #include <vector>
 

@@ -1,4 +1,4 @@
-#include "pipeline/result.hpp"
+#include "pipeline/stages/result.hpp"
 
 // LibTorch's c10 defines its own CHECK; these tests mean Catch's.
 #undef CHECK

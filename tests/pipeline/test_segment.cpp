@@ -1,4 +1,4 @@
-#include "pipeline/segment.hpp"
+#include "pipeline/stages/segment.hpp"
 
 #include <utility>
 #include <vector>

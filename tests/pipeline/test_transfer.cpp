@@ -1,9 +1,9 @@
 // The upload ring and the graph wrapper where there is no CUDA device: the
 // ring is a checked plain copy, graphs refuse a CPU device. (On CUDA:
 // test_pipeline_cuda.)
-#include "pipeline/frame_graph.hpp"
-#include "pipeline/stream_fork.hpp"
-#include "pipeline/transfer.hpp"
+#include "pipeline/cuda/frame_graph.hpp"
+#include "pipeline/cuda/stream_fork.hpp"
+#include "pipeline/cuda/transfer.hpp"
 
 #include <vector>
 

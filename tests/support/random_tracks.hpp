@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "oracle/assignment.hpp"
-#include "pipeline/detect.hpp"
+#include "pipeline/stages/detect.hpp"
 #include "oracle/match.hpp"
 #include "oracle/tracker.hpp"
 

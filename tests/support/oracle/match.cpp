@@ -1,6 +1,6 @@
 #include "oracle/match.hpp"
 
-#include "pipeline/track_step.hpp"
+#include "pipeline/tracking/track_step.hpp"
 
 namespace igtb {
 namespace {

@@ -1,9 +1,9 @@
-#include "pipeline/preprocess.hpp"
+#include "pipeline/stages/preprocess.hpp"
 
 #include <cmath>
 #include <stdexcept>
 
-#include "pipeline/resize.hpp"
+#include "pipeline/stages/resize.hpp"
 
 namespace igtb {
 namespace {

@@ -3,8 +3,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "pipeline/cuda_check.hpp"
-#include "pipeline/track_step_cuda.hpp"
+#include "pipeline/cuda/cuda_check.hpp"
+#include "pipeline/tracking/track_step_cuda.hpp"
 
 namespace igtb::step {
 namespace {

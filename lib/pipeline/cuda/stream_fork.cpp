@@ -1,16 +1,16 @@
-#include "pipeline/stream_fork.hpp"
+#include "pipeline/cuda/stream_fork.hpp"
 
 #include <stdexcept>
 #include <string>
 
-#include "pipeline/transfer.hpp"
+#include "pipeline/cuda/transfer.hpp"
 
 #ifdef IGTB_WITH_CUDA
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime_api.h>
 
-#include "pipeline/cuda_check.hpp"
+#include "pipeline/cuda/cuda_check.hpp"
 #endif
 
 namespace igtb {

@@ -1,9 +1,9 @@
-#include "pipeline/segment.hpp"
+#include "pipeline/stages/segment.hpp"
 
 #include <algorithm>
 #include <utility>
 
-#include "pipeline/resize.hpp"
+#include "pipeline/stages/resize.hpp"
 
 namespace igtb {
 

@@ -1,4 +1,4 @@
-#include "pipeline/detect.hpp"
+#include "pipeline/stages/detect.hpp"
 
 #include <stdexcept>
 

@@ -1,4 +1,4 @@
-#include "pipeline/frame_graph.hpp"
+#include "pipeline/cuda/frame_graph.hpp"
 
 #include <stdexcept>
 

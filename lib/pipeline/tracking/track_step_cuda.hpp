@@ -3,7 +3,7 @@
 // where LibTorch has CUDA; elsewhere (track_step_nocuda.cpp) they throw.
 #pragma once
 
-#include "pipeline/track_step.hpp"
+#include "pipeline/tracking/track_step.hpp"
 
 namespace igtb::step {
 

@@ -1,10 +1,10 @@
-#include "pipeline/device_tracker.hpp"
+#include "pipeline/tracking/device_tracker.hpp"
 
 #include <cstring>
 #include <stdexcept>
 #include <string>
 
-#include "pipeline/track_step_cuda.hpp"
+#include "pipeline/tracking/track_step_cuda.hpp"
 
 #ifdef IGTB_WITH_CUDA
 #include <c10/cuda/CUDAGuard.h>

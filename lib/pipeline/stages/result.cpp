@@ -1,10 +1,10 @@
-#include "pipeline/result.hpp"
+#include "pipeline/stages/result.hpp"
 
 #include <cstring>
 #include <stdexcept>
 #include <string>
 
-#include "pipeline/track_step.hpp"
+#include "pipeline/tracking/track_step.hpp"
 
 namespace igtb {
 namespace {

@@ -10,8 +10,8 @@
 
 #include <memory>
 
-#include "pipeline/detect.hpp"
-#include "pipeline/track_step.hpp"
+#include "pipeline/stages/detect.hpp"
+#include "pipeline/tracking/track_step.hpp"
 #include "core/track_params.hpp"
 
 namespace igtb {

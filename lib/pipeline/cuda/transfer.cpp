@@ -1,4 +1,4 @@
-#include "pipeline/transfer.hpp"
+#include "pipeline/cuda/transfer.hpp"
 
 #include <cstring>
 #include <stdexcept>
@@ -10,7 +10,7 @@
 #include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime_api.h>
 
-#include "pipeline/cuda_check.hpp"
+#include "pipeline/cuda/cuda_check.hpp"
 #endif
 
 namespace igtb {

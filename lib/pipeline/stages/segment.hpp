@@ -6,7 +6,7 @@
 
 #include <torch/torch.h>
 
-#include "pipeline/preprocess.hpp"
+#include "pipeline/stages/preprocess.hpp"
 
 namespace igtb {
 

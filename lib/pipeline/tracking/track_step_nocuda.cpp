@@ -3,7 +3,7 @@
 // reaching one is a bug, reported as such.
 #include <stdexcept>
 
-#include "pipeline/track_step_cuda.hpp"
+#include "pipeline/tracking/track_step_cuda.hpp"
 
 namespace igtb::step {
 

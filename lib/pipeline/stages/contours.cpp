@@ -1,4 +1,4 @@
-#include "pipeline/contours.hpp"
+#include "pipeline/stages/contours.hpp"
 
 #include <cstring>
 #include <stdexcept>
