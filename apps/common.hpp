@@ -28,9 +28,9 @@
 
 namespace igtb::app {
 
-/// "<program> <version> (git <hash>)".
-inline std::string version_line(const std::string& program) {
-  return program + " " IGTB_VERSION " (git " IGTB_GIT_HASH ")";
+/// "<program> <version> (git <hash>)", or "(git <hash>, <more>)".
+inline std::string version_line(const std::string& program, const std::string& more = "") {
+  return program + " " IGTB_VERSION " (git " IGTB_GIT_HASH + (more.empty() ? "" : ", " + more) + ")";
 }
 
 /// The log levels every program takes with --log-level.
@@ -82,6 +82,12 @@ inline void install_signal_handlers() {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
+/// The app boundary's one error line; returns `exit_code` for main to return.
+inline int fail(int exit_code, const std::string& line) {
+  spdlog::error("{}", line);
+  return exit_code;
+}
+
 /// Logs go to stderr so a tool's own stdout stays machine-readable.
 inline void setup_logging(const std::string& level, const std::string& name) {
   auto lvl = spdlog::level::from_str(level);
@@ -108,7 +114,7 @@ inline std::string installed_data_file(const std::string& built_in) {
 /// segmenter input, full-size masks). glibc serves blocks above its mmap
 /// threshold with fresh mmaps and returns them on free, so every frame pays
 /// page faults on ~20 MB again: measured on the 2-core dev machine,
-/// `igtbridge-bench --pipeline` 22 frames/s with glibc's defaults, 33 with
+/// `igtbridge-bench pipeline` 22 frames/s with glibc's defaults, 33 with
 /// the heap kept (fixed thresholds). Memory stays bounded by the per-frame
 /// working set, which the heap then reuses.
 inline void keep_large_allocations() {

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Side by side: the C++ pipeline (igtbridge-bench --pipeline --json) and the Python
+"""Side by side: the C++ pipeline (igtbridge-bench pipeline --json) and the Python
 reference (scripts/reference_pipeline.py --json), measured in the same device call.
 
     scripts/compare_bench.py --cxx CXX.json [--cxx ...] --ref REF.json [--ref ...] [--out ALL.json]
 
-(igtbridge-bench --gpu prints the same side-by-side for one C++ run; its --json file is also read as
+(igtbridge-bench gpu prints the same side-by-side for one C++ run; its --json file is also read as
 a --cxx file here.)
 
 Prints one line per run (e2e p50 / p95 / p99, frames/s, copies per frame, GPU memory the run took
@@ -36,7 +36,7 @@ def load(path, kind):
         raise SystemExit("compare_bench: error: %s: %s" % (path, e))
     try:
         if kind == "cxx":
-            if d.get("tool") == "igtbridge-bench --gpu":  # the pipeline's figures sit inside
+            if d.get("tool") == "igtbridge-bench gpu":  # the pipeline's figures sit inside
                 d = d["pipeline"]
             e2e = d["stages_ms"]["e2e"]
             copies = d.get("copies") or {}
@@ -62,7 +62,7 @@ def fmt(v):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cxx", action="append", default=[], help="igtbridge-bench --pipeline --json output")
+    ap.add_argument("--cxx", action="append", default=[], help="igtbridge-bench pipeline --json output")
     ap.add_argument("--ref", action="append", default=[], help="reference_pipeline.py --json output")
     ap.add_argument("--out", help="write everything as one JSON file")
     args = ap.parse_args()

@@ -3,7 +3,7 @@
 # same pipeline on TorchScript exports, in one call. Compiles the three
 # packages in parallel (scripts/export_aoti.py --no-checks, one process per
 # role; Inductor takes minutes each) while the TorchScript exports and the C++
-# benchmark build run, then igtbridge-bench --pipeline on both sets.
+# benchmark build run, then igtbridge-bench pipeline on both sets.
 # Carry ["upstream", ".gpu"]; needs $OUT. Random weights (see gpu_models.sh).
 set -uo pipefail
 source scripts/gpu_common.sh
@@ -19,7 +19,7 @@ tail -n 2 "$OUT/cxx_build.log"
 grep -h "export_aoti\] [a-z]*: \|FAILED\|Fatal\|File \"" "$OUT"/aoti_*.log | cut -c1-300
 bench() {  # label detector encoder decoder
   echo "== $1"
-  build-gpu/apps/igtbridge-bench --pipeline --frames "$FRAMES" --set models.device=cuda --set models.precision=fp16 \
+  build-gpu/apps/igtbridge-bench pipeline --frames "$FRAMES" --set models.device=cuda --set models.precision=fp16 \
     --set models.detector="$2" --set models.encoder="$3" --set models.decoder="$4" --count-copies 20 \
     --json "$OUT/cxx_$1.json" 2>&1 | grep -v "^  [a-z]* *0.00 *0.00" | tee "$OUT/cxx_$1.log"
 }

@@ -16,11 +16,11 @@ grep -E "tests passed|tests failed|Test +#" "$out/ctest.log" | tail -25
 B=build-gpu/apps
 "$B/igtbridge" --version
 for p in fp32 fp16 bf16; do
-  "$B/igtbridge-bench" --pipeline --frames "${FRAMES:-500}" --set models.device=cuda --set models.precision=$p 2>&1 | tee -a "$out/bench.log"
+  "$B/igtbridge-bench" pipeline --frames "${FRAMES:-500}" --set models.device=cuda --set models.precision=$p 2>&1 | tee -a "$out/bench.log"
 done
-"$B/igtbridge-bench" --pipeline --frames "${FRAMES:-500}" --set models.device=cuda --set pipeline.cuda_graph=false 2>&1 | tee -a "$out/bench.log"
-"$B/igtbridge-bench" --pipeline --frames "${FRAMES:-500}" --set models.device=cuda --sync-stages 2>&1 | tee -a "$out/bench.log"
-"$B/igtbridge-bench" --pipeline --frames 200 --set models.device=cpu 2>&1 | tee -a "$out/bench.log"
+"$B/igtbridge-bench" pipeline --frames "${FRAMES:-500}" --set models.device=cuda --set pipeline.cuda_graph=false 2>&1 | tee -a "$out/bench.log"
+"$B/igtbridge-bench" pipeline --frames "${FRAMES:-500}" --set models.device=cuda --sync-stages 2>&1 | tee -a "$out/bench.log"
+"$B/igtbridge-bench" pipeline --frames 200 --set models.device=cpu 2>&1 | tee -a "$out/bench.log"
 
 FPS=30 FRAMES="${LIVE_FRAMES:-300}" bash scripts/gpu_live.sh "$out/live"
 exit "$ctest_rc"

@@ -14,8 +14,8 @@
 # Needs $OUT (the device's result folder). Writes:
 #   $OUT/<step>.log           one log per step (set -x trace of this script on stdout)
 #   $OUT/models/*.pt          exported TorchScript files of at most 16 MiB (larger ones stay in $MODELS)
-#   $OUT/cxx_*.log, cxx_*.json  igtbridge-bench --pipeline on the exports (fp32, fp16), copies counted
-#   $OUT/cxx_gpu_bench.json   igtbridge-bench --gpu (AOTI=1): the fp16 AOTInductor pipeline back to back and live
+#   $OUT/cxx_*.log, cxx_*.json  igtbridge-bench pipeline on the exports (fp32, fp16), copies counted
+#   $OUT/cxx_gpu_bench.json   igtbridge-bench gpu (AOTI=1): the fp16 AOTInductor pipeline back to back and live
 #                             with sockets, the references run by it, the speed-ups
 #   $OUT/compare.json         compare_bench.py: every run and the speed-ups, from this call
 #   $OUT/ref/*.json, *.log    reference_pipeline.py results (eager fp32, compile fp16)
@@ -154,7 +154,7 @@ if [ "$RUN_CXX" = 1 ]; then
   PRECISIONS="fp32 fp16"
   [ "${CXX_FP32:-1}" = 1 ] || PRECISIONS=fp16
   for p in $PRECISIONS; do
-    step "cxx_$p" 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench --pipeline \
+    step "cxx_$p" 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench pipeline \
       --frames $FRAMES --set models.device=cuda --set models.precision=$p --set models.detector=$MODELS/dfine_s/$p.pt \
       --set models.encoder=$MODELS/mobilesam_fp32/encoder.pt --set models.decoder=$MODELS/mobilesam_fp32/decoder.pt \
       $COUNT --json $OUT/cxx_$p.json"
@@ -171,19 +171,19 @@ if [ "$RUN_CXX" = 1 ]; then
     AOTI_DEC=$(pick decoder "$MODELS/mobilesam_fp32/decoder.pt")
     AOTI_SET="--set models.precision=fp16 --set models.detector=$AOTI_DET --set models.encoder=$AOTI_ENC \
       --set models.decoder=$AOTI_DEC"
-    # With the references (REFS=1), igtbridge-bench --gpu at the end runs this pipeline back to back and live
+    # With the references (REFS=1), igtbridge-bench gpu at the end runs this pipeline back to back and live
     # beside them; without, here.
     if [ "${REFS:-1}" != 1 ]; then
       step cxx_aoti_fp16 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench \
-        --pipeline --frames $FRAMES --set models.device=cuda $AOTI_SET $COUNT --json $OUT/cxx_aoti_fp16.json"
+        pipeline --frames $FRAMES --set models.device=cuda $AOTI_SET $COUNT --json $OUT/cxx_aoti_fp16.json"
     fi
     # GPU memory with LibTorch's cache kept after the capture (pipeline.release_cached_memory=false).
     step cxx_aoti_fp16_keep_cache 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench \
-      --pipeline --frames $FRAMES --set models.device=cuda $AOTI_SET --set pipeline.release_cached_memory=false \
+      pipeline --frames $FRAMES --set models.device=cuda $AOTI_SET --set pipeline.release_cached_memory=false \
       --json $OUT/cxx_aoti_fp16_keep_cache.json"
     # The same with the encoder after the detector instead of beside it (pipeline.overlap_encoder).
     step cxx_aoti_fp16_serial 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench \
-      --pipeline --frames $FRAMES --set models.device=cuda $AOTI_SET --set pipeline.overlap_encoder=false \
+      pipeline --frames $FRAMES --set models.device=cuda $AOTI_SET --set pipeline.overlap_encoder=false \
       --json $OUT/cxx_aoti_fp16_serial.json"
     [ "${REFS:-1}" != 1 ] && step live_aoti_fp16 90 env FPS=100 FRAMES=1000 bash -c \
       "source .gpu/device-env.sh >/dev/null && bash scripts/gpu_live.sh $OUT/live $AOTI_SET"
@@ -223,7 +223,7 @@ if [ "$RUN_CXX" = 1 ]; then
     fi
   fi
   # The same fp32 run without CUDA graphs: what capture and replay are worth on these models.
-  [ "${CXX_FP32:-1}" = 1 ] && step cxx_fp32_eager 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench --pipeline \
+  [ "${CXX_FP32:-1}" = 1 ] && step cxx_fp32_eager 90 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench pipeline \
     --frames $FRAMES --set models.device=cuda --set models.precision=fp32 --set pipeline.cuda_graph=false \
     --set models.detector=$MODELS/dfine_s/fp32.pt --set models.encoder=$MODELS/mobilesam_fp32/encoder.pt \
     --set models.decoder=$MODELS/mobilesam_fp32/decoder.pt --json $OUT/cxx_fp32_eager.json"
@@ -235,7 +235,7 @@ REF=(python3 scripts/reference_pipeline.py --dfine-repo "$DFINE_REPO" --dfine-si
 if [ "${REFS:-1}" = 1 ] && [ "$RUN_CXX" = 1 ] && [ "${AOTI:-0}" = 1 ]; then
   # The side-by-side in one command: the fp16 AOTInductor pipeline back to back (copies counted) and live
   # with its sockets (replay at 100 frames/s, 1000 frames), then the references as its child processes.
-  step gpu_bench 420 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench --gpu \
+  step gpu_bench 420 bash -c "source .gpu/device-env.sh >/dev/null && build-gpu/apps/igtbridge-bench gpu \
     --file $REC --frames $FRAMES $AOTI_SET $COUNT --live-fps 100 --live-frames 1000 \
     --reference '${REF[*]}' --reference-runs eager:fp32,compile:fp16 --reference-timeout 240 \
     --work-dir $OUT/ref --json $OUT/cxx_gpu_bench.json"

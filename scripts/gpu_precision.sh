@@ -43,11 +43,11 @@ for mix in ${MIXES:-fp32 fp16 enc32 dec32 det32}; do
   set_args="--set models.precision=$prec --set models.detector=$det --set models.encoder=$enc \
     --set models.decoder=$dec $over"
   echo "=== $mix: $set_args"
-  build-gpu/apps/igtbridge-bench --pipeline --frames "$FRAMES" --set models.device=cuda $set_args \
+  build-gpu/apps/igtbridge-bench pipeline --frames "$FRAMES" --set models.device=cuda $set_args \
     --json "$OUT/cxx_aoti_$mix.json" >"$OUT/cxx_aoti_$mix.log" 2>&1 || { rc=1; tail -n 3 "$OUT/cxx_aoti_$mix.log"; }
   grep -E "^  e2e|sustained|cuda graphs" "$OUT/cxx_aoti_$mix.log"
   # The packages' own check of their inputs' sizes, dtypes and strides (off by default in AOTInductor)
-  AOTI_RUNTIME_CHECK_INPUTS=1 build-gpu/apps/igtbridge-bench --pipeline --frames 20 --set models.device=cuda \
+  AOTI_RUNTIME_CHECK_INPUTS=1 build-gpu/apps/igtbridge-bench pipeline --frames 20 --set models.device=cuda \
     $set_args >"$OUT/cxx_aoti_${mix}_checked.log" 2>&1 && echo "$mix: package input checks passed" \
     || { rc=1; echo "$mix: package input checks FAILED:"; grep -iE "error|check|stride" "$OUT/cxx_aoti_${mix}_checked.log" | head -n 5 | cut -c1-400; }
   rm -rf "/tmp/par-$mix" "$OUT/par-$mix-live"  # a warm machine keeps the last call's frames

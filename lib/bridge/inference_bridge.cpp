@@ -87,13 +87,7 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::vector<std::uniq
   if (pipelines.size() > 1 && pipelines.size() != devices.size())
     throw std::invalid_argument(std::to_string(pipelines.size()) + " pipelines for " +
                                 std::to_string(devices.size()) + " IMAGE devices: one pipeline per listed device");
-  const std::size_t lanes = pipelines.size();
-  if (const std::string why = lane_names_problem(lanes > 1 ? devices : std::vector<std::string>{},
-                                                 {{"output.mask_device", opt_.mask_device},
-                                                  {"output.contour_device", opt_.contour_device},
-                                                  {"output.state_device", opt_.state_device}});
-      !why.empty())
-    throw std::invalid_argument(why);
+  const std::size_t lanes = pipelines.size();  // the names fit: the configuration checked them (lane_names_problem)
   for (std::size_t i = 0; i < pipelines.size(); ++i) {
     auto lane = std::make_unique<Lane>();
     lane->pipeline = std::move(pipelines[i]);
@@ -204,6 +198,8 @@ void InferenceBridge::warn_unsupported(const std::string& device, const std::str
                "input.image_devices",
                device, why, opt_.relay.forward_images ? "forwarded" : "not forwarded (output.forward_images: false)");
 }
+
+std::string InferenceBridge::model_device(std::size_t lane) const { return lanes_.at(lane)->pipeline->device().str(); }
 
 std::array<std::string, 3> InferenceBridge::output_devices(std::size_t lane) const {
   const Lane& l = *lanes_.at(lane);

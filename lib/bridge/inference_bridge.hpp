@@ -73,9 +73,10 @@ class InferenceBridge {
   /// One pipeline per IMAGE device of options.relay.image_devices, in that
   /// order (as many pipelines as devices; std::invalid_argument otherwise).
   /// With two or more, lane N's (from 1, in list order) outputs are
-  /// <mask_device>_N, <contour_device>_N and <state_device>_N; each frame's
-  /// state JSON names its input device. std::invalid_argument for a device
-  /// listed twice or an output name over OpenIGTLink's 20 characters.
+  /// <mask_device>_N, <contour_device>_N and <state_device>_N
+  /// (lane_output_name); each frame's state JSON names its input device.
+  /// The names are trusted: the configuration checked them
+  /// (lane_names_problem: no device twice, every name within 20 characters).
   InferenceBridge(InferenceOptions options, std::vector<std::unique_ptr<Pipeline>> pipelines);
   ~InferenceBridge();
   InferenceBridge(const InferenceBridge&) = delete;
@@ -100,6 +101,8 @@ class InferenceBridge {
 
   /// How many lanes (pipelines) the bridge runs.
   std::size_t lanes() const { return lanes_.size(); }
+  /// Where lane `lane`'s models run ("cpu", "cuda:0").
+  std::string model_device(std::size_t lane = 0) const;
   /// Lane i's output device names: label map, contours, state.
   std::array<std::string, 3> output_devices(std::size_t lane) const;
 

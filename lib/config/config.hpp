@@ -137,13 +137,14 @@ std::string to_yaml(const BridgeConfig& config);
 bool operator==(const BridgeConfig& a, const BridgeConfig& b);
 bool operator!=(const BridgeConfig& a, const BridgeConfig& b);
 
-// One entry per key of the schema, in table order (e.g. for --help-config).
+// One key of the schema, as --help-config and the docs list it.
 struct KeyInfo {
   std::string key;            // "output.port"
   std::string type;           // "an integer 1..65535"
   std::string doc;            // one-line description
   std::string default_value;  // YAML text of the default, e.g. "18945"
 };
+// One entry per key of the schema, in table order.
 std::vector<KeyInfo> config_keys();
 
 }  // namespace igtb::config

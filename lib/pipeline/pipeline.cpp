@@ -14,8 +14,12 @@
 #include <thread>
 #include <stdexcept>
 
+#include "pipeline/cuda/frame_graph.hpp"
+#include "pipeline/cuda/stream_fork.hpp"
+#include "pipeline/cuda/transfer.hpp"
 #include "pipeline/stages/preprocess.hpp"
 #include "pipeline/stages/segment.hpp"
+#include "pipeline/tracking/device_tracker.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -50,8 +54,50 @@ int checked_top_k(std::int64_t top_k) {
 
 }  // namespace
 
+/// The pipeline's state: its models, tracker and device plumbing.
+class Pipeline::Impl {
+ public:
+  explicit Impl(PipelineOptions options);
+  void warm_up();
+  void reset_tracks();
+  PipelineOutput process(const ImageView& image);
+  PipelineCounters counters() const;
+
+  class Laps;
+  /// preprocess .. segment on the uploaded [H, W, C] frame: the packed
+  /// result (track block, then the label map) on the device.
+  torch::Tensor run_stages(const torch::Tensor& hwc, Laps& laps);
+  /// The CUDA frame: upload through the ring, stages eager or replayed,
+  /// one copy of the packed result into pinned memory, wait. Returns its bytes.
+  std::size_t process_cuda(const ImageView& image, Laps& laps);
+  /// process_cuda after the upload: the stages (eager, captured or
+  /// replayed), the result's copy, the wait. Returns its bytes.
+  std::size_t run_cuda(const torch::Tensor& host, Laps& laps);
+
+  PipelineOptions opt_;
+  torch::Device device_;
+  torch::ScalarType det_dtype_, enc_dtype_, dec_dtype_;
+  DetectorModel detector_;
+  SegmenterModel segmenter_;
+  DeviceTracker tracker_;
+  SamNormalization sam_norm_;  ///< the segmenter's constants, made once on the device
+  double warmup_ms_ = 0;
+  // CUDA only:
+  std::unique_ptr<OwnedStream> stream_;  ///< this pipeline's own compute stream
+  std::unique_ptr<UploadRing> ring_;
+  std::shared_ptr<BufferPool> input_buffers_;
+  std::unique_ptr<FrameGraph> graph_;  ///< null with cuda_graph off or sync_timing on
+  std::unique_ptr<StreamFork> fork_;   ///< the encoder's branch; null with overlap_encoder off or sync_timing on
+  PinnedResult result_;                ///< the packed result's one copy lands here
+  torch::Tensor frame_;                ///< the uploaded frame [H, W, C]; its shape keys the graph
+  torch::Tensor packed_;               ///< the last packed result (in the graph's pool when captured)
+  int eager_at_shape_ = 0;             ///< eager frames since the shape changed
+  bool graph_failed_ = false;          ///< capture failed for this shape: eager until it changes
+  std::string graph_failure_;
+};
+
 /// Stage times of one frame: each lap() closes a stage.
-class Pipeline::Laps {
+class Pipeline::Impl::Laps {
  public:
   Laps(StageTimes& t, const torch::Device& d, bool sync) : t_(t), device_(d), sync_(sync) {}
   void lap(Stage stage) {
@@ -95,7 +141,7 @@ double StageTimes::total() const {
   return s;
 }
 
-Pipeline::Pipeline(PipelineOptions options)
+Pipeline::Impl::Impl(PipelineOptions options)
     : opt_(std::move(options)),
       device_(model_device(opt_.device)),
       det_dtype_(precision_dtype(opt_.precision_of(opt_.detector_precision))),
@@ -147,7 +193,7 @@ Pipeline::Pipeline(PipelineOptions options)
   if (stream_) stream_->synchronize();
 }
 
-void Pipeline::warm_up() {
+void Pipeline::Impl::warm_up() {
   if (opt_.warmup_frames <= 0) return;
   std::optional<c10::StreamGuard> on_stream;
   if (stream_) on_stream.emplace(stream_->stream());
@@ -187,13 +233,13 @@ void Pipeline::warm_up() {
   if (stream_) stream_->synchronize();
 }
 
-void Pipeline::reset_tracks() {
+void Pipeline::Impl::reset_tracks() {
   std::optional<c10::StreamGuard> on_stream;
   if (stream_) on_stream.emplace(stream_->stream());  // in order with the frames (the graph reads the state in place)
   tracker_.reset();
 }
 
-PipelineOutput Pipeline::process(const ImageView& image) {
+PipelineOutput Pipeline::Impl::process(const ImageView& image) {
   c10::InferenceMode inference;
   PipelineOutput out;
   Laps laps(out.times, device_, opt_.sync_timing);
@@ -212,7 +258,7 @@ PipelineOutput Pipeline::process(const ImageView& image) {
   return out;
 }
 
-std::size_t Pipeline::process_cuda(const ImageView& image, Laps& laps) {
+std::size_t Pipeline::Impl::process_cuda(const ImageView& image, Laps& laps) {
   const torch::Tensor host = image_tensor(image);
   if (!frame_.defined() || frame_.sizes() != host.sizes() || frame_.scalar_type() != host.scalar_type()) {
     // A new shape: a new device frame, and a new graph after one eager frame.
@@ -237,7 +283,7 @@ std::size_t Pipeline::process_cuda(const ImageView& image, Laps& laps) {
   }
 }
 
-std::size_t Pipeline::run_cuda(const torch::Tensor& host, Laps& laps) {
+std::size_t Pipeline::Impl::run_cuda(const torch::Tensor& host, Laps& laps) {
   const std::size_t bytes = std::size_t(tracker_.block_bytes() + host.size(0) * host.size(1));
   const auto work = [&] {
     packed_ = run_stages(frame_, laps);
@@ -267,7 +313,7 @@ std::size_t Pipeline::run_cuda(const torch::Tensor& host, Laps& laps) {
   return bytes;
 }
 
-torch::Tensor Pipeline::run_stages(const torch::Tensor& hwc, Laps& laps) {
+torch::Tensor Pipeline::Impl::run_stages(const torch::Tensor& hwc, Laps& laps) {
   const std::int64_t height = hwc.size(0), width = hwc.size(1);
   const torch::Tensor unit = to_unit_image(hwc);
   const torch::Tensor det_in = detector_input(unit, opt_.detector_input).to(det_dtype_);
@@ -327,5 +373,29 @@ torch::Tensor Pipeline::run_stages(const torch::Tensor& hwc, Laps& laps) {
   laps.lap(Stage::Segment);
   return packed;
 }
+
+PipelineCounters Pipeline::Impl::counters() const {
+  PipelineCounters c;
+  c.warmup_ms = warmup_ms_;
+  c.graph_captures = graph_ ? graph_->captures() : 0;
+  c.graph_replays = graph_ ? graph_->replays() : 0;
+  c.graph_failure = graph_failure_;
+  c.upload_waits = ring_ ? ring_->waits() : 0;
+  c.direct_uploads = ring_ ? ring_->direct() : 0;
+  return c;
+}
+
+Pipeline::Pipeline(PipelineOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Pipeline::~Pipeline() = default;
+void Pipeline::warm_up() { impl_->warm_up(); }
+void Pipeline::reset_tracks() { impl_->reset_tracks(); }
+PipelineOutput Pipeline::process(const ImageView& image) { return impl_->process(image); }
+const PipelineOptions& Pipeline::options() const { return impl_->opt_; }
+const torch::Device& Pipeline::device() const { return impl_->device_; }
+const DetectorModel& Pipeline::detector() const { return impl_->detector_; }
+const SegmenterModel& Pipeline::segmenter() const { return impl_->segmenter_; }
+const DeviceTracker& Pipeline::tracker() const { return impl_->tracker_; }
+PipelineCounters Pipeline::counters() const { return impl_->counters(); }
+const std::shared_ptr<BufferPool>& Pipeline::input_buffers() const { return impl_->input_buffers_; }
 
 }  // namespace igtb

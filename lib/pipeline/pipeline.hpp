@@ -3,7 +3,7 @@
 // tensor, one device-to-host copy): a frame in, its label map and tracks on
 // the host out. Tensors stay on the configured device from the upload to the
 // packed result. The contours of the label map are the caller's step
-// (label_contours(), pipeline/contours.hpp): the bridge sends the label map
+// (label_contours(), pipeline/stages/contours.hpp): the bridge sends the label map
 // before it makes them. Not thread-safe: one Pipeline per worker thread.
 #pragma once
 
@@ -12,19 +12,17 @@
 #include <optional>
 #include <string>
 
+#include "core/buffer_pool.hpp"
+#include "core/image.hpp"
+#include "core/track_params.hpp"
 #include "models/detector_model.hpp"
 #include "models/segmenter_model.hpp"
 #include "pipeline/stages/detect.hpp"
-#include "pipeline/stages/preprocess.hpp"
-#include "pipeline/tracking/device_tracker.hpp"
-#include "pipeline/cuda/frame_graph.hpp"
 #include "pipeline/stages/result.hpp"
-#include "pipeline/cuda/stream_fork.hpp"
-#include "pipeline/cuda/transfer.hpp"
-#include "core/buffer_pool.hpp"
-#include "core/image.hpp"
 
 namespace igtb {
+
+class DeviceTracker;
 
 struct PipelineOptions {
   std::string device = "cpu";      ///< "cpu", "cuda", "cuda:N"
@@ -66,9 +64,8 @@ struct PipelineOptions {
   /// sets it, else every core (Debian's LibTorch 1.13 starts with one).
   int cpu_threads = 0;
   /// Frames of a synthetic image run at construction and by warm_up() (then
-  /// the tracker is reset): CUDA initialisation and TorchScript's profiling runs happen
-  /// before the first real frame (measured on the H100: the first frames
-  /// took ~0.5 s each without it, and 41 frames were dropped at 30 frames/s).
+  /// the tracker is reset): CUDA initialisation and TorchScript's profiling
+  /// runs happen before the first real frame, not during the first frames.
   int warmup_frames = 3;
 };
 
@@ -97,19 +94,34 @@ struct PipelineOutput {
   StageTimes times;
 };
 
+/// What a pipeline has done beside its frames' results.
+struct PipelineCounters {
+  double warmup_ms = 0;  ///< the mean time (ms) of the warm-up frames' last run, 0 without warm-up
+  /// CUDA graphs captured and replayed so far (0 on the CPU or with cuda_graph off).
+  std::uint64_t graph_captures = 0, graph_replays = 0;
+  std::string graph_failure;         ///< why the last capture failed ("" when none did)
+  std::uint64_t upload_waits = 0;    ///< uploads that waited for their ring slot's previous copy (CUDA)
+  /// Uploads straight from page-locked pixels, e.g. a message received into
+  /// input_buffers() (CUDA); the others went through a ring slot.
+  std::uint64_t direct_uploads = 0;
+};
+
 class Pipeline {
  public:
   /// Loads and probes the models; throws ModelError (bad model or device) or
   /// std::invalid_argument (bad option).
   explicit Pipeline(PipelineOptions options);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
 
   /// Runs options().warmup_frames frames of a synthetic image on the calling
   /// thread, eagerly from a clean state (a CUDA graph of that size is dropped
   /// and captured again), then resets the tracker. The constructor does this;
   /// a caller that processes frames on another thread calls it there as well:
   /// LibTorch keeps some CUDA state per thread (cuDNN execution plans are
-  /// cached thread_local in ATen), and a cold thread's first real frame paid
-  /// for all of it (3.2 s with the real models on the H200, frames dropped).
+  /// cached thread_local in ATen), and a cold thread's first real frame pays
+  /// for all of it.
   void warm_up();
 
   /// Forgets every track (another image stream comes next): the next frame
@@ -122,61 +134,21 @@ class Pipeline {
   /// only where the failure came before the match stage.
   PipelineOutput process(const ImageView& image);
 
-  const PipelineOptions& options() const { return opt_; }
-  const torch::Device& device() const { return device_; }
-  const DetectorModel& detector() const { return detector_; }
-  const SegmenterModel& segmenter() const { return segmenter_; }
-  const DeviceTracker& tracker() const { return tracker_; }
-  /// The mean time (ms) of the warm-up frames' last run, 0 without warm-up.
-  double warmup_ms() const { return warmup_ms_; }
-  /// CUDA graphs captured and replayed so far (0 on the CPU or with cuda_graph off).
-  std::uint64_t graph_captures() const { return graph_ ? graph_->captures() : 0; }
-  std::uint64_t graph_replays() const { return graph_ ? graph_->replays() : 0; }
-  /// Why the last capture failed ("" when none did).
-  const std::string& graph_failure() const { return graph_failure_; }
-  /// Uploads that waited for their ring slot's previous copy (CUDA).
-  std::uint64_t upload_waits() const { return ring_ ? ring_->waits() : 0; }
-  /// Uploads straight from page-locked pixels, e.g. a message received into
-  /// input_buffers() (CUDA); the others went through a ring slot.
-  std::uint64_t direct_uploads() const { return ring_ ? ring_->direct() : 0; }
+  const PipelineOptions& options() const;
+  const torch::Device& device() const;
+  const DetectorModel& detector() const;
+  const SegmenterModel& segmenter() const;
+  const DeviceTracker& tracker() const;
+  PipelineCounters counters() const;
   /// Page-locked buffers (options().upload_slots of them) for the upstream
   /// reader to receive IMAGEs into (ReaderOptions::buffer): a frame viewed
   /// in one (view_image) is copied to the device with no host copy first.
   /// Null on the CPU, where there is nothing to gain.
-  const std::shared_ptr<BufferPool>& input_buffers() const { return input_buffers_; }
+  const std::shared_ptr<BufferPool>& input_buffers() const;
 
  private:
-  class Laps;
-  /// preprocess .. segment on the uploaded [H, W, C] frame: the packed
-  /// result (track block, then the label map) on the device.
-  torch::Tensor run_stages(const torch::Tensor& hwc, Laps& laps);
-  /// The CUDA frame: upload through the ring, stages eager or replayed,
-  /// one copy of the packed result into pinned memory, wait. Returns its bytes.
-  std::size_t process_cuda(const ImageView& image, Laps& laps);
-  /// process_cuda after the upload: the stages (eager, captured or
-  /// replayed), the result's copy, the wait. Returns its bytes.
-  std::size_t run_cuda(const torch::Tensor& host, Laps& laps);
-
-  PipelineOptions opt_;
-  torch::Device device_;
-  torch::ScalarType det_dtype_, enc_dtype_, dec_dtype_;
-  DetectorModel detector_;
-  SegmenterModel segmenter_;
-  DeviceTracker tracker_;
-  SamNormalization sam_norm_;  ///< the segmenter's constants, made once on the device
-  double warmup_ms_ = 0;
-  // CUDA only:
-  std::unique_ptr<OwnedStream> stream_;  ///< this pipeline's own compute stream
-  std::unique_ptr<UploadRing> ring_;
-  std::shared_ptr<BufferPool> input_buffers_;
-  std::unique_ptr<FrameGraph> graph_;  ///< null with cuda_graph off or sync_timing on
-  std::unique_ptr<StreamFork> fork_;   ///< the encoder's branch; null with overlap_encoder off or sync_timing on
-  PinnedResult result_;                ///< the packed result's one copy lands here
-  torch::Tensor frame_;                ///< the uploaded frame [H, W, C]; its shape keys the graph
-  torch::Tensor packed_;               ///< the last packed result (in the graph's pool when captured)
-  int eager_at_shape_ = 0;             ///< eager frames since the shape changed
-  bool graph_failed_ = false;          ///< capture failed for this shape: eager until it changes
-  std::string graph_failure_;
+  class Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace igtb

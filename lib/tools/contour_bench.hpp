@@ -1,4 +1,4 @@
-// igtbridge-bench --contours: the host's contour extraction (label_contours)
+// igtbridge-bench contours: the host's contour extraction (label_contours)
 // on label maps of the recording's geometry, from smooth regions (what
 // trained segmenters give) to noise-like ones (what random or poorly
 // calibrated weights give at a low threshold), p50/p99 ms and the size of

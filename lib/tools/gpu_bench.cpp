@@ -435,7 +435,7 @@ std::string gpu_bench_table(const GpuBenchOptions& o, const GpuBenchResult& r) {
 
 std::string gpu_bench_json(const GpuBenchOptions& o, const GpuBenchResult& r) {
   auto num = [](double v) { return json_number(v, 4); };
-  std::string j = "{\"tool\": \"igtbridge-bench --gpu\", \"pipeline\": " +
+  std::string j = "{\"tool\": \"igtbridge-bench gpu\", \"pipeline\": " +
                   trimmed(pipeline_bench_json(o.pipeline, r.pipeline)) + ", \"live\": ";
   if (r.live.ran) {
     j += "{\"fps\": " + num(r.live.fps) + ", \"sent\": " + std::to_string(r.live.sent) +

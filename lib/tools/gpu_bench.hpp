@@ -1,4 +1,4 @@
-// igtbridge-bench --gpu: the side-by-side the GPU issue stands on, in one run
+// igtbridge-bench gpu: the side-by-side the GPU issue stands on, in one run
 // on one recording: the C++ pipeline back to back (per-stage and e2e
 // p50/p95/p99, frames/s, copies per frame, GPU memory), the same pipeline live
 // with its sockets (replay -> InferenceBridge -> listener on loopback, e2e from
@@ -82,7 +82,7 @@ ReferenceResult read_reference_json(const std::string& path);
 
 /// The printed side-by-side (several lines, each ending in '\n').
 std::string gpu_bench_table(const GpuBenchOptions& options, const GpuBenchResult& result);
-/// Everything as one JSON object (the pipeline's as igtbridge-bench --pipeline --json writes it).
+/// Everything as one JSON object (the pipeline's as igtbridge-bench pipeline --json writes it).
 std::string gpu_bench_json(const GpuBenchOptions& options, const GpuBenchResult& result);
 
 /// Runs argv (argv[0] looked up in PATH) with stdout and stderr into log_path;

@@ -12,6 +12,7 @@
 #include <ATen/Parallel.h>
 
 #include "bridge/frame_report.hpp"
+#include "pipeline/cuda/transfer.hpp"
 #include "core/percentile.hpp"
 #include "io/sequence.hpp"
 #include "pipeline/stages/contours.hpp"
@@ -103,9 +104,10 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
     r.copies = counter.stop();
     r.copy_frames = o.count_copies;
   }
-  r.graph_captures = p.graph_captures();
-  r.graph_replays = p.graph_replays();
-  r.graph_failure = p.graph_failure();
+  const PipelineCounters counters = p.counters();
+  r.graph_captures = counters.graph_captures;
+  r.graph_replays = counters.graph_replays;
+  r.graph_failure = counters.graph_failure;
   if (o.frames) {
     r.mean_tracks /= double(o.frames);
     r.mean_visible /= double(o.frames);
@@ -117,7 +119,7 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
 }
 
 StreamsBenchResult run_streams_bench(const PipelineBenchOptions& o) {
-  if (o.streams < 2) throw std::invalid_argument("--streams: at least 2 (one stream is --pipeline)");
+  if (o.streams < 2) throw std::invalid_argument("--streams: at least 2 (one stream is the plain pipeline benchmark)");
   const std::vector<Image> images = bench_images(o.file);
   auto stream_options = [&](std::size_t i) {
     PipelineOptions p = o.pipeline;
@@ -207,7 +209,7 @@ std::string streams_bench_json(const PipelineBenchOptions& o, const StreamsBench
     return "{\"p50\": " + num(s.p50) + ", \"p95\": " + num(s.p95) + ", \"p99\": " + num(s.p99) + ", \"mean\": " +
            num(s.mean) + "}";
   };
-  std::string j = "{\"tool\": \"igtbridge-bench --pipeline --streams\", \"recording\": " + json_string(o.file) +
+  std::string j = "{\"tool\": \"igtbridge-bench pipeline --streams\", \"recording\": " + json_string(o.file) +
                   ", \"frame\": " + json_string(r.frame) + ", \"device\": " + json_string(r.device) +
                   ", \"precision\": " + json_string(o.pipeline.precision_label()) + ", \"detector\": " +
                   json_string(o.pipeline.detector) + ", \"encoder\": " + json_string(o.pipeline.encoder) +
@@ -223,7 +225,7 @@ std::string streams_bench_json(const PipelineBenchOptions& o, const StreamsBench
 
 std::string pipeline_bench_json(const PipelineBenchOptions& o, const PipelineBenchResult& r) {
   auto num = [](double v) { return json_number(v, 4); };
-  std::string j = "{\"tool\": \"igtbridge-bench --pipeline\", \"recording\": " + json_string(o.file) +
+  std::string j = "{\"tool\": \"igtbridge-bench pipeline\", \"recording\": " + json_string(o.file) +
                   ", \"frame\": " + json_string(r.frame) + ", \"device\": " + json_string(r.device) +
                   ", \"precision\": " + json_string(o.pipeline.precision_label()) +
                   ", \"tf32\": " + std::string(o.pipeline.tf32 ? "true" : "false") +

@@ -1,4 +1,4 @@
-// igtbridge-bench --pipeline: the inference pipeline alone (no sockets) on
+// igtbridge-bench pipeline: the inference pipeline alone (no sockets) on
 // the frames of a PLUS recording, per-stage and end-to-end p50/p99 and the
 // frame rate it can sustain, with the configured models and device.
 #pragma once
@@ -73,7 +73,7 @@ StreamsBenchResult run_streams_bench(const PipelineBenchOptions& options);
 std::string streams_bench_json(const PipelineBenchOptions& options, const StreamsBenchResult& result);
 
 /// The options and results as one JSON object (what `igtbridge-bench
-/// --pipeline --json FILE` writes; scripts/compare_bench.py reads it beside
+/// pipeline --json FILE` writes; scripts/compare_bench.py reads it beside
 /// the Python reference's JSON).
 std::string pipeline_bench_json(const PipelineBenchOptions& options, const PipelineBenchResult& result);
 

@@ -1,4 +1,4 @@
-// igtbridge-bench --transport: frames/s and MB/s of IMAGE frames through
+// igtbridge-bench transport: frames/s and MB/s of IMAGE frames through
 // replay -> relay -> listen on loopback, beside a raw socket copy of the same
 // bytes through the same topology (sender -> byte pump -> receiver) in the
 // same run. The ratio is what the framing, CRC checks, queues and decoding cost.

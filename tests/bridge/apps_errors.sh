@@ -142,21 +142,31 @@ bench_expect() {  # name, error text, result heading that must not be printed, a
     echo "FAIL bench $name: exit $rc"; cat "$tmp/out" "$tmp/err"; fails=$((fails + 1))
   fi
 }
-bench_expect "--count-copies on the CPU" "counting copies needs" "pipeline benchmark:" --pipeline --frames 5 \
+bench_expect "pipeline --count-copies on the CPU" "counting copies needs" "pipeline benchmark:" pipeline --frames 5 \
   --count-copies 5
-bench_expect "--streams with --count-copies" "goes with --pipeline" "streams benchmark:" --pipeline \
+# The mode flags of old are the subcommands still.
+bench_expect "--pipeline --count-copies on the CPU" "counting copies needs" "pipeline benchmark:" --frames 5 --pipeline \
+  --count-copies 5
+bench_expect "pipeline --streams with --count-copies" "goes without --count-copies" "streams benchmark:" pipeline \
   --streams 2 --count-copies 5
-# --gpu puts the models on CUDA; this build or machine has none (CI never has a GPU).
+rc=0
+"$bin/igtbridge-bench" --pipeline --gpu >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$rc" = 2 ] && grep -q "pass exactly one of transport, pipeline, contours or gpu" "$tmp/err"; then
+  echo "ok   bench --pipeline --gpu: exit 2, $(cat "$tmp/err")"
+else
+  echo "FAIL bench --pipeline --gpu: exit $rc"; cat "$tmp/out" "$tmp/err"; fails=$((fails + 1))
+fi
+# gpu puts the models on CUDA; this build or machine has none (CI never has a GPU).
 if ! nvidia-smi >/dev/null 2>&1; then
-  bench_expect "--gpu without CUDA" "no CUDA device" "GPU benchmark:" --gpu --frames 5 --json "$tmp/gpu.json"
+  bench_expect "gpu without CUDA" "no CUDA device" "GPU benchmark:" gpu --frames 5 --json "$tmp/gpu.json"
   if [ -e "$tmp/gpu.json" ] || [ -e "$tmp/gpu.json.partial" ]; then
-    echo "FAIL bench --gpu without CUDA left a JSON file"; fails=$((fails + 1))
+    echo "FAIL bench gpu without CUDA left a JSON file"; fails=$((fails + 1))
   else
-    echo "ok   bench --gpu without CUDA: no JSON file left"
+    echo "ok   bench gpu without CUDA: no JSON file left"
   fi
 fi
-bench_expect "--gpu with a reference that cannot run" "cannot run 'igtb-no-such-python'" "GPU benchmark:" --gpu \
+bench_expect "gpu with a reference that cannot run" "cannot run 'igtb-no-such-python'" "GPU benchmark:" gpu \
   --set models.device=cpu --frames 5 --reference "igtb-no-such-python scripts/reference_pipeline.py"
-bench_expect "--gpu with a bad reference run" "reference run 'eager:fp8'" "GPU benchmark:" --gpu \
+bench_expect "gpu with a bad reference run" "reference run 'eager:fp8'" "GPU benchmark:" gpu \
   --set models.device=cpu --frames 5 --reference-runs eager:fp8
 [ "$fails" = 0 ] && echo "apps_errors: all passed" || { echo "apps_errors: $fails failed"; exit 1; }

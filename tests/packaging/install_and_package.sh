@@ -59,10 +59,10 @@ out=$("$prefix/bin/igtbridge" --config "$prefix/share/igtbridge/config/igtbridge
   --set "models.decoder=$models/demo_decoder.pt" 2>&1) || { echo "$out"; fail "installed config + model files"; }
 echo "ok   installed config and model files: $(echo "$out" | tail -n1)"
 # The installed recording, as a user of the package runs the bench on it.
-out=$(cd "$tmp" && "$prefix/bin/igtbridge-bench" --pipeline --frames 3 \
+out=$(cd "$tmp" && "$prefix/bin/igtbridge-bench" pipeline --frames 3 \
   --file "$prefix/share/igtbridge/data/SpinePhantomFreehand.igs.mha" 2>&1) || { echo "$out"; fail "installed bench"; }
 grep -q "frames/s" <<<"$out" || { echo "$out"; fail "installed bench output"; }
-echo "ok   installed igtbridge-bench --pipeline --frames 3 on the installed recording"
+echo "ok   installed igtbridge-bench pipeline --frames 3 on the installed recording"
 
 if ! command -v dpkg-shlibdeps >/dev/null 2>&1 || ! command -v dpkg-deb >/dev/null 2>&1; then
   echo "skip .deb: no dpkg-shlibdeps here (not a Debian build host)"

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pipeline/stages/contours.hpp"
+#include "pipeline/stages/contour_loop.hpp"
 
 using namespace igtb;
 
@@ -29,25 +30,15 @@ const Matrix4d kIdentity = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
 // vector, sorted by (label, corner), each step a binary search. Kept here as
 // the oracle: the walk-by-neighbours version must give the same loops.
 namespace reference {
-// Pixel-corner lattice: corner (x, y) for x in [0, w], y in [0, h].
-struct Corner {
-  int x, y;
-  bool operator==(const Corner& o) const { return x == o.x && y == o.y; }
-};
-
-// Directions: 0 +x, 1 +y, 2 -x, 3 -y.
-constexpr int kDx[4] = {1, 0, -1, 0};
-constexpr int kDy[4] = {0, 1, 0, -1};
-
-struct Edge {
-  Corner from;
-  int dir;
-};
-
+// The lattice and what a walked loop becomes are shared with label_contours
+// (pipeline/stages/contour_loop.hpp); the oracle is the walk.
+using contour::Corner;
+using contour::Edge;
+using contour::kDx;
+using contour::kDy;
 
 PolyData sorted_contours(const std::uint8_t* labels, const ImageInfo& g) {
-  if (g.dims[2] != 1) throw std::invalid_argument("label_contours: a 2D label map is needed, got " +
-                                                  std::to_string(g.dims[2]) + " slices");
+  contour::check_one_slice(g);
   const int w = g.dims[0], h = g.dims[1];
   auto at = [&](int x, int y) -> int { return (x < 0 || y < 0 || x >= w || y >= h) ? -1 : labels[y * w + x]; };
   const Matrix4d m = ijk_to_ras_from_wire(g.matrix, g.dims);
@@ -68,9 +59,7 @@ PolyData sorted_contours(const std::uint8_t* labels, const ImageInfo& g) {
   for (int y = 0; y < h; ++y) {
     const std::uint8_t* row = labels + std::size_t(y) * std::size_t(w);
     for (int x = 0; x < w; ++x) {
-      // Label maps are mostly background: skip eight zero bytes at a time.
-      std::uint64_t word;
-      if (x + 8 <= w && (std::memcpy(&word, row + x, 8), word == 0)) {
+      if (contour::eight_zeros(row, x, w)) {
         x += 7;
         continue;
       }
@@ -128,32 +117,9 @@ PolyData sorted_contours(const std::uint8_t* labels, const ImageInfo& g) {
         walk.push_back(Edge{at_corner, dir});
         at_corner = Corner{at_corner.x + kDx[dir], at_corner.y + kDy[dir]};
       }
-      // Points at the crack midpoints on either side of every turn (in
-      // doubled coordinates): the contour runs half-way between the centres
-      // of the label's boundary pixels and their outside neighbours, and its
-      // corners are cut at 45 degrees instead of following the staircase.
-      std::vector<Corner> loop;  // doubled pixel-corner coordinates
-      auto mid = [](const Edge& e) { return Corner{2 * e.from.x + kDx[e.dir], 2 * e.from.y + kDy[e.dir]}; };
-      for (std::size_t k = 0; k < walk.size(); ++k) {
-        const Edge& a = walk[k];
-        const Edge& b = walk[(k + 1) % walk.size()];
-        if (a.dir == b.dir) continue;
-        for (const Corner c : {mid(a), mid(b)})
-          if (loop.empty() || !(loop.back() == c)) loop.push_back(c);
-      }
-      while (loop.size() > 1 && loop.back() == loop.front()) loop.pop_back();
-      std::vector<std::uint32_t> cell;
-      const auto first = static_cast<std::uint32_t>(pd.points.size());
-      for (const Corner& c : loop) {
-        const double i = c.x / 2.0 - 0.5, j = c.y / 2.0 - 0.5;  // in voxel-index coordinates
-        std::array<float, 3> p{};
-        for (int r = 0; r < 3; ++r) p[r] = static_cast<float>(m[4 * r] * i + m[4 * r + 1] * j + m[4 * r + 3]);
-        cell.push_back(static_cast<std::uint32_t>(pd.points.size()));
-        pd.points.push_back(p);
-      }
-      cell.push_back(first);  // closed
-      pd.lines.push_back(std::move(cell));
-      label_attr.values.push_back(static_cast<float>(label));
+      std::vector<Corner> loop;
+      contour::turn_midpoints(walk, loop);
+      contour::append_loop(pd, label_attr.values, loop, m, label);
     }
     lo = hi;
   }

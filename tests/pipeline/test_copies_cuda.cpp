@@ -3,6 +3,7 @@
 // (the packed result) per steady-state frame, with CUDA graphs and without.
 // Label `gpu`; without a CUDA device or CUPTI the test exits 77 (skipped).
 #include "pipeline/pipeline.hpp"
+#include "pipeline/tracking/device_tracker.hpp"
 #include "transport/image_codec.hpp"
 #include "tools/copy_counter.hpp"
 
@@ -51,7 +52,7 @@ void one_copy_each_way(bool graphs, bool received) {
   constexpr int kFrames = 20;
   CopyCounter counter;
   counter.start();
-  const std::uint64_t direct0 = p.direct_uploads();
+  const std::uint64_t direct0 = p.counters().direct_uploads;
   for (int f = 5; f < 5 + kFrames; ++f) {
     if (received)
       p.process(Received(p, test::scene_image(scene, f)).view);
@@ -59,7 +60,7 @@ void one_copy_each_way(bool graphs, bool received) {
       p.process(test::scene_image(scene, f));
   }
   const CopyCounts c = counter.stop();
-  CHECK(p.direct_uploads() - direct0 == (received ? kFrames : 0));
+  CHECK(p.counters().direct_uploads - direct0 == (received ? kFrames : 0));
   INFO("graphs " << graphs << ", received " << received << ": H2D " << c.h2d << " (" << c.h2d_bytes << " bytes), D2H " << c.d2h << " ("
                  << c.d2h_bytes << " bytes), D2D " << c.d2d << ", other " << c.other);
   CHECK(c.h2d == kFrames);
@@ -67,7 +68,7 @@ void one_copy_each_way(bool graphs, bool received) {
   const std::uint64_t pixels = std::uint64_t(scene.width) * std::uint64_t(scene.height);
   CHECK(c.h2d_bytes == kFrames * pixels);                                   // the frame's bytes, once
   CHECK(c.d2h_bytes == kFrames * (pixels + std::uint64_t(p.tracker().block_bytes())));  // labels + track block
-  if (graphs) CHECK(p.graph_replays() >= kFrames);
+  if (graphs) CHECK(p.counters().graph_replays >= kFrames);
 }
 
 }  // namespace

@@ -145,7 +145,7 @@ TEST_CASE("an image the pipeline cannot take is refused and the next frame runs"
 TEST_CASE("a frame viewed in a received message gives what its decoded copy gives; no page-locked buffers on the CPU") {
   Pipeline viewed(PipelineOptions{}), decoded(PipelineOptions{});
   CHECK_FALSE(viewed.input_buffers());
-  CHECK(viewed.direct_uploads() == 0);
+  CHECK(viewed.counters().direct_uploads == 0);
   const test::Scene scene = test::two_disks_scene();
   for (int f = 0; f < 3; ++f) {
     const Message m = decode_message(
@@ -212,7 +212,7 @@ TEST_CASE("warm_up on another thread leaves the pipeline as a fresh one: same la
   Pipeline fresh(o), rewarmed(o);
   for (int f = 0; f < 3; ++f) rewarmed.process(make_image(scene, f));  // tracks that warm_up must forget
   std::thread([&] { rewarmed.warm_up(); }).join();
-  CHECK(rewarmed.warmup_ms() > 0);
+  CHECK(rewarmed.counters().warmup_ms > 0);
   for (int f = 0; f < 6; ++f) {
     INFO("frame " << f);
     const auto a = fresh.process(make_image(scene, f)).result;

@@ -1,6 +1,8 @@
 // The pipeline on CUDA against the CPU reference, same frames, same demo
 // models: labels and track states. Label `gpu`; without a CUDA device the
 // test exits 77, which ctest reports as skipped.
+#include "pipeline/cuda/frame_graph.hpp"
+#include "pipeline/cuda/transfer.hpp"
 #include "pipeline/pipeline.hpp"
 #include "transport/image_codec.hpp"
 
@@ -72,8 +74,8 @@ TEST_CASE("CUDA graphs: replayed frames give the eager frames' results, through 
   graph_opt.device = eager_opt.device = "cuda";
   eager_opt.cuda_graph = false;
   Pipeline graphed(graph_opt), eager(eager_opt);
-  CHECK(eager.graph_captures() == 0);
-  const std::uint64_t warm_captures = graphed.graph_captures();  // the warm-up's own size
+  CHECK(eager.counters().graph_captures == 0);
+  const std::uint64_t warm_captures = graphed.counters().graph_captures;  // the warm-up's own size
   test::Scene scene = test::two_disks_scene();
   test::Scene wider = scene;
   wider.width += 32;  // the same disks, a wider frame: a new shape, a new capture
@@ -93,11 +95,11 @@ TEST_CASE("CUDA graphs: replayed frames give the eager frames' results, through 
       for (int k = 0; k < 4; ++k) CHECK(std::abs(a.tracks[t].box[k] - b.tracks[t].box[k]) <= 1e-3f);
     }
   }
-  INFO("graph failure: " << graphed.graph_failure());
-  CHECK(graphed.graph_failure().empty());
+  INFO("graph failure: " << graphed.counters().graph_failure);
+  CHECK(graphed.counters().graph_failure.empty());
   // Two eager frames per size, then a capture; every later frame replays.
-  CHECK(graphed.graph_captures() == warm_captures + 2);
-  CHECK(graphed.graph_replays() >= std::uint64_t(frames - 4));
+  CHECK(graphed.counters().graph_captures == warm_captures + 2);
+  CHECK(graphed.counters().graph_replays >= std::uint64_t(frames - 4));
 }
 
 TEST_CASE("the encoder beside the detector gives the results of one after the other, replayed and eager") {
@@ -119,8 +121,8 @@ TEST_CASE("the encoder beside the detector gives the results of one after the ot
       CHECK(a.tracks[t].state == b.tracks[t].state);
     }
   }
-  CHECK(beside.graph_failure().empty());
-  CHECK(beside.graph_replays() >= 26u);
+  CHECK(beside.counters().graph_failure.empty());
+  CHECK(beside.counters().graph_replays >= 26u);
 }
 
 #ifdef IGTB_WITH_CUDA  // the current-stream checks need c10::cuda
@@ -224,10 +226,10 @@ TEST_CASE("two streams on one GPU: two pipelines in two threads give what each g
     }
   }
   CHECK(same == 2 * kFrames);
-  CHECK(pa.graph_failure().empty());
-  CHECK(pb.graph_failure().empty());
-  CHECK(pa.graph_replays() >= std::uint64_t(kFrames - 2));
-  CHECK(pb.graph_replays() >= std::uint64_t(kFrames - 2));
+  CHECK(pa.counters().graph_failure.empty());
+  CHECK(pb.counters().graph_failure.empty());
+  CHECK(pa.counters().graph_replays >= std::uint64_t(kFrames - 2));
+  CHECK(pb.counters().graph_replays >= std::uint64_t(kFrames - 2));
 }
 
 TEST_CASE("CUDA graphs: a capture that syncs with the host fails cleanly and the device keeps working") {
@@ -285,7 +287,7 @@ TEST_CASE("frames received into the pipeline's page-locked buffers go to the dev
   REQUIRE(pool);
   CHECK(pool->buffers() == 2);
   const test::Scene scene = test::two_disks_scene();
-  const std::uint64_t direct0 = pooled.direct_uploads(), plain0 = plain.direct_uploads();
+  const std::uint64_t direct0 = pooled.counters().direct_uploads, plain0 = plain.counters().direct_uploads;
   std::shared_ptr<const Bytes> held;  // one message kept a frame longer, as the mailbox may
   for (int f = 0; f < 12; ++f) {
     INFO("frame " << f);
@@ -306,8 +308,8 @@ TEST_CASE("frames received into the pipeline's page-locked buffers go to the dev
     for (std::size_t t = 0; t < got.tracks.size(); ++t) CHECK(got.tracks[t].id == want.tracks[t].id);
     held = m.wire;
   }
-  CHECK(pooled.direct_uploads() - direct0 == 12);
-  CHECK(plain.direct_uploads() == plain0);  // its frames went through the ring's slots
+  CHECK(pooled.counters().direct_uploads - direct0 == 12);
+  CHECK(plain.counters().direct_uploads == plain0);  // its frames went through the ring's slots
   CHECK(pool->created() == 2);              // two buffers, reused
   CHECK(pool->misses() == 0);
   auto a = pool->acquire(100);  // with `held`, both are out: the next one is a miss

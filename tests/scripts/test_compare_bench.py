@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""scripts/compare_bench.py on a real igtbridge-bench --pipeline --json file (CPU, a few
+"""scripts/compare_bench.py on a real igtbridge-bench pipeline --json file (CPU, a few
 frames) and a reference file in reference_pipeline.py's format: the printed speed-up is
 reference p50 / C++ p50 from the files, --out holds every run and ratio, a malformed
 or missing file is exit 1 with one error line.
@@ -30,7 +30,7 @@ def run(*args):
 
 with tempfile.TemporaryDirectory() as tmp:
     cxx = os.path.join(tmp, "cxx.json")
-    b = subprocess.run([os.path.join(bindir, "igtbridge-bench"), "--pipeline", "--frames", "3", "--warmup", "1",
+    b = subprocess.run([os.path.join(bindir, "igtbridge-bench"), "pipeline", "--frames", "3", "--warmup", "1",
                         "--json", cxx], capture_output=True, text=True)
     check(b.returncode == 0, "igtbridge-bench --json ran (%s)" % b.stderr.strip()[-200:])
     d = json.load(open(cxx))
@@ -67,13 +67,13 @@ with tempfile.TemporaryDirectory() as tmp:
         rc, so, se = run("--cxx", aoti, "--ref", ref)
         check(rc == 0 and ("speed-up C++ cpu fp32, " + want_name.rstrip(",")) in so,
               "packages named in the run: %s (%s)" % (want_name, so.strip().splitlines()[1:2]))
-    # igtbridge-bench --gpu's JSON holds the pipeline's as "pipeline": read as a --cxx file.
+    # igtbridge-bench gpu's JSON holds the pipeline's as "pipeline": read as a --cxx file.
     gpu = os.path.join(tmp, "gpu.json")
-    json.dump({"tool": "igtbridge-bench --gpu", "pipeline": d, "live": None, "references": []}, open(gpu, "w"))
+    json.dump({"tool": "igtbridge-bench gpu", "pipeline": d, "live": None, "references": []}, open(gpu, "w"))
     rc, so, se = run("--cxx", gpu, "--ref", ref)
     m = re.search(r"over Python eager fp32: ([0-9.]+)x", so)
     check(rc == 0 and m is not None and abs(float(m.group(1)) - want) <= 0.01 * want + 0.01,
-          "an igtbridge-bench --gpu file read as a C++ run (%s)" % (se.strip() or (m and m.group(1))))
+          "an igtbridge-bench gpu file read as a C++ run (%s)" % (se.strip() or (m and m.group(1))))
     bad = os.path.join(tmp, "bad.json")
     open(bad, "w").write("{not json")
     for args, what in (((["--cxx", bad, "--ref", ref]), "malformed file"),

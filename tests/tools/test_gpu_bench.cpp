@@ -1,4 +1,4 @@
-// igtbridge-bench --gpu on the CPU with the demo models: the pipeline back to
+// igtbridge-bench gpu on the CPU with the demo models: the pipeline back to
 // back, the live run through real sockets, and references run as child
 // processes (a stand-in script that writes reference_pipeline.py's JSON from
 // the arguments it was given), the side-by-side and its JSON.
@@ -131,7 +131,7 @@ TEST_CASE("run_child: what the child left running in its group ends with it") {
   CHECK(ended);
 }
 
-TEST_CASE("igtbridge-bench --gpu on the CPU: the pipeline, live with sockets, the references and the speed-ups") {
+TEST_CASE("igtbridge-bench gpu on the CPU: the pipeline, live with sockets, the references and the speed-ups") {
   TempDir d;
   const auto script = d.file("reference.sh", kFakeReference);
   GpuBenchOptions o;
@@ -208,7 +208,7 @@ TEST_CASE("igtbridge-bench --gpu on the CPU: the pipeline, live with sockets, th
 
   // The JSON holds all of it, readable.
   const YAML::Node j = YAML::Load(gpu_bench_json(o, r));
-  CHECK(j["tool"].as<std::string>() == "igtbridge-bench --gpu");
+  CHECK(j["tool"].as<std::string>() == "igtbridge-bench gpu");
   CHECK(j["pipeline"]["frames"].as<int>() == 3);
   CHECK(j["pipeline"]["stages_ms"]["e2e"]["p50"].as<double>() == Approx(cxx_p50).epsilon(1e-3));
   CHECK(j["live"]["processed"].as<std::uint64_t>() == r.live.processed);
@@ -219,7 +219,7 @@ TEST_CASE("igtbridge-bench --gpu on the CPU: the pipeline, live with sockets, th
   CHECK(j["references"][2]["error"].as<std::string>().find("exit 3") != std::string::npos);
 }
 
-TEST_CASE("igtbridge-bench --gpu: a reference that cannot run fails before the C++ runs") {
+TEST_CASE("igtbridge-bench gpu: a reference that cannot run fails before the C++ runs") {
   TempDir d;
   GpuBenchOptions o;
   o.pipeline.file = kData + "/SpinePhantomFreehand.igs.mha";
@@ -234,7 +234,7 @@ TEST_CASE("igtbridge-bench --gpu: a reference that cannot run fails before the C
   CHECK_THROWS_WITH(run_gpu_bench(o), Catch::Contains("absent"));
 }
 
-TEST_CASE("igtbridge-bench --gpu without references or a live run: the pipeline alone") {
+TEST_CASE("igtbridge-bench gpu without references or a live run: the pipeline alone") {
   GpuBenchOptions o;
   o.pipeline.file = kData + "/SpinePhantomFreehand.igs.mha";
   o.pipeline.frames = 2;

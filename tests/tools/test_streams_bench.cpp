@@ -1,4 +1,4 @@
-// igtbridge-bench --pipeline --streams N on the CPU with the demo models:
+// igtbridge-bench pipeline --streams N on the CPU with the demo models:
 // N pipelines at once, one thread each, against one alone in the same run.
 #include "tools/pipeline_bench.hpp"
 
@@ -34,7 +34,7 @@ TEST_CASE("streams bench: one alone, then every stream's frames at once, and its
   CHECK(r.gpu_memory_mib == 0);
 
   const std::string j = streams_bench_json(o, r);
-  CHECK(j.find("\"tool\": \"igtbridge-bench --pipeline --streams\"") != std::string::npos);
+  CHECK(j.find("\"tool\": \"igtbridge-bench pipeline --streams\"") != std::string::npos);
   CHECK(j.find("\"streams\": 3, \"frames_per_stream\": 4") != std::string::npos);
   const std::regex each(R"re(\{"e2e_ms": \{"p50": [0-9.]+, "p95": [0-9.]+, "p99": [0-9.]+, "mean": [0-9.]+\}, "fps": [0-9.]+\})re");
   CHECK(std::distance(std::sregex_iterator(j.begin(), j.end(), each), std::sregex_iterator()) == 4);  // alone + 3

@@ -1,32 +1,60 @@
 #include "pipeline/stages/contours.hpp"
 
+#include "pipeline/stages/contour_loop.hpp"
+
 #include <cstring>
 #include <stdexcept>
 #include <vector>
 
 namespace igtb {
-namespace {
 
-// Pixel-corner lattice: corner (x, y) for x in [0, w], y in [0, h].
-struct Corner {
-  int x, y;
-  bool operator==(const Corner& o) const { return x == o.x && y == o.y; }
-};
+namespace contour {
 
-// Directions: 0 +x, 1 +y, 2 -x, 3 -y.
-constexpr int kDx[4] = {1, 0, -1, 0};
-constexpr int kDy[4] = {0, 1, 0, -1};
+void check_one_slice(const ImageInfo& g) {
+  if (g.dims[2] != 1)
+    throw std::invalid_argument("label_contours: a 2D label map is needed, got " + std::to_string(g.dims[2]) +
+                                " slices");
+}
 
-struct Edge {
-  Corner from;
-  int dir;
-};
+void turn_midpoints(const std::vector<Edge>& walk, std::vector<Corner>& loop) {
+  loop.clear();
+  auto mid = [](const Edge& e) { return Corner{2 * e.from.x + kDx[e.dir], 2 * e.from.y + kDy[e.dir]}; };
+  for (std::size_t k = 0; k < walk.size(); ++k) {
+    const Edge& a = walk[k];
+    const Edge& b = walk[(k + 1) % walk.size()];
+    if (a.dir == b.dir) continue;
+    for (const Corner c : {mid(a), mid(b)})
+      if (loop.empty() || !(loop.back() == c)) loop.push_back(c);
+  }
+  while (loop.size() > 1 && loop.back() == loop.front()) loop.pop_back();
+}
 
-}  // namespace
+void append_loop(PolyData& pd, std::vector<float>& label_values, const std::vector<Corner>& loop,
+                 const Matrix4d& m, int label) {
+  std::vector<std::uint32_t> cell;
+  cell.reserve(loop.size() + 1);
+  const auto first = static_cast<std::uint32_t>(pd.points.size());
+  for (const Corner& c : loop) {
+    const double i = c.x / 2.0 - 0.5, j = c.y / 2.0 - 0.5;  // in voxel-index coordinates
+    std::array<float, 3> p{};
+    for (int r = 0; r < 3; ++r) p[r] = static_cast<float>(m[4 * r] * i + m[4 * r + 1] * j + m[4 * r + 3]);
+    cell.push_back(static_cast<std::uint32_t>(pd.points.size()));
+    pd.points.push_back(p);
+  }
+  cell.push_back(first);  // closed
+  pd.lines.push_back(std::move(cell));
+  label_values.push_back(static_cast<float>(label));
+}
+
+}  // namespace contour
+
+using contour::Corner;
+using contour::Edge;
+using contour::kDx;
+using contour::kDy;
 
 PolyData label_contours(const std::uint8_t* labels, const ImageInfo& g) {
-  if (g.dims[2] != 1) throw std::invalid_argument("label_contours: a 2D label map is needed, got " +
-                                                  std::to_string(g.dims[2]) + " slices");
+  contour::check_one_slice(g);
   const int w = g.dims[0], h = g.dims[1];
   auto at = [&](int x, int y) -> int {
     return (x < 0 || y < 0 || x >= w || y >= h) ? -1 : labels[std::size_t(y) * std::size_t(w) + std::size_t(x)];
@@ -65,9 +93,7 @@ PolyData label_contours(const std::uint8_t* labels, const ImageInfo& g) {
   for (int y = 0; y < h; ++y) {
     const std::uint8_t* row = labels + std::size_t(y) * std::size_t(w);
     for (int x = 0; x < w; ++x) {
-      // Label maps are mostly background: skip eight zero bytes at a time.
-      std::uint64_t word;
-      if (x + 8 <= w && (std::memcpy(&word, row + x, 8), word == 0)) {
+      if (contour::eight_zeros(row, x, w)) {  // mostly background: eight bytes at a time
         x += 7;
         continue;
       }
@@ -103,33 +129,8 @@ PolyData label_contours(const std::uint8_t* labels, const ImageInfo& g) {
         walk.push_back(Edge{at_corner, dir});
         at_corner = Corner{at_corner.x + kDx[dir], at_corner.y + kDy[dir]};
       }
-      // Points at the crack midpoints on either side of every turn (in
-      // doubled coordinates): the contour runs half-way between the centres
-      // of the label's boundary pixels and their outside neighbours, and its
-      // corners are cut at 45 degrees instead of following the staircase.
-      loop.clear();
-      auto mid = [](const Edge& e) { return Corner{2 * e.from.x + kDx[e.dir], 2 * e.from.y + kDy[e.dir]}; };
-      for (std::size_t k = 0; k < walk.size(); ++k) {
-        const Edge& a = walk[k];
-        const Edge& b = walk[(k + 1) % walk.size()];
-        if (a.dir == b.dir) continue;
-        for (const Corner c : {mid(a), mid(b)})
-          if (loop.empty() || !(loop.back() == c)) loop.push_back(c);
-      }
-      while (loop.size() > 1 && loop.back() == loop.front()) loop.pop_back();
-      std::vector<std::uint32_t> cell;
-      cell.reserve(loop.size() + 1);
-      const auto first = static_cast<std::uint32_t>(pd.points.size());
-      for (const Corner& c : loop) {
-        const double i = c.x / 2.0 - 0.5, j = c.y / 2.0 - 0.5;  // in voxel-index coordinates
-        std::array<float, 3> p{};
-        for (int r = 0; r < 3; ++r) p[r] = static_cast<float>(m[4 * r] * i + m[4 * r + 1] * j + m[4 * r + 3]);
-        cell.push_back(static_cast<std::uint32_t>(pd.points.size()));
-        pd.points.push_back(p);
-      }
-      cell.push_back(first);  // closed
-      pd.lines.push_back(std::move(cell));
-      label_attr.values.push_back(static_cast<float>(label));
+      contour::turn_midpoints(walk, loop);
+      contour::append_loop(pd, label_attr.values, loop, m, label);
     }
   }
   if (!pd.lines.empty()) pd.attributes.push_back(std::move(label_attr));
