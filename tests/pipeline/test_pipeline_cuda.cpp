@@ -2,6 +2,7 @@
 // models: labels and track states. Label `gpu`; without a CUDA device the
 // test exits 77, which ctest reports as skipped.
 #include "pipeline/cuda/frame_graph.hpp"
+#include "pipeline/cuda/stream_fork.hpp"
 #include "pipeline/cuda/transfer.hpp"
 #include "pipeline/pipeline.hpp"
 #include "transport/image_codec.hpp"
