@@ -241,24 +241,19 @@ void InferenceBridge::stop() {
   for (auto& lane : lanes_) lane->slot.close();
   for (auto& lane : lanes_)
     if (lane->worker.joinable()) lane->worker.join();
+  log_failure_counts(failures_.flush());
   if (kpi_.is_open()) kpi_.flush();
   if (recorder_) recorder_->stop();  // what is queued is written, files closed
 }
 
 void InferenceBridge::log_failure(const std::string& error) {
-  // One clear line per kind of failure; repeats are counted, and logged again
-  // at most every 5 s, so a stream of bad frames cannot flood the log.
-  const auto now = Clock::now();
-  std::lock_guard<std::mutex> lock(error_m_);
-  if (error != last_error_ || now - last_error_log_ > std::chrono::seconds(5)) {
-    if (errors_unlogged_) spdlog::warn("pipeline: {} more failed frame(s) not logged", errors_unlogged_);
-    spdlog::error("pipeline: frame failed: {}", error);
-    last_error_ = error;
-    last_error_log_ = now;
-    errors_unlogged_ = 0;
-  } else {
-    ++errors_unlogged_;
-  }
+  if (failures_.should_log(stable_reason(error))) spdlog::error("pipeline: frame failed: {}", error);
+  log_failure_counts(failures_.due());
+}
+
+void InferenceBridge::log_failure_counts(const std::vector<RateLimitedLog::Suppressed>& counts) {
+  for (const auto& c : counts)
+    spdlog::warn("pipeline: {} more failed frame(s) in the last {:g} s: {}", c.count, c.seconds_rounded(), c.key);
 }
 
 /// One frame on its way through the worker: what each step leaves for the next.

@@ -31,6 +31,7 @@
 #include "bridge/latest_slot.hpp"
 #include "bridge/relay.hpp"
 #include "bridge/session_recorder.hpp"
+#include "core/rate_limited_log.hpp"
 #include "pipeline/pipeline.hpp"
 
 namespace igtb {
@@ -124,6 +125,7 @@ class InferenceBridge {
   void publish_contours(Lane& lane, Frame& f);   ///< label_contours, encoded, sent; a failure costs only them
   void report(Lane& lane, Frame& f);             ///< state STRING, KPI line, e2e latency
   void log_failure(const std::string& error);
+  void log_failure_counts(const std::vector<RateLimitedLog::Suppressed>& counts);
   /// One warning per device and reason for IMAGEs the pipeline cannot take.
   void warn_unsupported(const std::string& device, const std::string& why);
 
@@ -141,10 +143,9 @@ class InferenceBridge {
   static constexpr std::size_t kMaxIgnoredNames = 64;
   std::mutex latencies_m_;
   std::vector<double> latencies_;
-  std::mutex error_m_;  ///< the failure log's state below
-  std::string last_error_;
-  std::chrono::steady_clock::time_point last_error_log_{};
-  std::uint64_t errors_unlogged_ = 0;
+  /// Failed frames by reason: the first of each logged in full, repeats
+  /// summed up at most every 5 s (and at stop), never a line per frame.
+  RateLimitedLog failures_{std::chrono::seconds(5)};
   /// IMAGEs received into plain buffers for their size or a page-locking failure.
   std::atomic<std::uint64_t> not_page_locked_{0};
   std::atomic<bool> buffers_failed_{false};  ///< page-locking failed once: no more tries

@@ -33,7 +33,7 @@ torch::Tensor masks_from_logits(const torch::Tensor& logits, const SamFrame& f, 
   // 820x616 frame fills 1024x769 of it, so a quarter of the work is saved.
   const auto [rows, out_rows] = upsampled_part(logits.size(2), size, f.height);
   const auto [cols, out_cols] = upsampled_part(logits.size(3), size, f.width);
-  torch::Tensor x = resize_bilinear(logits.to(torch::kFloat32).slice(2, 0, rows).slice(3, 0, cols), out_rows, out_cols);
+  torch::Tensor x = resize_bilinear(logits.slice(2, 0, rows).slice(3, 0, cols).to(torch::kFloat32), out_rows, out_cols);
   x = x.slice(2, 0, f.height).slice(3, 0, f.width);
   x = resize_bilinear(x, height, width);
   return x.squeeze(1) > 0;
