@@ -4,6 +4,7 @@
 // the arguments it was given), the side-by-side and its JSON.
 #include "tools/gpu_bench.hpp"
 
+#include <ftw.h>
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
@@ -28,9 +29,14 @@ struct TempDir {
            ("igtb_gpu_bench_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
     fs::create_directories(path);
   }
+  // Not fs::remove_all: in binaries linked with the CUDA LibTorch 2.11
+  // wheel, std::filesystem's directory iteration calls a null function
+  // (SIGSEGV on the GPU machine, AddressSanitizer: "pc points to the zero
+  // page", found in this destructor). nftw is the C library's own walk.
   ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
+    ::nftw(
+        path.c_str(), [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p); }, 16,
+        FTW_DEPTH | FTW_PHYS);
   }
   std::string file(const std::string& name, const std::string& text) const {
     const auto p = (path / name).string();
