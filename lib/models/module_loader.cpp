@@ -144,48 +144,55 @@ std::unique_ptr<torch::inductor::AOTIModelPackageLoader> load_package(const std:
 }  // namespace
 
 Model load_module(const std::string& spec, DemoModel demo, const torch::Device& device, torch::ScalarType dtype) {
+  if (spec != kDemoModelSpec) return load_model_file(spec, demo_model_name(demo), device, dtype);
   Model m;
   m.spec_ = spec;
   m.device_ = device;
-  if (spec == kDemoModelSpec) {
-    std::stringstream bytes;
-    make_demo_model(demo).save(bytes);
-    m.script_ = std::make_shared<torch::jit::Module>(torch::jit::load(bytes, device));
-  } else {
-    std::error_code ec;
-    // Where it looked, in full: a relative path from --set resolves against
-    // the working directory, which a service's is not the user's.
-    const auto where = std::filesystem::absolute(spec, ec);
-    const std::string looked = (ec || where.string() == spec) ? "" : " (looked for " + where.string() + ")";
-    if (!std::filesystem::exists(spec, ec))
-      throw ModelError(spec + ": " + demo_model_name(demo) + " model file not found" + looked);
-    if (!std::filesystem::is_regular_file(spec, ec))
-      throw ModelError(spec + ": " + demo_model_name(demo) + " model is not a regular file" + looked);
-    if (Model::is_aoti_spec(spec)) {
+  std::stringstream bytes;
+  make_demo_model(demo).save(bytes);
+  m.script_ = std::make_shared<torch::jit::Module>(torch::jit::load(bytes, device));
+  if (dtype != torch::kFloat32) to_floating_dtype(*m.script_, dtype);
+  m.script_->eval();
+  return m;
+}
+
+Model load_model_file(const std::string& spec, const std::string& role, const torch::Device& device,
+                      torch::ScalarType dtype) {
+  Model m;
+  m.spec_ = spec;
+  m.device_ = device;
+  std::error_code ec;
+  // Where it looked, in full: a relative path from --set resolves against
+  // the working directory, which a service's is not the user's.
+  const auto where = std::filesystem::absolute(spec, ec);
+  const std::string looked = (ec || where.string() == spec) ? "" : " (looked for " + where.string() + ")";
+  if (!std::filesystem::exists(spec, ec)) throw ModelError(spec + ": " + role + " model file not found" + looked);
+  if (!std::filesystem::is_regular_file(spec, ec))
+    throw ModelError(spec + ": " + role + " model is not a regular file" + looked);
+  if (Model::is_aoti_spec(spec)) {
 #ifdef IGTB_HAVE_AOTI
-      m.aoti_ = std::make_shared<Model::Aoti>();
-      m.aoti_->loader = load_package(spec, device);
-      return m;  // compiled for one precision: the probe run checks it against the configured one
+    m.aoti_ = std::make_shared<Model::Aoti>();
+    m.aoti_->loader = load_package(spec, device);
+    return m;  // compiled for one precision: the probe run checks it against the configured one
 #else
-      throw ModelError(spec + ": an AOTInductor package (.pt2), but this LibTorch (" + std::string(TORCH_VERSION) +
-                       ") cannot load them: use the TorchScript export (.pt)");
+    throw ModelError(spec + ": an AOTInductor package (.pt2), but this LibTorch (" + std::string(TORCH_VERSION) +
+                     ") cannot load them: use the TorchScript export (.pt)");
 #endif
-    }
-    try {
-      m.script_ = std::make_shared<torch::jit::Module>(torch::jit::load(spec, device));
-    } catch (const std::exception& e) {
-      throw ModelError(spec + ": not a TorchScript module (" + short_error(e) + ")");
-    }
   }
-  if (dtype != torch::kFloat32 && spec != kDemoModelSpec) {  // the first floating weight tells the file's precision
+  try {
+    m.script_ = std::make_shared<torch::jit::Module>(torch::jit::load(spec, device));
+  } catch (const std::exception& e) {
+    throw ModelError(spec + ": not a TorchScript module (" + short_error(e) + ")");
+  }
+  if (dtype != torch::kFloat32) {  // the first floating weight tells the file's precision
     std::optional<torch::ScalarType> saved;
     for (const auto& p : m.script_->parameters())
       if (!saved && p.is_floating_point()) saved = p.scalar_type();
     for (const auto& b : m.script_->buffers())
       if (!saved && b.is_floating_point()) saved = b.scalar_type();
     m.converted_ = saved == torch::kFloat32;
+    to_floating_dtype(*m.script_, dtype);
   }
-  if (dtype != torch::kFloat32) to_floating_dtype(*m.script_, dtype);
   m.script_->eval();
   return m;
 }

@@ -54,6 +54,7 @@ class Model {
 
  private:
   friend Model load_module(const std::string&, DemoModel, const torch::Device&, torch::ScalarType);
+  friend Model load_model_file(const std::string&, const std::string&, const torch::Device&, torch::ScalarType);
   struct Aoti;
   std::string spec_;
   std::shared_ptr<torch::jit::Module> script_;
@@ -69,6 +70,11 @@ void to_floating_dtype(torch::jit::Module& module, torch::ScalarType dtype);
 
 /// `spec` is a path or kDemoModelSpec; `demo` names the role in errors ("detector").
 Model load_module(const std::string& spec, DemoModel demo, const torch::Device& device, torch::ScalarType dtype);
+
+/// A model file (TorchScript, or an AOTInductor package where this build
+/// loads them); `role` names it in errors ("segmentation"). Throws ModelError.
+Model load_model_file(const std::string& spec, const std::string& role, const torch::Device& device,
+                      torch::ScalarType dtype);
 
 /// One line for an exception from LibTorch: a c10::Error without its
 /// backtrace, a TorchScript interpreter error reduced to its last line
