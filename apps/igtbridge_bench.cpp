@@ -4,6 +4,7 @@
 // the benchmarks and their tables are lib/tools.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <sstream>
