@@ -47,11 +47,21 @@ std::vector<std::unique_ptr<Pipeline>> load_pipelines(const config::BridgeConfig
   const std::size_t n = pipeline_count(cfg);  // one per IMAGE device when several are listed
   for (std::size_t i = 0; i < n; ++i) {
     const Pipeline& p = *pipelines.emplace_back(std::make_unique<Pipeline>(stream_pipeline_options(cfg, i)));
+    const std::string which =
+        n > 1 ? fmt::format(" for {} (pipeline {} of {})", cfg.input.image_devices[i], i + 1, n) : "";
+    if (p.options().kind == PipelineKind::Segment) {
+      const SemanticModel& m = p.semantic();
+      spdlog::info("models{} on {} ({}): segmentation {} ({} classes with background, input [1, {}, {}, {}] from {}, "
+                   "normalization {}); warm-up frame {:.1f} ms",
+                   which, p.device().str(), p.options().precision, cfg.models.segmentation, m.classes,
+                   m.in_channels, m.input_size, m.input_size, m.settings_from,
+                   normalization_name(p.options().semantic.normalization), p.counters().warmup_ms);
+      continue;
+    }
     const auto& d = p.detector();
     spdlog::info("models{} on {} ({}): detector {} ({} queries, {} classes, input {}), segmenter {} + {} (masks {}); "
                  "warm-up frame {:.1f} ms",
-                 n > 1 ? fmt::format(" for {} (pipeline {} of {})", cfg.input.image_devices[i], i + 1, n) : "",
-                 p.device().str(), p.options().precision_label(), cfg.models.detector, d.queries, d.classes,
+                 which, p.device().str(), p.options().precision_label(), cfg.models.detector, d.queries, d.classes,
                  d.input_size, cfg.models.encoder, cfg.models.decoder, p.segmenter().mask_size, p.counters().warmup_ms);
   }
   return pipelines;

@@ -59,7 +59,7 @@ struct InferenceBridge::Lane {
   std::string image_device;  ///< one lane with no device listed: "" until it binds, then may rebind (bind_m_)
   bool fixed = false;        ///< image_device from the options, never rebound
   std::string last_device;   ///< the worker's previous frame's device (a change resets the tracks)
-  std::string mask_device, contour_device, state_device;
+  std::string mask_device, contour_device, state_device, probability_device;
   LatestSlot<Pending> slot;
   std::thread worker;
   std::uint64_t frames = 0;  ///< the worker's processed-frame counter
@@ -94,12 +94,13 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::vector<std::uniq
     lane->mask_device = opt_.mask_device;
     lane->contour_device = opt_.contour_device;
     lane->state_device = opt_.state_device;
+    lane->probability_device = opt_.probability_device;
     if (pipelines.size() > 1 || devices.size() == 1) {
       lane->image_device = devices[i];
       lane->fixed = true;
     }
-    for (auto* name : {&lane->mask_device, &lane->contour_device, &lane->state_device})
-      *name = lane_output_name(*name, i, lanes);
+    for (auto* name : {&lane->mask_device, &lane->contour_device, &lane->state_device, &lane->probability_device})
+      if (!name->empty()) *name = lane_output_name(*name, i, lanes);
     lanes_.push_back(std::move(lane));
   }
   if (!opt_.kpi_path.empty()) {
@@ -290,7 +291,10 @@ void InferenceBridge::process(Lane& lane, Pending& p) {
     f.clients = relay_.server().header_versions();  // for the state message
   }
   f.report.e2e_ms = ms_since(p.received);
-  if (!f.report.failed && f.clients.any()) publish_contours(lane, f);  // no client: no contours to send
+  if (!f.report.failed && f.clients.any()) {  // no client: nothing more to send
+    publish_probability(lane, f);
+    publish_contours(lane, f);
+  }
   report(lane, f);
 }
 
@@ -334,6 +338,29 @@ void InferenceBridge::publish_label_map(Lane& lane, Frame& f) {
   f.report.stages_ms.emplace_back("encode", ms_since(t));
   if (mask.first || mask.second) relay_.server().broadcast(mask.first, mask.second);
   if (mask.first && recorder_) recorder_->on_labels(mask.first);
+}
+
+void InferenceBridge::publish_probability(Lane& lane, Frame& f) {
+  const std::vector<std::uint8_t>& p = f.out.result.probability;
+  if (lane.probability_device.empty() || p.empty()) return;
+  try {
+    const auto t = Clock::now();
+    ImageView probability(f.image, p.data());  // the input's geometry, as the label map's
+    probability.scalar = ScalarType::UInt8;
+    probability.components = 1;
+    if (p.size() != probability.pixel_bytes())
+      throw std::logic_error("probability map of " + std::to_string(p.size()) + " bytes for a frame of " +
+                             std::to_string(probability.pixel_bytes()) + " pixels");
+    const Message& m = f.message;
+    const auto bytes =
+        encoded(Envelope{"IMAGE", lane.probability_device, m.header.timestamp, 1, 0, frame_metadata(m.metadata)},
+                f.clients, [&](const Envelope& e) { return encode_image(e, probability); });
+    f.report.stages_ms[f.encode_stage].second += ms_since(t);
+    relay_.server().broadcast(bytes.first, bytes.second);
+  } catch (const std::exception& e) {
+    // The label map is out and stands; only the probability map is missing.
+    log_failure("probability map: " + short_error(e));
+  }
 }
 
 void InferenceBridge::publish_contours(Lane& lane, Frame& f) {

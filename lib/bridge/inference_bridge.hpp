@@ -41,6 +41,9 @@ struct InferenceOptions {
   std::string mask_device = "BoneMask";
   std::string contour_device = "BoneContour";
   std::string state_device = "BoneMaskState";
+  /// The segment shape's foreground probability IMAGE ("" = not sent; the
+  /// pipelines must keep it: SemanticOptions::keep_probability).
+  std::string probability_device;
   std::string kpi_path;  ///< "" = no KPI file
   RecorderOptions record;  ///< record.dir "" = no recording
   /// One pipeline, no IMAGE device listed: seconds its device must be silent
@@ -74,7 +77,7 @@ class InferenceBridge {
   /// One pipeline per IMAGE device of options.relay.image_devices, in that
   /// order (as many pipelines as devices; std::invalid_argument otherwise).
   /// With two or more, lane N's (from 1, in list order) outputs are
-  /// <mask_device>_N, <contour_device>_N and <state_device>_N
+  /// <mask_device>_N, <contour_device>_N and <state_device>_N (and <probability_device>_N)
   /// (lane_output_name); each frame's state JSON names its input device.
   /// The names are trusted: the configuration checked them
   /// (lane_names_problem: no device twice, every name within 20 characters).
@@ -117,11 +120,13 @@ class InferenceBridge {
   /// (ignored: warned once per device). One lane: binds it (see above).
   Lane* lane_for(const std::string& device);
   struct Frame;
-  /// One frame: decode -> infer -> publish_label_map -> publish_contours -> report.
+  /// One frame: decode -> infer -> publish_label_map (e2e ends) -> publish_probability -> publish_contours
+  /// -> report.
   void process(Lane& lane, Pending& p);
   void decode(Lane& lane, Frame& f);             ///< the IMAGE viewed in its message (tracks reset on a new stream)
   void infer(Lane& lane, Frame& f);              ///< the pipeline: label map and tracks on the host
   void publish_label_map(Lane& lane, Frame& f);  ///< encoded for the clients' versions, sent, recorded
+  void publish_probability(Lane& lane, Frame& f);  ///< the segment shape's probability IMAGE; a failure costs only it
   void publish_contours(Lane& lane, Frame& f);   ///< label_contours, encoded, sent; a failure costs only them
   void report(Lane& lane, Frame& f);             ///< state STRING, KPI line, e2e latency
   void log_failure(const std::string& error);

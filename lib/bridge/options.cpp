@@ -51,6 +51,17 @@ PipelineOptions pipeline_options(const config::BridgeConfig& cfg) {
   p.detect.top_k = cfg.detect.top_k;
   p.detect.score_threshold = cfg.detect.score_threshold;
   p.tracker = cfg.tracker;  // one set of tracker parameters, config to kernel
+  p.kind = parse_pipeline_kind(cfg.pipeline.kind);
+  p.semantic.model = cfg.models.segmentation;
+  p.semantic.settings.input_size = cfg.models.input_size;
+  p.semantic.settings.in_channels = cfg.models.in_channels;
+  p.semantic.normalization = parse_normalization(cfg.models.normalization);
+  p.semantic.maps.scores = parse_score_kind(cfg.models.output);
+  p.semantic.maps.decision = parse_decision(cfg.segment.decision);
+  p.semantic.maps.threshold = cfg.segment.threshold;
+  p.semantic.min_area = cfg.segment.min_area;
+  p.semantic.track_labels = cfg.output.label_values == "track";
+  p.semantic.keep_probability = !cfg.output.probability_device.empty();
   return p;
 }
 
@@ -70,6 +81,7 @@ InferenceOptions inference_options(const config::BridgeConfig& cfg) {
   o.mask_device = cfg.output.mask_device;
   o.contour_device = cfg.output.contour_device;
   o.state_device = cfg.output.state_device;
+  o.probability_device = cfg.output.probability_device;
   o.kpi_path = cfg.kpi.path;
   o.record.dir = cfg.record.dir;
   o.record.compress = cfg.record.compress;

@@ -206,6 +206,7 @@ void resolve_paths(BridgeConfig& c, const std::filesystem::path& base) {
   resolve(c.models.detector, true);
   resolve(c.models.encoder, true);
   resolve(c.models.decoder, true);
+  resolve(c.models.segmentation, true);
   resolve(c.kpi.path, false);
   resolve(c.record.dir, false);
 }

@@ -46,11 +46,14 @@ struct OutputConfig {
   std::string contour_device = "BoneContour";   // POLYDATA contours
   std::string state_device = "BoneMaskState";   // STRING JSON state per frame
   std::string status_device = "IgtbridgeStatus";  // STRING JSON health every status_interval_s
+  std::string probability_device;               // pipeline.kind segment: IMAGE foreground probability 0..255; "" = off
+  std::string label_values = "class";           // pipeline.kind segment: class | track (the label map's values)
   double status_interval_s = 1.0;               // 0 = no status messages; else 0.1..3600
 };
 
 struct PipelineConfig {
   bool enabled = true;     // false: relay only
+  std::string kind = "detect_segment";  // detect_segment | segment (a semantic segmentation network)
   bool cuda_graph = true;  // CUDA: capture each frame shape's work once, replay it
   bool overlap_encoder = true;  // CUDA: the segmenter's image encoder on a second stream, beside the detector
   bool release_cached_memory = true;  // CUDA: after a graph capture, cached device memory back to the driver
@@ -72,6 +75,18 @@ struct ModelsConfig {
   std::string decoder = "demo";
   int detector_input = 640;         // square detector input side, 32..4096
   int segmenter_input = 1024;       // square segmenter input side, 32..4096
+  // pipeline.kind segment:
+  std::string segmentation = "demo";   // TorchScript path (aigt's export), or demo
+  int input_size = 0;                  // S of its [1, C, S, S] input; 0 = its config.json's
+  int in_channels = 0;                 // C; 0 = its config.json's
+  std::string normalization = "none";  // none | unit | standardize
+  std::string output = "logits";       // logits | probabilities
+};
+
+struct SegmentConfig {
+  std::string decision = "argmax";  // argmax | threshold (a one-channel model: always threshold)
+  double threshold = 0.5;           // 0..1, on the foreground probability
+  int min_area = 20;                // pixels; a smaller region is no object
 };
 
 struct DetectionConfig {
@@ -101,6 +116,7 @@ struct BridgeConfig {
   PipelineConfig pipeline;
   ModelsConfig models;
   DetectionConfig detect;
+  SegmentConfig segment;
   TrackParams tracker;  ///< the match.* and visibility.* keys
   KpiConfig kpi;
   RecordConfig record;

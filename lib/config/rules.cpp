@@ -226,6 +226,8 @@ std::string Text::describe() const {
       return "a file path, or \"\" for none";
     case Kind::DeviceName:
       return "a device name of 1.." + std::to_string(kDeviceNameMax) + " printable ASCII characters";
+    case Kind::OptionalDeviceName:
+      return "a device name of 1.." + std::to_string(kDeviceNameMax) + " printable ASCII characters, or \"\" for none";
     case Kind::TorchDevice:
       return "cpu, cuda or cuda:N";
     case Kind::NonEmpty:
@@ -241,16 +243,17 @@ bool is_torch_device_name(const std::string& text) {
 }
 
 std::string Text::decode(const YAML::Node& node, bool) const {
-  if (node.IsNull() && kind == Kind::OptionalPath) return {};  // "key:" with nothing after it: none
+  const bool optional = kind == Kind::OptionalPath || kind == Kind::OptionalDeviceName;
+  if (node.IsNull() && optional) return {};  // "key:" with nothing after it: none
   const std::string text = string_text(node, describe());
   std::string hint;
-  bool ok = !text.empty() || kind == Kind::OptionalPath;
+  bool ok = !text.empty() || optional;
   const auto printable = [](char c) { return c >= 0x20 && c < 0x7f; };
   if (kind == Kind::Path || kind == Kind::OptionalPath) {
     // UTF-8 beyond ASCII is fine in a path; control characters (newline, NUL, escape) are not.
     ok = ok && text.size() <= 4096 &&
          std::none_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
-  } else if (kind == Kind::DeviceName) {
+  } else if (kind == Kind::DeviceName || kind == Kind::OptionalDeviceName) {
     ok = ok && text.size() <= kDeviceNameMax && std::all_of(text.begin(), text.end(), printable);
   } else if (kind == Kind::TorchDevice) {
     ok = is_torch_device_name(text);

@@ -131,6 +131,7 @@ struct Text {
     Path,      // a file path: printable, no control characters, at most 4096 bytes
     OptionalPath,  // a Path, or empty for "none"
     DeviceName,    // an OpenIGTLink device name: 1..kDeviceNameMax printable ASCII characters
+    OptionalDeviceName,  // a DeviceName, or empty for "none"
     TorchDevice,   // cpu, cuda or cuda:N
   };
   using value_type = std::string;

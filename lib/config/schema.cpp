@@ -90,9 +90,21 @@ std::vector<Field> fields() {
             "device name of the STRING with the bridge's health (fps, drops, latency, clients)"),
       field("output.status_interval_s", at(&BridgeConfig::output, &OutputConfig::status_interval_s),
             Real{0, false, 3600}, "seconds between health STRING messages; 0 = none"),
+      field("output.probability_device", at(&BridgeConfig::output, &OutputConfig::probability_device),
+            Text{Text::Kind::OptionalDeviceName},
+            "pipeline.kind segment: device name of a second IMAGE, the foreground probability 0..255 (aigt's "
+            "output) with the input's geometry; \"\" = not sent"),
+      field("output.label_values", at(&BridgeConfig::output, &OutputConfig::label_values),
+            OneOf{{"class", "track"}},
+            "pipeline.kind segment: the label map holds class values, or the ids of the VISIBLE tracks "
+            "(detect_segment's always holds track ids)"),
 
       field("pipeline.enabled", at(&BridgeConfig::pipeline, &PipelineConfig::enabled), Bool{},
             "run the inference pipeline; false: relay images and transforms unchanged"),
+      field("pipeline.kind", at(&BridgeConfig::pipeline, &PipelineConfig::kind),
+            OneOf{{"detect_segment", "segment"}},
+            "detect_segment: detector, tracker, box-prompted segmenter (models.detector/encoder/decoder); "
+            "segment: a semantic segmentation network (models.segmentation), its regions tracked"),
       field(
           "pipeline.cuda_graph", at(&BridgeConfig::pipeline, &PipelineConfig::cuda_graph), Bool{},
           "on cuda: capture each frame shape's device work in a CUDA graph and replay it (eager where capture fails)"),
@@ -138,11 +150,32 @@ std::vector<Field> fields() {
             "side of the square detector input, pixels"),
       field("models.segmenter_input", at(&BridgeConfig::models, &ModelsConfig::segmenter_input), Int<int>{32, 4096},
             "side of the square segmenter input, pixels"),
+      field("models.segmentation", at(&BridgeConfig::models, &ModelsConfig::segmentation), path,
+            "pipeline.kind segment: semantic segmentation TorchScript file (as SlicerIGT/aigt exports it), or demo"),
+      field("models.input_size", at(&BridgeConfig::models, &ModelsConfig::input_size), Int<int>{0, 4096},
+            "pipeline.kind segment: side S of the model's square input; 0 = what its config.json says"),
+      field("models.in_channels", at(&BridgeConfig::models, &ModelsConfig::in_channels), Int<int>{0, 64},
+            "pipeline.kind segment: the model's input channels C; 0 = what its config.json says"),
+      field("models.normalization", at(&BridgeConfig::models, &ModelsConfig::normalization),
+            OneOf{{"none", "unit", "standardize"}},
+            "pipeline.kind segment: the frame's values as they are (aigt), scaled to 0..1, or per frame to zero "
+            "mean and unit variance"),
+      field("models.output", at(&BridgeConfig::models, &ModelsConfig::output), OneOf{{"logits", "probabilities"}},
+            "pipeline.kind segment: what the model returns (logits: softmax, or sigmoid for one channel)"),
 
       field("detect.top_k", at(&BridgeConfig::detect, &DetectionConfig::top_k), Int<int>{1, kMaxTracks},
             "candidates kept over queries x classes (and segmenter box slots)"),
       field("detect.score_threshold", at(&BridgeConfig::detect, &DetectionConfig::score_threshold), unit,
             "a candidate below this is dropped"),
+
+      field("segment.decision", at(&BridgeConfig::segment, &SegmentConfig::decision),
+            OneOf{{"argmax", "threshold"}},
+            "pipeline.kind segment: a pixel's class is the most probable one, or foreground where its foreground "
+            "probability reaches segment.threshold (a one-channel model: always the threshold)"),
+      field("segment.threshold", at(&BridgeConfig::segment, &SegmentConfig::threshold), unit,
+            "pipeline.kind segment: the foreground probability threshold"),
+      field("segment.min_area", at(&BridgeConfig::segment, &SegmentConfig::min_area), Int<int>{1, 100000000},
+            "pipeline.kind segment: pixels a region needs to be an object (tracked); smaller ones stay in the map"),
 
       field("match.class_weight", at(&BridgeConfig::tracker, &TrackParams::class_weight), non_negative,
             "weight of the focal class cost"),
@@ -239,24 +272,37 @@ std::vector<Check> checks() {
                       (streams ? "models.stream_devices lists " : "models.device is ") + device + ")";
          return {};
        }},
-      {{"output.mask_device", "output.contour_device", "output.state_device", "output.status_device"},
+      {{"output.mask_device", "output.contour_device", "output.state_device", "output.status_device",
+        "output.probability_device"},
        [](const BridgeConfig& c) -> std::string {
          const auto& o = c.output;
-         const std::set<std::string> names{o.mask_device, o.contour_device, o.state_device, o.status_device};
-         if (names.size() == 4) return {};
-         return "output.mask_device, output.contour_device, output.state_device and output.status_device must differ";
+         std::set<std::string> names{o.mask_device, o.contour_device, o.state_device, o.status_device};
+         if (names.size() != 4)
+           return "output.mask_device, output.contour_device, output.state_device and output.status_device must "
+                  "differ";
+         if (!o.probability_device.empty() && !names.insert(o.probability_device).second)
+           return "output.probability_device '" + o.probability_device + "' is another output's device name";
+         return {};
+       }},
+      {{"pipeline.kind", "output.probability_device"},
+       [](const BridgeConfig& c) -> std::string {
+         if (c.pipeline.kind == "segment") return {};
+         if (c.output.probability_device.empty()) return {};
+         return "output.probability_device needs pipeline.kind: segment (a detect_segment pipeline has no "
+                "probability map)";
        }},
       {{"input.image_devices", "pipeline.enabled", "output.mask_device", "output.contour_device", "output.state_device",
-        "output.status_device"},
+        "output.status_device", "output.probability_device"},
        [](const BridgeConfig& c) -> std::string {
          // Two or more IMAGE devices: one pipeline each, its outputs named by lane_output_name (<name>_<N>).
          const std::size_t n = c.input.image_devices.size();
          if (!c.pipeline.enabled || n < 2) return {};
          const auto& o = c.output;
-         const std::vector<std::pair<std::string, std::string>> outputs{
+         std::vector<std::pair<std::string, std::string>> outputs{
              {"output.mask_device", o.mask_device},
              {"output.contour_device", o.contour_device},
              {"output.state_device", o.state_device}};
+         if (!o.probability_device.empty()) outputs.emplace_back("output.probability_device", o.probability_device);
          if (const std::string why = lane_names_problem(c.input.image_devices, outputs); !why.empty())
            return why;
          for (const auto& [key, base] : outputs)

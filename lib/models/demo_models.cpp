@@ -93,13 +93,49 @@ def forward(self, embeddings: Tensor, boxes: Tensor) -> Tuple[Tensor, Tensor]:
     return logits.unsqueeze(1).to(embeddings.dtype), iou.unsqueeze(1).to(embeddings.dtype)
 )";
 
+// Semantic segmentation contract (pipeline.kind: segment, aigt's kind):
+// forward(image[1, 1, S, S], pixel values 0..255) -> logits[1, 2, S, S]
+// (background, bone surface). See demo_models.hpp for what it computes.
+constexpr const char* kSegmentation = R"(
+def forward(self, image: Tensor) -> Tensor:
+    x = image.float() / 255.0
+    # the imaged area: rows and columns that are not all black (the frame has black margins)
+    inside = ((x.mean(2, keepdim=True) > 0.002).float() * (x.mean(3, keepdim=True) > 0.002).float()).expand_as(x).contiguous()
+    g = torch.conv2d(x, self.smooth.float(), None, [1, 1], [2, 5])
+    # mean intensity 6..28 rows below, 7 columns wide, over imaged pixels only
+    kb = self.below.float()
+    bcov = torch.conv2d(inside, kb, None, [1, 1], [32, 0])
+    b = torch.avg_pool2d(torch.conv2d(g * inside, kb, None, [1, 1], [32, 0]) / bcov.clamp(min=1.0), [1, 7], [1, 1], [0, 3], False, False)
+    # bright AND shadowed below (soft AND = min of logits)
+    bright = 10.0 * (g - 0.35)
+    shadow = 10.0 * (0.4 - b / (g + 0.05))
+    c = torch.min(bright, shadow)
+    c = torch.where((bcov > 0.5 * kb.sum()) & (inside > 0.5), c, torch.full_like(c, -10.0))
+    # horizontal opening: drop candidates narrower than 9 px
+    c = torch.max_pool2d(-torch.max_pool2d(-c, [1, 9], [1, 1], [0, 4]), [1, 9], [1, 1], [0, 4])
+    # allow up to 6 rows above a candidate (the top of the reflection), then keep the vertical brightness ridge
+    reach = torch.max_pool2d(torch.constant_pad_nd(c, [0, 0, 0, 6], -10.0), [7, 1], [1, 1], [0, 0])
+    gr = torch.avg_pool2d(g, [3, 9], [1, 1], [1, 4], False, False)
+    ridge = 3.0 + 40.0 * (gr - torch.max_pool2d(gr, [15, 1], [1, 1], [7, 0]))
+    s = torch.min(torch.min(reach, bright), ridge)
+    s = torch.max_pool2d(-torch.max_pool2d(-s, [1, 7], [1, 1], [0, 3]), [1, 7], [1, 1], [0, 3])
+    return torch.cat([-s, s], 1).to(image.dtype)
+)";
+
+/// What the demo segmentation model's file says about itself, as aigt's
+/// train.py writes it.
+constexpr const char* kSegmentationConfig = R"({"shape": [1, 1, 256, 256]})";
+
 }  // namespace
+
+std::string demo_segmentation_config() { return kSegmentationConfig; }
 
 std::string demo_model_name(DemoModel which) {
   switch (which) {
     case DemoModel::Detector: return "detector";
     case DemoModel::Encoder: return "encoder";
     case DemoModel::Decoder: return "decoder";
+    case DemoModel::Segmentation: return "segmentation";
   }
   return "?";
 }
@@ -107,13 +143,15 @@ std::string demo_model_name(DemoModel which) {
 std::string demo_model_file(DemoModel which) { return "demo_" + demo_model_name(which) + ".pt"; }
 
 const std::vector<DemoModel>& demo_models() {
-  static const std::vector<DemoModel> all{DemoModel::Detector, DemoModel::Encoder, DemoModel::Decoder};
+  static const std::vector<DemoModel> all{DemoModel::Detector, DemoModel::Encoder, DemoModel::Decoder,
+                                          DemoModel::Segmentation};
   return all;
 }
 
 torch::jit::Module make_demo_model(DemoModel which) {
-  const char* names[] = {"DemoBrightEchoDetector", "DemoIntensityEncoder", "DemoBoxThresholdDecoder"};
-  const char* sources[] = {kDetector, kEncoder, kDecoder};
+  const char* names[] = {"DemoBrightEchoDetector", "DemoIntensityEncoder", "DemoBoxThresholdDecoder",
+                         "DemoBoneSurfaceSegmenter"};
+  const char* sources[] = {kDetector, kEncoder, kDecoder, kSegmentation};
   const auto i = static_cast<std::size_t>(which);
   torch::jit::Module m(std::string("__torch__.igtbridge.") + names[i]);
   if (which == DemoModel::Encoder) {
@@ -121,6 +159,18 @@ torch::jit::Module make_demo_model(DemoModel which) {
     const torch::Tensor std = torch::tensor({58.395, 57.12, 57.375}, torch::kFloat32);
     m.register_buffer("weight", (std / (255.0 * 3.0 * 16.0)).reshape({1, 3, 1, 1}).expand({1, 3, 4, 4}).contiguous());
     m.register_buffer("bias", (mean.sum() / (255.0 * 3.0)).reshape({1}));
+  }
+  if (which == DemoModel::Segmentation) {
+    // A Gaussian blur, sigma 1 row by 2.5 columns (speckle is elongated
+    // sideways); and a column of ones over the rows 6..28 below the centre
+    // (at the 256 input): the acoustic shadow under a reflector.
+    const torch::Tensor yy = torch::arange(-2, 3, torch::kFloat).reshape({5, 1});
+    const torch::Tensor xx = torch::arange(-5, 6, torch::kFloat).reshape({1, 11});
+    const torch::Tensor g = torch::exp(-(yy * yy) / 2.0 - (xx * xx) / (2.0 * 2.5 * 2.5));
+    m.register_buffer("smooth", (g / g.sum()).reshape({1, 1, 5, 11}));
+    torch::Tensor below = torch::zeros({1, 1, 65, 1});
+    below.narrow(2, 32 + 6, 23).fill_(1.0);
+    m.register_buffer("below", below);
   }
   m.define(sources[i]);
   m.eval();
@@ -132,7 +182,9 @@ std::vector<std::string> save_demo_models(const std::string& dir) {
   std::vector<std::string> paths;
   for (DemoModel which : demo_models()) {
     const std::string path = (std::filesystem::path(dir) / demo_model_file(which)).string();
-    make_demo_model(which).save(path);
+    torch::jit::ExtraFilesMap extra;
+    if (which == DemoModel::Segmentation) extra["config.json"] = kSegmentationConfig;
+    make_demo_model(which).save(path, extra);
     paths.push_back(path);
   }
   return paths;

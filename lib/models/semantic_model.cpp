@@ -9,7 +9,6 @@ namespace igtb {
 
 namespace {
 
-constexpr const char* kRole = "segmentation";
 constexpr const char* kConfigFile = "config.json";
 
 /// S or C: the YAML's where set, else config.json's; both set: they must agree.
@@ -77,8 +76,11 @@ SemanticModel load_semantic_model(const std::string& spec, const torch::Device& 
                                   const SemanticSettings& yaml) {
   SemanticModel m;
   m.spec = spec;
-  m.module = load_model_file(spec, kRole, device, dtype);  // not found, not a module: its own error first
-  const EmbeddedSettings embedded = Model::is_aoti_spec(spec) ? EmbeddedSettings{} : read_embedded_settings(spec);
+  // Not found, not a module: its own error first.
+  m.module = load_module(spec, DemoModel::Segmentation, device, dtype);
+  const EmbeddedSettings embedded = spec == kDemoModelSpec ? parse_embedded_settings(demo_segmentation_config(), spec)
+                                    : Model::is_aoti_spec(spec) ? EmbeddedSettings{}
+                                                                : read_embedded_settings(spec);
   m.input_size = settle(yaml.input_size, embedded.input_size, spec, "models.input_size", "input size S");
   m.in_channels = settle(yaml.in_channels, embedded.in_channels, spec, "models.in_channels", "input channels C");
   const bool from_file = embedded.input_size > 0, from_yaml = yaml.input_size > 0 || yaml.in_channels > 0;
@@ -97,6 +99,8 @@ SemanticModel load_semantic_model(const std::string& spec, const torch::Device& 
     throw ModelError(spec + ": forward(image[1, C, S, S]) must return [1, K, S, S] (K classes), got " +
                      shape_of(out) + " for S = " + std::to_string(m.input_size));
   m.classes = out.size(1);
+  if (m.classes > 255)
+    throw ModelError(spec + ": " + std::to_string(m.classes) + " classes; a label map holds at most 255");
   return m;
 }
 

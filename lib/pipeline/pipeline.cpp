@@ -17,8 +17,10 @@
 #include "pipeline/cuda/frame_graph.hpp"
 #include "pipeline/cuda/stream_fork.hpp"
 #include "pipeline/cuda/transfer.hpp"
+#include "pipeline/stages/components.hpp"
 #include "pipeline/stages/preprocess.hpp"
 #include "pipeline/stages/segment.hpp"
+#include "pipeline/tracking/component_tracker.hpp"
 #include "pipeline/tracking/device_tracker.hpp"
 
 #include <spdlog/spdlog.h>
@@ -65,8 +67,18 @@ class Pipeline::Impl {
 
   class Laps;
   /// preprocess .. segment on the uploaded [H, W, C] frame: the packed
-  /// result (track block, then the label map) on the device.
+  /// result on the device (detect_segment: the track block, then the label
+  /// map; segment: the class map, then the foreground probability).
   torch::Tensor run_stages(const torch::Tensor& hwc, Laps& laps);
+  torch::Tensor run_detect_segment(const torch::Tensor& hwc, Laps& laps);
+  torch::Tensor run_semantic(const torch::Tensor& hwc, Laps& laps);
+  /// The packed result's bytes for a frame of height x width.
+  std::size_t packed_bytes(std::int64_t height, std::int64_t width) const;
+  /// The packed result on the host -> the frame's result (segment: the
+  /// match stage runs here, on the host).
+  FrameResult finish(const std::uint8_t* bytes, std::size_t size, std::int64_t height, std::int64_t width,
+                     Laps& laps);
+  bool semantic_kind() const { return opt_.kind == PipelineKind::Segment; }
   /// The CUDA frame: upload through the ring, stages eager or replayed,
   /// one copy of the packed result into pinned memory, wait. Returns its bytes.
   std::size_t process_cuda(const ImageView& image, Laps& laps);
@@ -77,10 +89,14 @@ class Pipeline::Impl {
   PipelineOptions opt_;
   torch::Device device_;
   torch::ScalarType det_dtype_, enc_dtype_, dec_dtype_;
+  // detect_segment:
   DetectorModel detector_;
   SegmenterModel segmenter_;
-  DeviceTracker tracker_;
+  std::optional<DeviceTracker> tracker_;
   SamNormalization sam_norm_;  ///< the segmenter's constants, made once on the device
+  // segment:
+  std::optional<SemanticModel> semantic_;
+  std::optional<ComponentTracker> objects_;
   double warmup_ms_ = 0;
   // CUDA only:
   std::unique_ptr<OwnedStream> stream_;  ///< this pipeline's own compute stream
@@ -113,6 +129,16 @@ class Pipeline::Impl::Laps {
   bool sync_;
   Clock::time_point last_ = Clock::now();
 };
+
+PipelineKind parse_pipeline_kind(const std::string& name) {
+  if (name == "detect_segment") return PipelineKind::DetectSegment;
+  if (name == "segment") return PipelineKind::Segment;
+  throw std::invalid_argument("pipeline kind must be detect_segment or segment, got \"" + name + "\"");
+}
+
+const char* pipeline_kind_name(PipelineKind kind) {
+  return kind == PipelineKind::Segment ? "segment" : "detect_segment";
+}
 
 const std::array<const char*, kStageCount>& stage_names() {
   static const std::array<const char*, kStageCount> n{"upload", "preprocess", "detect", "match", "segment", "result"};
@@ -147,7 +173,6 @@ Pipeline::Impl::Impl(PipelineOptions options)
       det_dtype_(precision_dtype(opt_.precision_of(opt_.detector_precision))),
       enc_dtype_(precision_dtype(opt_.precision_of(opt_.encoder_precision))),
       dec_dtype_(precision_dtype(opt_.precision_of(opt_.decoder_precision))),
-      tracker_(opt_.tracker, checked_top_k(opt_.detect.top_k), device_),
       sam_norm_(SamNormalization::on(device_)) {
   if (device_.is_cpu())
     for (const auto* module : {&opt_.detector_precision, &opt_.encoder_precision, &opt_.decoder_precision})
@@ -176,11 +201,21 @@ Pipeline::Impl::Impl(PipelineOptions options)
                  : threads == 0       ? "OMP_NUM_THREADS=" + std::string(omp)
                                       : "every core; pipeline.cpu_threads sets another count");
   }
-  detector_ = load_detector(opt_.detector, device_, opt_.detector_input, det_dtype_);
-  segmenter_ = load_segmenter(opt_.encoder, opt_.decoder, device_, opt_.segmenter_input, enc_dtype_, dec_dtype_);
-  for (const auto& [model, spec] : {std::pair<const Model*, const std::string*>{&detector_.module, &opt_.detector},
-                                    {&segmenter_.encoder, &opt_.encoder},
-                                    {&segmenter_.decoder, &opt_.decoder}})
+  std::vector<std::pair<const Model*, const std::string*>> loaded;
+  if (semantic_kind()) {
+    if (opt_.semantic.min_area < 1) throw std::invalid_argument("segment min_area must be at least 1 pixel");
+    objects_.emplace(opt_.tracker);
+    semantic_ = load_semantic_model(opt_.semantic.model, device_, precision_dtype(opt_.precision),
+                                    opt_.semantic.settings);
+    loaded.emplace_back(&semantic_->module, &opt_.semantic.model);
+  } else {
+    tracker_.emplace(opt_.tracker, checked_top_k(opt_.detect.top_k), device_);
+    detector_ = load_detector(opt_.detector, device_, opt_.detector_input, det_dtype_);
+    segmenter_ = load_segmenter(opt_.encoder, opt_.decoder, device_, opt_.segmenter_input, enc_dtype_, dec_dtype_);
+    loaded = {{&detector_.module, &opt_.detector}, {&segmenter_.encoder, &opt_.encoder},
+              {&segmenter_.decoder, &opt_.decoder}};
+  }
+  for (const auto& [model, spec] : loaded)
     if (model->converted())
       spdlog::info("pipeline: {}: a fp32 TorchScript file, its floating-point weights turned to {} at load; "
                    "constants its trace kept stay fp32 (an export in that precision has none)",
@@ -219,24 +254,30 @@ void Pipeline::Impl::warm_up() {
     process(warm);
     warmup_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
+  if (semantic_kind()) {
+    objects_->reset();
+    if (stream_) stream_->synchronize();
+    return;
+  }
   // Every box count the decoder can see: all slots on CUDA, powers of two
   // up to them on the CPU (see process()).
   c10::InferenceMode inference;
   SamFrame frame;
   const torch::Tensor emb = segmenter_.encode(segmenter_input(
       to_unit_image(upload_image(warm, device_)), &frame, opt_.segmenter_input, sam_norm_).to(enc_dtype_));
-  const auto zeros = torch::zeros({tracker_.slots(), 4}, torch::dtype(dec_dtype_).device(device_));
-  for (std::int64_t n = device_.is_cpu() ? 1 : tracker_.slots(); n < tracker_.slots(); n *= 2)
+  const auto zeros = torch::zeros({tracker_->slots(), 4}, torch::dtype(dec_dtype_).device(device_));
+  for (std::int64_t n = device_.is_cpu() ? 1 : tracker_->slots(); n < tracker_->slots(); n *= 2)
     for (int i = 0; i < 2; ++i) segmenter_.decode(emb, zeros.slice(0, 0, n));
   for (int i = 0; i < 2; ++i) segmenter_.decode(emb, zeros);
-  tracker_.reset();
+  tracker_->reset();
   if (stream_) stream_->synchronize();
 }
 
 void Pipeline::Impl::reset_tracks() {
   std::optional<c10::StreamGuard> on_stream;
   if (stream_) on_stream.emplace(stream_->stream());  // in order with the frames (the graph reads the state in place)
-  tracker_.reset();
+  if (tracker_) tracker_->reset();
+  if (objects_) objects_->reset();
 }
 
 PipelineOutput Pipeline::Impl::process(const ImageView& image) {
@@ -245,17 +286,60 @@ PipelineOutput Pipeline::Impl::process(const ImageView& image) {
   Laps laps(out.times, device_, opt_.sync_timing);
   std::optional<c10::StreamGuard> on_stream;
   if (stream_) on_stream.emplace(stream_->stream());
+  const std::int64_t height = image.dims[1], width = image.dims[0];
   if (device_.is_cuda()) {
     const std::size_t bytes = process_cuda(image, laps);
-    out.result = unpack_result(result_.data(), bytes);
+    out.result = finish(result_.data(), bytes, height, width, laps);
   } else {
     const torch::Tensor hwc = upload_image(image, device_);
     laps.lap(Stage::Upload);
     const torch::Tensor packed = run_stages(hwc, laps);
-    out.result = unpack_result(packed.data_ptr<std::uint8_t>(), std::size_t(packed.numel()));
+    out.result = finish(packed.data_ptr<std::uint8_t>(), std::size_t(packed.numel()), height, width, laps);
   }
-  laps.lap(Stage::Result);
   return out;
+}
+
+std::size_t Pipeline::Impl::packed_bytes(std::int64_t height, std::int64_t width) const {
+  const std::int64_t pixels = height * width;
+  return std::size_t(semantic_kind() ? 2 * pixels : tracker_->block_bytes() + pixels);
+}
+
+FrameResult Pipeline::Impl::finish(const std::uint8_t* bytes, std::size_t size, std::int64_t height,
+                                   std::int64_t width, Laps& laps) {
+  if (!semantic_kind()) {
+    FrameResult r = unpack_result(bytes, size);
+    laps.lap(Stage::Result);
+    return r;
+  }
+  const std::size_t pixels = std::size_t(height * width);
+  if (size != 2 * pixels) throw std::logic_error("segment result of " + std::to_string(size) + " bytes");
+  const std::uint8_t* classes = bytes;
+  const std::uint8_t* foreground = bytes + pixels;
+  FrameResult r;
+  r.height = std::int32_t(height);
+  r.width = std::int32_t(width);
+  if (opt_.semantic.keep_probability) r.probability.assign(foreground, foreground + pixels);
+  if (!opt_.semantic.track_labels) r.labels.assign(classes, classes + pixels);
+  laps.lap(Stage::Result);
+  // The match stage, on the host: the class map's regions, followed.
+  const ComponentMap regions = connected_components(classes, foreground, std::int32_t(width), std::int32_t(height),
+                                                    opt_.semantic.min_area, std::size_t(1) << 16);
+  ObjectTracks tracks = objects_->update(regions.components, std::int32_t(width), std::int32_t(height));
+  if (opt_.semantic.track_labels) {
+    // Each object's pixels carry its track's id while the track is VISIBLE.
+    std::vector<std::uint8_t> shown(regions.components.size(), 0);
+    for (std::size_t i = 0; i < shown.size(); ++i)
+      for (const TrackResult& t : tracks.tracks)
+        if (t.id == tracks.id_of[i] && t.state == std::uint8_t(TrackState::Visible)) shown[i] = t.id;
+    r.labels.resize(pixels);
+    for (std::size_t i = 0; i < pixels; ++i) {
+      const std::int32_t o = regions.index[i];
+      r.labels[i] = o < 0 ? 0 : shown[std::size_t(o)];
+    }
+  }
+  r.tracks = std::move(tracks.tracks);
+  laps.lap(Stage::Match);
+  return r;
 }
 
 std::size_t Pipeline::Impl::process_cuda(const ImageView& image, Laps& laps) {
@@ -284,7 +368,7 @@ std::size_t Pipeline::Impl::process_cuda(const ImageView& image, Laps& laps) {
 }
 
 std::size_t Pipeline::Impl::run_cuda(const torch::Tensor& host, Laps& laps) {
-  const std::size_t bytes = std::size_t(tracker_.block_bytes() + host.size(0) * host.size(1));
+  const std::size_t bytes = packed_bytes(host.size(0), host.size(1));
   const auto work = [&] {
     packed_ = run_stages(frame_, laps);
     result_.copy_async(packed_);  // the one device-to-host copy of the frame, into pinned memory
@@ -314,6 +398,20 @@ std::size_t Pipeline::Impl::run_cuda(const torch::Tensor& host, Laps& laps) {
 }
 
 torch::Tensor Pipeline::Impl::run_stages(const torch::Tensor& hwc, Laps& laps) {
+  return semantic_kind() ? run_semantic(hwc, laps) : run_detect_segment(hwc, laps);
+}
+
+torch::Tensor Pipeline::Impl::run_semantic(const torch::Tensor& hwc, Laps& laps) {
+  const SemanticModel& m = *semantic_;
+  const torch::Tensor in = semantic_input(hwc, m.input_size, m.in_channels, opt_.semantic.normalization)
+                               .to(precision_dtype(opt_.precision));
+  laps.lap(Stage::Preprocess);
+  torch::Tensor packed = semantic_maps(m.run(in), hwc.size(0), hwc.size(1), opt_.semantic.maps).view({-1});
+  laps.lap(Stage::Segment);
+  return packed;
+}
+
+torch::Tensor Pipeline::Impl::run_detect_segment(const torch::Tensor& hwc, Laps& laps) {
   const std::int64_t height = hwc.size(0), width = hwc.size(1);
   const torch::Tensor unit = to_unit_image(hwc);
   const torch::Tensor det_in = detector_input(unit, opt_.detector_input).to(det_dtype_);
@@ -339,10 +437,11 @@ torch::Tensor Pipeline::Impl::run_stages(const torch::Tensor& hwc, Laps& laps) {
 
   // One byte buffer for everything the frame returns: the tracker writes the
   // track block at its front, the segment stage the label map behind it.
-  const std::int64_t block = tracker_.block_bytes();
+  DeviceTracker& tracker = *tracker_;
+  const std::int64_t block = tracker.block_bytes();
   torch::Tensor packed = torch::empty({block + height * width}, torch::dtype(torch::kUInt8).device(device_));
   torch::Tensor track_block = packed.slice(0, 0, block);
-  const TrackSlots slots = tracker_.update(dets, width, height, track_block);
+  const TrackSlots slots = tracker.update(dets, width, height, track_block);
   laps.lap(Stage::Match);
 
   torch::Tensor labels = packed.slice(0, block).view({height, width});
@@ -350,7 +449,7 @@ torch::Tensor Pipeline::Impl::run_stages(const torch::Tensor& hwc, Laps& laps) {
   // read back). On the CPU the slots are host memory, so the work follows
   // the VISIBLE count: none skips the segmenter, else the slots up to the
   // next power of two (a few shapes, each seen in the warm-up).
-  std::int64_t used = tracker_.slots();
+  std::int64_t used = tracker.slots();
   if (device_.is_cpu()) {
     const std::uint8_t* ids = slots.ids.data_ptr<std::uint8_t>();
     std::int64_t visible = 0;
@@ -392,9 +491,28 @@ void Pipeline::reset_tracks() { impl_->reset_tracks(); }
 PipelineOutput Pipeline::process(const ImageView& image) { return impl_->process(image); }
 const PipelineOptions& Pipeline::options() const { return impl_->opt_; }
 const torch::Device& Pipeline::device() const { return impl_->device_; }
-const DetectorModel& Pipeline::detector() const { return impl_->detector_; }
-const SegmenterModel& Pipeline::segmenter() const { return impl_->segmenter_; }
-const DeviceTracker& Pipeline::tracker() const { return impl_->tracker_; }
+namespace {
+void require_kind(const PipelineOptions& o, PipelineKind kind, const char* what) {
+  if (o.kind != kind)
+    throw std::logic_error(std::string("Pipeline::") + what + "(): a " + pipeline_kind_name(o.kind) + " pipeline has none");
+}
+}  // namespace
+const DetectorModel& Pipeline::detector() const {
+  require_kind(impl_->opt_, PipelineKind::DetectSegment, "detector");
+  return impl_->detector_;
+}
+const SegmenterModel& Pipeline::segmenter() const {
+  require_kind(impl_->opt_, PipelineKind::DetectSegment, "segmenter");
+  return impl_->segmenter_;
+}
+const DeviceTracker& Pipeline::tracker() const {
+  require_kind(impl_->opt_, PipelineKind::DetectSegment, "tracker");
+  return *impl_->tracker_;
+}
+const SemanticModel& Pipeline::semantic() const {
+  require_kind(impl_->opt_, PipelineKind::Segment, "semantic");
+  return *impl_->semantic_;
+}
 PipelineCounters Pipeline::counters() const { return impl_->counters(); }
 const std::shared_ptr<BufferPool>& Pipeline::input_buffers() const { return impl_->input_buffers_; }
 

@@ -1,7 +1,11 @@
-// The inference pipeline for one upstream stream: the stages in order,
-// upload -> preprocess -> detect -> match -> segment -> result (one packed
-// tensor, one device-to-host copy): a frame in, its label map and tracks on
-// the host out. Tensors stay on the configured device from the upload to the
+// The inference pipeline for one upstream stream, in one of two shapes
+// (PipelineKind): a frame in, its label map and tracks on the host out.
+//  - detect_segment: upload -> preprocess -> detect -> match -> segment ->
+//    result (one packed tensor, one device-to-host copy);
+//  - segment (a semantic segmentation network, aigt's kind): upload ->
+//    preprocess -> segment (network, class map and foreground probability)
+//    -> result (one copy) -> match on the host (connected regions as
+//    objects, stages/components.hpp; the same tracker, per class). Tensors stay on the configured device from the upload to the
 // packed result. The contours of the label map are the caller's step
 // (label_contours(), pipeline/stages/contours.hpp): the bridge sends the label map
 // before it makes them. Not thread-safe: one Pipeline per worker thread.
@@ -17,14 +21,38 @@
 #include "core/track_params.hpp"
 #include "models/detector_model.hpp"
 #include "models/segmenter_model.hpp"
+#include "models/semantic_model.hpp"
 #include "pipeline/stages/detect.hpp"
 #include "pipeline/stages/result.hpp"
+#include "pipeline/stages/semantic.hpp"
 
 namespace igtb {
 
 class DeviceTracker;
 
+/// The pipeline's shape (pipeline.kind).
+enum class PipelineKind {
+  DetectSegment,  ///< a D-FINE-style detector, the tracker, a MobileSAM-style box-prompted segmenter
+  Segment,        ///< a semantic segmentation network; objects are its connected regions
+};
+/// "detect_segment" | "segment"; throws std::invalid_argument otherwise.
+PipelineKind parse_pipeline_kind(const std::string& name);
+const char* pipeline_kind_name(PipelineKind kind);
+
+/// The segment shape's settings.
+struct SemanticOptions {
+  std::string model = kDemoModelSpec;  ///< path or "demo"
+  SemanticSettings settings;           ///< input size and channels where the model's config.json does not say them
+  Normalization normalization = Normalization::None;
+  SemanticMapsOptions maps;
+  std::int64_t min_area = 20;     ///< a region of fewer pixels is no object (it stays in the class map)
+  bool track_labels = false;      ///< the label map carries VISIBLE tracks' ids, not classes
+  bool keep_probability = false;  ///< FrameResult::probability filled
+};
+
 struct PipelineOptions {
+  PipelineKind kind = PipelineKind::DetectSegment;
+  SemanticOptions semantic;  ///< kind Segment only
   std::string device = "cpu";      ///< "cpu", "cuda", "cuda:N"
   std::string precision = "fp32";  ///< "fp32", "fp16", "bf16" (model inputs and weights)
   /// One module in another precision ("" = precision): a module whose fp16
@@ -131,14 +159,19 @@ class Pipeline {
   /// One frame. Throws std::invalid_argument for an image the pipeline
   /// cannot take (3D, subvolume, unsupported scalar type or components), or
   /// a c10::Error from a model; the tracker is unchanged by a failed frame
-  /// only where the failure came before the match stage.
+  /// only where the failure came before the match stage. In the segment
+  /// shape the stage times fall in upload, preprocess, segment, result and
+  /// match (detect stays 0; match runs last, on the host).
   PipelineOutput process(const ImageView& image);
 
   const PipelineOptions& options() const;
   const torch::Device& device() const;
+  /// The detect_segment shape's models and tracker; std::logic_error in the segment shape.
   const DetectorModel& detector() const;
   const SegmenterModel& segmenter() const;
   const DeviceTracker& tracker() const;
+  /// The segment shape's model; std::logic_error in the detect_segment shape.
+  const SemanticModel& semantic() const;
   PipelineCounters counters() const;
   /// Page-locked buffers (options().upload_slots of them) for the upstream
   /// reader to receive IMAGEs into (ReaderOptions::buffer): a frame viewed

@@ -14,9 +14,9 @@
 #include <regex>
 #include <thread>
 
+#include "../support/e2e_recording.hpp"
 #include "../support/synthetic_scene.hpp"
 #include "../support/time_scale.hpp"
-#include "io/sequence_writer.hpp"
 #include "tools/listen.hpp"
 #include "tools/replay.hpp"
 #include "transport/image_codec.hpp"
@@ -31,27 +31,9 @@ using namespace igtb;
 namespace {
 
 constexpr int kFrames = 40;
-constexpr double kT0 = 100.0, kDt = 0.05;
 
-std::string write_recording(const test::Scene& scene) {
-  io::Sequence seq;
-  seq.frame_dims = {std::uint32_t(scene.width), std::uint32_t(scene.height), 1};
-  seq.spacing = {0.3, 0.3, 1};
-  seq.origin = {12.5, -7.25, 3};
-  seq.direction = {0, -1, 0, 1, 0, 0, 0, 0, 1};  // i -> +y, j -> -x: a rotated probe
-  for (int f = 0; f < kFrames; ++f) {
-    io::SequenceFrame fr;
-    fr.timestamp = kT0 + kDt * f;
-    seq.frames.push_back(fr);
-    const auto px = scene.frame(f);
-    seq.pixels.insert(seq.pixels.end(), px.begin(), px.end());
-  }
-  const auto path = (std::filesystem::temp_directory_path() / "igtb_e2e_disks.igs.mha").string();
-  io::write_metaimage_sequence(path, seq);
-  return path;
-}
-
-int frame_of(std::uint64_t wire_ts) { return int(std::lround((timestamp_to_seconds(wire_ts) - kT0) / kDt)); }
+using test::frame_of;
+using test::track_states;
 
 struct Received {
   std::map<int, Image> inputs, masks;
@@ -59,15 +41,6 @@ struct Received {
   std::map<int, PolyData> contours;
   std::map<int, std::string> states;
 };
-
-/// id -> state name of every track in a state JSON.
-std::map<int, std::string> track_states(const std::string& json) {
-  std::map<int, std::string> out;
-  static const std::regex track(R"re(\{"id": (\d+), "state": "([A-Z]+)")re");
-  for (auto it = std::sregex_iterator(json.begin(), json.end(), track); it != std::sregex_iterator(); ++it)
-    out[std::stoi((*it)[1])] = (*it)[2];
-  return out;
-}
 
 double iou(const Image& mask, const test::Scene& s, std::size_t d, int f, std::uint8_t id) {
   return test::label_iou(mask.pixels.data(), s, d, f, id);
@@ -77,7 +50,7 @@ double iou(const Image& mask, const test::Scene& s, std::size_t d, int f, std::u
 
 TEST_CASE("replay -> igtbridge (demo models, CPU) -> listen: masks, geometry, ids, FSM and contours per frame") {
   const test::Scene scene = test::two_disks_scene();
-  const std::string recording = write_recording(scene);
+  const std::string recording = test::write_recording(scene, kFrames, "igtb_e2e_disks");
 
   Received got;
   std::mutex m;
@@ -245,7 +218,7 @@ TEST_CASE("replay -> igtbridge (demo models, CPU) -> listen: masks, geometry, id
     REQUIRE(pd.attributes.size() == 1);
     CHECK(pd.lines.size() == (present1 ? 2u : 1u));
     for (std::size_t c = 0; c < pd.lines.size(); ++c) {
-      const int label = int(pd.attributes[0].values[c]);
+      const int label = int(pd.attributes[0].values[c * pd.attributes[0].components]);  // a cell tuple: 9 floats, label first
       const std::size_t d = label == id[0] ? 0 : 1;
       const auto& disk = scene.disks[d];
       for (const auto pi : pd.lines[c]) {

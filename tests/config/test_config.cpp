@@ -61,7 +61,7 @@ TEST_CASE("the shipped file lists every key, each with a comment above it") {
 
 TEST_CASE("config_keys: one entry per key, documented") {
   const auto keys = config_keys();
-  CHECK(keys.size() == 64);
+  CHECK(keys.size() == 75);
   std::set<std::string> names;
   for (const auto& k : keys) {
     INFO(k.key);
@@ -225,7 +225,7 @@ TEST_CASE("errors: missing file, directory, YAML syntax") {
   CHECK(parse_error("input:\n\tport: 1\n").find("t.yaml:2:") == 0);
   CHECK(parse_error("a: 1\n---\nb: 2\n") == "t.yaml:3: expected one YAML document, found 2 or more (remove the '---' separators)");
   CHECK(parse_error("- input\n- output\n") ==
-        "t.yaml:1: expected a map of sections (input, output, pipeline, models, detect, match, visibility, kpi, record, log) at the top level, got a list");
+        "t.yaml:1: expected a map of sections (input, output, pipeline, models, detect, segment, match, visibility, kpi, record, log) at the top level, got a list");
 }
 
 TEST_CASE("errors: wrong types name source, line and key") {
@@ -313,7 +313,7 @@ TEST_CASE("errors: unknown keys with did-you-mean") {
   CHECK(parse_error("input:\n  foo: 1\n") ==
         "t.yaml:2: unknown key 'input.foo'; valid keys under 'input': mode, host, port, bind, image_devices, "
         "transform_devices, reconnect_initial_s, reconnect_max_s, request_v2_headers, check_crc, max_message_bytes, allow");
-  CHECK(parse_error("zzz: 1\n") == "t.yaml:1: unknown key 'zzz'; valid top-level keys: input, output, pipeline, models, detect, match, visibility, kpi, record, log");
+  CHECK(parse_error("zzz: 1\n") == "t.yaml:1: unknown key 'zzz'; valid top-level keys: input, output, pipeline, models, detect, segment, match, visibility, kpi, record, log");
   CHECK(parse_error("input: 5\n") ==
         "t.yaml:1: input: expected a section with keys mode, host, port, bind, image_devices, transform_devices, "
         "reconnect_initial_s, reconnect_max_s, request_v2_headers, check_crc, max_message_bytes, allow, got '5'");
@@ -327,7 +327,7 @@ TEST_CASE("errors: --set") {
   CHECK(set_error({"inptu.port=1"}) == "--set inptu.port=1: unknown key 'inptu.port' (did you mean 'input.port'?)");
   CHECK(set_error({"foo"}) == "--set foo: expected key=value, e.g. --set output.port=18946");
   CHECK(set_error({"=5"}) == "--set =5: expected key=value, e.g. --set output.port=18946");
-  CHECK(set_error({"pipeline=1"}) == "--set pipeline=1: 'pipeline' is a section, not a key; set one of its keys: pipeline.enabled, pipeline.cuda_graph, pipeline.overlap_encoder, pipeline.release_cached_memory, pipeline.upload_slots, pipeline.cpu_threads");
+  CHECK(set_error({"pipeline=1"}) == "--set pipeline=1: 'pipeline' is a section, not a key; set one of its keys: pipeline.enabled, pipeline.kind, pipeline.cuda_graph, pipeline.overlap_encoder, pipeline.release_cached_memory, pipeline.upload_slots, pipeline.cpu_threads");
   CHECK(set_error({"output.check_crc=on"}) == "--set output.check_crc=on: output.check_crc: expected true or false, got 'on'");
   CHECK(set_error({"output.port="}) == "--set output.port=: output.port: expected an integer 1..65535, got an empty value");
   CHECK(set_error({"output.port={a: 1}"}) == "--set output.port={a: 1}: output.port: expected an integer 1..65535, got a map");

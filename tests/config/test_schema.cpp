@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -108,6 +110,49 @@ TEST_CASE("pipeline keys: models, thresholds, matcher, FSM, KPI, output names") 
   CHECK(parse_error("output:\n  mask_device: ThisNameIsLongerThan20\n").find("1..20 printable ASCII") != std::string::npos);
   CHECK(set_error({"kpi.path=/tmp/a\tb"}).find("kpi.path: expected a file path") != std::string::npos);
   CHECK(default_config({"kpi.path=\"\""}).kpi.path.empty());
+}
+
+TEST_CASE("the segment shape's keys: the model, its settings, the decision, the outputs") {
+  const BridgeConfig d = default_config();
+  CHECK(d.pipeline.kind == "detect_segment");
+  CHECK(d.models.segmentation == "demo");
+  CHECK(d.models.input_size == 0);
+  CHECK(d.models.normalization == "none");
+  CHECK(d.segment.decision == "argmax");
+  CHECK(d.segment.min_area == 20);
+  CHECK(d.output.probability_device.empty());
+  CHECK(d.output.label_values == "class");
+
+  const BridgeConfig c = parse_config(
+      "pipeline:\n  kind: segment\nmodels:\n  segmentation: /opt/aigt/unet.pt\n  input_size: 128\n  in_channels: 1\n"
+      "  normalization: unit\n  output: probabilities\nsegment:\n  decision: threshold\n  threshold: 0.3\n"
+      "  min_area: 50\noutput:\n  probability_device: Inference\n  label_values: track\n",
+      "t.yaml");
+  CHECK(c.pipeline.kind == "segment");
+  CHECK(c.models.segmentation == "/opt/aigt/unet.pt");
+  CHECK(c.models.input_size == 128);
+  CHECK(c.segment.threshold == 0.3);
+  CHECK(c.output.probability_device == "Inference");
+  CHECK(parse_config(to_yaml(c), "round.yaml") == c);
+  // A relative model path is the file's directory's.
+  const auto dir = std::filesystem::temp_directory_path() / "igtb_schema_segment";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "t.yaml") << "models:\n  segmentation: m/unet.pt\n";
+  CHECK(load_config((dir / "t.yaml").string()).models.segmentation == (dir / "m/unet.pt").string());
+
+  CHECK(parse_error("pipeline:\n  kind: semantic\n").find("pipeline.kind") != std::string::npos);
+  CHECK(set_error({"models.normalization=zscore"}).find("models.normalization") != std::string::npos);
+  CHECK(set_error({"segment.threshold=1.5"}).find("segment.threshold") != std::string::npos);
+  CHECK(set_error({"segment.min_area=0"}).find("segment.min_area") != std::string::npos);
+  CHECK(set_error({"output.label_values=id"}).find("output.label_values") != std::string::npos);
+  // The probability map is the segment shape's, under a name of its own.
+  CHECK(set_error({"output.probability_device=Prob"}) ==
+        "--set output.probability_device=Prob: output.probability_device needs pipeline.kind: segment (a detect_segment pipeline has no probability map)");
+  CHECK(set_error({"pipeline.kind=segment", "output.probability_device=BoneMask"}) ==
+        "--set output.probability_device=BoneMask: output.probability_device 'BoneMask' is another output's device name");
+  CHECK(set_error({"pipeline.kind=segment", "output.probability_device=ThisNameIsFarTooLongForIGTL"})
+            .find("output.probability_device") != std::string::npos);
+  CHECK(set_error({"pipeline.kind=segment", "output.probability_device=Prob"}) == "<no error>");
 }
 
 TEST_CASE("allow-lists: IPv4 addresses and CIDR blocks, anything else named") {

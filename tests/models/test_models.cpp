@@ -88,7 +88,7 @@ TEST_CASE("the demo models load by name and from files, with the contracts' shap
   CHECK(s.mask_size == 256);
   const auto dir = std::filesystem::temp_directory_path() / "igtb_models_test";
   const auto paths = save_demo_models(dir.string());
-  REQUIRE(paths.size() == 3);
+  REQUIRE(paths.size() == 4);
   CHECK(load_detector(paths[0], torch::kCPU).queries == 10);
   CHECK(load_segmenter(paths[1], paths[2], torch::kCPU).mask_size == 256);
   // Not remove_all: in binaries linked with the CUDA LibTorch 2.11 wheel,
@@ -159,7 +159,7 @@ def forward(self, embeddings: Tensor, boxes: Tensor):
 TEST_CASE("a fp32 TorchScript file turned to a lower precision at load is flagged, the demo models are not") {
   const auto dir = std::filesystem::temp_directory_path() / "igtb_models_converted";
   const auto paths = save_demo_models(dir.string());
-  REQUIRE(paths.size() == 3);
+  REQUIRE(paths.size() == 4);
   CHECK(load_module(paths[1], DemoModel::Encoder, torch::kCPU, torch::kHalf).converted());
   CHECK(load_module(paths[1], DemoModel::Encoder, torch::kCPU, torch::kBFloat16).converted());
   CHECK_FALSE(load_module(paths[1], DemoModel::Encoder, torch::kCPU, torch::kFloat32).converted());

@@ -161,7 +161,7 @@ TEST_CASE("a frame viewed in a received message gives what its decoded copy give
 TEST_CASE("saved demo models load from files like any model") {
   const auto dir = std::filesystem::temp_directory_path() / "igtb_demo_models_test";
   const auto paths = save_demo_models(dir.string());
-  REQUIRE(paths.size() == 3);
+  REQUIRE(paths.size() == 4);
   PipelineOptions o;
   o.detector = paths[0];
   o.encoder = paths[1];

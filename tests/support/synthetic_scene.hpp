@@ -17,6 +17,7 @@ struct Disk {
   double vx, vy;      ///< pixels per frame
   double radius;
   int absent_from = -1, absent_to = -1;  ///< frames [from, to) without the disk
+  double level = 200.0;                  ///< its pixels' mean value (+-10)
   double cx(int f) const { return x0 + vx * f; }
   double cy(int f) const { return y0 + vy * f; }
   bool present(int f) const { return f < absent_from || f >= absent_to; }
@@ -35,7 +36,7 @@ struct Scene {
     return dx * dx + dy * dy <= k.radius * k.radius;
   }
 
-  /// uint8 pixels, row-major: speckle (Rayleigh, mean ~45) plus disks at ~200.
+  /// uint8 pixels, row-major: speckle (Rayleigh, mean ~45) plus disks at their level (~200).
   std::vector<std::uint8_t> frame(int f) const {
     std::mt19937 rng(seed + std::uint32_t(f) * 7919u);
     std::uniform_real_distribution<double> u(1e-6, 1.0);
@@ -44,7 +45,7 @@ struct Scene {
       for (int x = 0; x < width; ++x) {
         double v = 36.0 * std::sqrt(-2.0 * std::log(u(rng)));  // Rayleigh speckle, mean ~45
         for (std::size_t d = 0; d < disks.size(); ++d)
-          if (inside(d, f, x, y)) v = 200.0 + 20.0 * (u(rng) - 0.5);
+          if (inside(d, f, x, y)) v = disks[d].level + 20.0 * (u(rng) - 0.5);
         px[std::size_t(y) * std::size_t(width) + std::size_t(x)] = std::uint8_t(std::min(255.0, v));
       }
     return px;
@@ -83,6 +84,18 @@ inline Scene two_disks_scene() {
   Scene s;
   s.disks = {Disk{90, 80, 1.5, 0.5, 34},
              Disk{240, 170, -0.3, -0.2, 30, 12, 30}};
+  return s;
+}
+
+/// The segment shape's scene: two classes of object, told apart by their
+/// brightness (tests/support/two_class_model.hpp's network): disk 0 of class
+/// 1 (level 120) and disk 1 of class 2 (level 240), both moving; disk 1
+/// leaves at frame 8 and comes back at frame 22.
+inline Scene two_class_scene() {
+  Scene s;
+  s.width = 192;
+  s.height = 144;
+  s.disks = {Disk{50, 50, 1.0, 0.5, 24, -1, -1, 120.0}, Disk{140, 95, -0.5, -0.3, 22, 8, 22, 240.0}};
   return s;
 }
 

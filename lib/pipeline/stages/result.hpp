@@ -27,6 +27,9 @@ struct TrackResult {
   std::uint8_t state = 0;
   float score = 0;
   float box[4] = {0, 0, 0, 0};
+  /// The object's class in the segment shape (pipeline.kind: segment); 0 in
+  /// the detect_segment shape, whose tracks carry no class.
+  std::uint8_t label = 0;
 };
 
 struct FrameResult {
@@ -34,6 +37,9 @@ struct FrameResult {
   std::vector<std::uint8_t> labels;  ///< height * width, row-major
   std::vector<TrackResult> tracks;
   std::int32_t unsegmented = 0;  ///< VISIBLE tracks beyond the segmenter's slots (no mask this frame)
+  /// The segment shape's foreground probability, 0..255 per pixel (height *
+  /// width), where the pipeline was asked to keep it; empty otherwise.
+  std::vector<std::uint8_t> probability;
 };
 
 /// Reads a packed result from host bytes. Throws std::invalid_argument if
