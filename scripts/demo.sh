@@ -8,6 +8,9 @@
 # contours and the BoneMaskState JSON. Then scripts/demo_report.py draws
 # overlays of a few frames and the latency histogram (PNG) from the saved
 # messages and the KPI file, and prints frames, drops, fps and p50/p99.
+# DEMO_KIND=segment runs the other pipeline shape instead (pipeline.kind:
+# segment, docs/segment.md): the demo semantic network, a hand-set
+# bone-surface filter, with the probability map sent as BoneProbability.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
@@ -34,14 +37,22 @@ frames=21
 # frames/s, 19 of 21 at 30): at 15 frames/s every frame is processed (a demo
 # of the pipeline, not of drops). DEMO_FPS changes it.
 fps=${DEMO_FPS:-15}
+kind=${DEMO_KIND:-detect_segment}
+case "$kind" in
+  detect_segment) kind_args=(); caption="demo models: bright-echo regions, not a trained bone model" ;;
+  segment) kind_args=(--set pipeline.kind=segment --set output.probability_device=BoneProbability
+                     --set output.label_values=track)
+           caption="demo segmentation model: bright reflection over an acoustic shadow, hand-set, not trained" ;;
+  *) echo "demo: DEMO_KIND must be detect_segment or segment, got '$kind'" >&2; exit 2 ;;
+esac
 rm -rf "$out"
 mkdir -p "$out"
 
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
 
-echo "== igtbridge (pipeline, CPU, demo models) on 127.0.0.1:$out_port, upstream 127.0.0.1:$in_port"
-"$bin/igtbridge" --config "$root/config/igtbridge.yaml" --set "input.port=$in_port" --set "output.port=$out_port" \
+echo "== igtbridge (pipeline $kind, CPU, demo models) on 127.0.0.1:$out_port, upstream 127.0.0.1:$in_port"
+"$bin/igtbridge" --config "$root/config/igtbridge.yaml" "${kind_args[@]}" --set "input.port=$in_port" --set "output.port=$out_port" \
   --set input.reconnect_max_s=0.5 --set log.summary_interval_s=1 --set "kpi.path=$out/kpi.jsonl" \
   2>"$out/igtbridge.log" &
 bridge=$!
@@ -74,7 +85,7 @@ echo "== first state message"
 grep -m1 "^STRING" "$out/listen.txt" || true
 echo "== report"
 if [ "$status" = 0 ]; then
-  /usr/bin/python3 "$root/scripts/demo_report.py" --saved "$out/saved" --kpi "$out/kpi.jsonl" --out "$out" || status=$?
+  /usr/bin/python3 "$root/scripts/demo_report.py" --saved "$out/saved" --kpi "$out/kpi.jsonl" --out "$out" --caption "$caption" || status=$?
 fi
 [ "$status" = 0 ] && echo "demo: OK (PNGs, KPI and saved messages in $out)" || echo "demo: FAILED (exit $status)"
 exit "$status"

@@ -154,6 +154,11 @@ std::string PipelineOptions::precision_label() const {
   return differ.empty() ? precision : precision + " (" + differ + ")";
 }
 
+std::string PipelineOptions::models_label() const {
+  if (kind == PipelineKind::Segment) return "segmentation " + semantic.model + " (pipeline.kind segment)";
+  return "detector " + detector + ", segmenter " + encoder + " + " + decoder;
+}
+
 int cpu_thread_count(int requested, const char* omp_num_threads, unsigned cores) {
   if (requested < 0) throw std::invalid_argument("cpu_threads must be 0 (automatic) or more");
   if (requested > 0) return requested;

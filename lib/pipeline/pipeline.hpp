@@ -71,6 +71,9 @@ struct PipelineOptions {
   }
   /// The three modules' precisions: "fp16", or "fp16 (encoder fp32)" where one differs.
   std::string precision_label() const;
+  /// The models, for tables and logs: "detector D, segmenter E + D" or
+  /// "segmentation M (pipeline.kind segment)".
+  std::string models_label() const;
   /// On CUDA: fp32 convolutions and matrix products may use TF32 tensor
   /// cores (LibTorch's own default for convolutions). Process-wide (ATen's
   /// global context): the last Pipeline built sets it for all.

@@ -46,10 +46,9 @@ std::string pipeline_bench_table(const PipelineBenchOptions& o, const PipelineBe
   const std::string device =
       r.device == "cpu" ? "cpu (" + std::to_string(r.cpu_threads) + " LibTorch thread" + (r.cpu_threads == 1 ? ")" : "s)")
                         : r.device;
-  appendf(s, "pipeline benchmark: %s frames of %s, %llu timed (%llu warm-up), device %s, %s, detector %s, segmenter %s + %s\n",
+  appendf(s, "pipeline benchmark: %s frames of %s, %llu timed (%llu warm-up), device %s, %s, %s\n",
           r.frame.c_str(), o.file.c_str(), ull(r.frames), ull(o.warmup), device.c_str(),
-          o.pipeline.precision_label().c_str(), o.pipeline.detector.c_str(), o.pipeline.encoder.c_str(),
-          o.pipeline.decoder.c_str());
+          o.pipeline.precision_label().c_str(), o.pipeline.models_label().c_str());
   appendf(s, "  %-12s %9s %9s %9s %9s\n", "stage", "p50 ms", "p95 ms", "p99 ms", "mean ms");
   for (const auto& st : r.stages)
     appendf(s, "  %-12s %9.2f %9.2f %9.2f %9.2f\n", st.name.c_str(), st.p50, st.p95, st.p99, st.mean);

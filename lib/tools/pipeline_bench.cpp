@@ -229,7 +229,9 @@ std::string pipeline_bench_json(const PipelineBenchOptions& o, const PipelineBen
                   ", \"frame\": " + json_string(r.frame) + ", \"device\": " + json_string(r.device) +
                   ", \"precision\": " + json_string(o.pipeline.precision_label()) +
                   ", \"tf32\": " + std::string(o.pipeline.tf32 ? "true" : "false") +
-                  ", \"cpu_threads\": " + std::to_string(r.cpu_threads) + ", \"detector\": " +
+                  ", \"cpu_threads\": " + std::to_string(r.cpu_threads) + ", \"kind\": \"" +
+                  pipeline_kind_name(o.pipeline.kind) + "\", \"segmentation\": " + json_string(o.pipeline.semantic.model) +
+                  ", \"detector\": " +
                   json_string(o.pipeline.detector) + ", \"encoder\": " + json_string(o.pipeline.encoder) +
                   ", \"decoder\": " + json_string(o.pipeline.decoder) + ", \"top_k\": " +
                   std::to_string(o.pipeline.detect.top_k) + ", \"frames\": " + std::to_string(r.frames) +

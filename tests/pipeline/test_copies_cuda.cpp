@@ -12,6 +12,7 @@
 #include <cstdio>
 
 #include "../support/synthetic_scene.hpp"
+#include "../support/two_class_model.hpp"
 
 #undef CHECK
 #define CATCH_CONFIG_RUNNER
@@ -37,7 +38,7 @@ struct Received {
   }
 };
 
-void one_copy_each_way(bool graphs, bool received) {
+void one_copy_each_way(bool graphs, bool received, bool segment = false) {
   {  // CUPTI on (and off) before any graph exists: started after a graph is built it may miss its copies
     CopyCounter init;
     init.start();
@@ -46,8 +47,12 @@ void one_copy_each_way(bool graphs, bool received) {
   PipelineOptions o;
   o.device = "cuda";
   o.cuda_graph = graphs;
+  if (segment) {
+    o.kind = PipelineKind::Segment;
+    o.semantic.model = test::save_two_class_model("copies_two_class", 160);
+  }
   Pipeline p(o);
-  const test::Scene scene = test::two_disks_scene();
+  const test::Scene scene = segment ? test::two_class_scene() : test::two_disks_scene();
   for (int f = 0; f < 5; ++f) p.process(test::scene_image(scene, f));  // new size: eager, eager, capture, replays
   constexpr int kFrames = 20;
   CopyCounter counter;
@@ -67,7 +72,10 @@ void one_copy_each_way(bool graphs, bool received) {
   CHECK(c.d2h == kFrames);
   const std::uint64_t pixels = std::uint64_t(scene.width) * std::uint64_t(scene.height);
   CHECK(c.h2d_bytes == kFrames * pixels);                                   // the frame's bytes, once
-  CHECK(c.d2h_bytes == kFrames * (pixels + std::uint64_t(p.tracker().block_bytes())));  // labels + track block
+  if (segment)
+    CHECK(c.d2h_bytes == kFrames * 2 * pixels);  // class map + foreground probability
+  else
+    CHECK(c.d2h_bytes == kFrames * (pixels + std::uint64_t(p.tracker().block_bytes())));  // labels + track block
   if (graphs) CHECK(p.counters().graph_replays >= kFrames);
 }
 
@@ -77,6 +85,10 @@ TEST_CASE("one H2D and one D2H per frame, CUDA graphs on") { one_copy_each_way(t
 TEST_CASE("one H2D and one D2H per frame, eager") { one_copy_each_way(false, false); }
 TEST_CASE("one H2D and one D2H per frame received into a page-locked buffer (no host copy)") {
   one_copy_each_way(true, true);
+}
+TEST_CASE("segment shape: one H2D and one D2H per frame, CUDA graphs on and off") {
+  one_copy_each_way(true, false, true);
+  one_copy_each_way(false, false, true);
 }
 
 int main(int argc, char** argv) {
