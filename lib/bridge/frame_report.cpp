@@ -37,6 +37,11 @@ std::string json_string(const std::string& s) {
 
 std::string overall_state(const FrameReport& r) {
   if (r.failed) return "FAILED";
+  if (!r.class_voxels.empty()) {  // a label volume: VISIBLE where any voxel is labelled
+    for (std::size_t c = 1; c < r.class_voxels.size(); ++c)
+      if (r.class_voxels[c] > 0) return "VISIBLE";
+    return "NONE";
+  }
   bool visible = false, relocalizing = false;
   for (const auto& t : r.tracks) {
     visible |= t.state == std::uint8_t(TrackState::Visible);
@@ -56,7 +61,14 @@ std::string frame_json(const FrameReport& r) {
   j += ", \"e2e_ms\": " + json_number(r.e2e_ms, 3) + ", \"stages_ms\": {";
   for (std::size_t i = 0; i < r.stages_ms.size(); ++i)
     j += (i ? ", " : "") + json_string(r.stages_ms[i].first) + ": " + json_number(r.stages_ms[i].second, 3);
-  j += "}, \"dropped\": " + std::to_string(r.dropped) + ", \"tracks\": [";
+  j += "}, \"dropped\": " + std::to_string(r.dropped);
+  if (!r.class_voxels.empty()) {
+    j += ", \"voxels\": {";
+    for (std::size_t c = 1; c < r.class_voxels.size(); ++c)
+      j += (c > 1 ? ", \"" : "\"") + std::to_string(c) + "\": " + std::to_string(r.class_voxels[c]);
+    j += "}";
+  }
+  j += ", \"tracks\": [";
   for (std::size_t i = 0; i < r.tracks.size(); ++i) {
     const auto& t = r.tracks[i];
     j += std::string(i ? ", " : "") + "{\"id\": " + std::to_string(t.id) + ", \"state\": \"" +

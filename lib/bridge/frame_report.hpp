@@ -6,7 +6,9 @@
 //    "tracks": [{"id": 1, "state": "VISIBLE", "score": 0.93,
 //                "box": [x0, y0, x1, y1]}]}
 // "error" is added when failed, "unsegmented": N when N VISIBLE tracks got
-// no mask (more than the segmenter's detect.top_k slots). Written by hand (a fixed, write-only schema
+// no mask (more than the segmenter's detect.top_k slots); a track of the
+// segment shape has "class": C; a 3D volume's state has "voxels":
+// {"1": n1, "2": n2} (voxels per class, background left out) and no tracks. Written by hand (a fixed, write-only schema
 // of numbers and escaped strings) rather than through a JSON library, which
 // the GPU machine's staged dependencies do not carry.
 #pragma once
@@ -31,10 +33,12 @@ struct FrameReport {
   std::string error;          ///< why, when failed
   std::vector<TrackResult> tracks;
   int unsegmented = 0;  ///< VISIBLE tracks without a mask (more than the segmenter slots)
+  std::vector<std::uint64_t> class_voxels;  ///< a label volume's voxels per class value (index); empty for 2D
 };
 
 /// "VISIBLE" if any track is, else "RELOCALIZING" if any is, else "LOST" if
-/// there are tracks, else "NONE"; "FAILED" for a failed frame.
+/// there are tracks, else "NONE"; "FAILED" for a failed frame. A label
+/// volume: "VISIBLE" where any voxel has a class, else "NONE".
 std::string overall_state(const FrameReport& r);
 
 /// One line, no newline.

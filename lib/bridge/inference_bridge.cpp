@@ -113,7 +113,9 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::vector<std::uniq
   }
   relay_.set_image_sink([this](Message&& m) {
     // Before lane_for: an image the pipeline cannot take never binds the lane.
-    if (const std::string why = pipeline_input_problem(decode_image_layout(m.content(), m.content_size).info);
+    // Every lane is of one shape (pipeline.kind): the first one's rule is theirs.
+    if (const std::string why =
+            lanes_.front()->pipeline->input_problem(decode_image_layout(m.content(), m.content_size).info);
         !why.empty()) {
       unsupported_.fetch_add(1);
       warn_unsupported(m.device(), why);
@@ -315,6 +317,7 @@ void InferenceBridge::infer(Lane& lane, Frame& f) {
   f.report.stages_ms.emplace_back("contours", 0.0);
   f.report.tracks = f.out.result.tracks;
   f.report.unsegmented = f.out.result.unsegmented;
+  f.report.class_voxels = f.out.result.class_voxels;
 }
 
 void InferenceBridge::publish_label_map(Lane& lane, Frame& f) {
@@ -364,6 +367,7 @@ void InferenceBridge::publish_probability(Lane& lane, Frame& f) {
 }
 
 void InferenceBridge::publish_contours(Lane& lane, Frame& f) {
+  if (f.out.result.depth > 1) return;  // a label volume: no contours (the state lists its voxels per class)
   try {
     auto t = Clock::now();
     const PolyData contours = label_contours(f.out.result.labels.data(), f.image);

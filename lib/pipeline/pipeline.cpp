@@ -72,12 +72,18 @@ class Pipeline::Impl {
   torch::Tensor run_stages(const torch::Tensor& hwc, Laps& laps);
   torch::Tensor run_detect_segment(const torch::Tensor& hwc, Laps& laps);
   torch::Tensor run_semantic(const torch::Tensor& hwc, Laps& laps);
-  /// The packed result's bytes for a frame of height x width.
-  std::size_t packed_bytes(std::int64_t height, std::int64_t width) const;
+  /// The packed result's bytes for an uploaded frame of this shape.
+  std::size_t packed_bytes(const torch::Tensor& host) const;
+  /// The network on [D, C, S, S]: one call for the batch where the model
+  /// takes it, else one per slice (decided at the first volume, said once).
+  torch::Tensor run_network(const torch::Tensor& in);
   /// The packed result on the host -> the frame's result (segment: the
   /// match stage runs here, on the host).
-  FrameResult finish(const std::uint8_t* bytes, std::size_t size, std::int64_t height, std::int64_t width,
-                     Laps& laps);
+  FrameResult finish(const std::uint8_t* bytes, std::size_t size, const ImageInfo& image, Laps& laps);
+  /// The host tensor of a frame: [H, W, C] (detect_segment) or [D, H, W, C] (segment).
+  torch::Tensor host_tensor(const ImageView& image) const {
+    return semantic_kind() ? volume_tensor(image) : image_tensor(image);
+  }
   bool semantic_kind() const { return opt_.kind == PipelineKind::Segment; }
   /// The CUDA frame: upload through the ring, stages eager or replayed,
   /// one copy of the packed result into pinned memory, wait. Returns its bytes.
@@ -97,6 +103,7 @@ class Pipeline::Impl {
   // segment:
   std::optional<SemanticModel> semantic_;
   std::optional<ComponentTracker> objects_;
+  bool slice_by_slice_ = false;  ///< the model took no batch of slices: one call per slice
   double warmup_ms_ = 0;
   // CUDA only:
   std::unique_ptr<OwnedStream> stream_;  ///< this pipeline's own compute stream
@@ -291,39 +298,49 @@ PipelineOutput Pipeline::Impl::process(const ImageView& image) {
   Laps laps(out.times, device_, opt_.sync_timing);
   std::optional<c10::StreamGuard> on_stream;
   if (stream_) on_stream.emplace(stream_->stream());
-  const std::int64_t height = image.dims[1], width = image.dims[0];
   if (device_.is_cuda()) {
     const std::size_t bytes = process_cuda(image, laps);
-    out.result = finish(result_.data(), bytes, height, width, laps);
+    out.result = finish(result_.data(), bytes, image, laps);
   } else {
-    const torch::Tensor hwc = upload_image(image, device_);
+    const torch::Tensor host = host_tensor(image).clone();  // owned: the frame's pixels may go
     laps.lap(Stage::Upload);
-    const torch::Tensor packed = run_stages(hwc, laps);
-    out.result = finish(packed.data_ptr<std::uint8_t>(), std::size_t(packed.numel()), height, width, laps);
+    const torch::Tensor packed = run_stages(host, laps);
+    out.result = finish(packed.data_ptr<std::uint8_t>(), std::size_t(packed.numel()), image, laps);
   }
   return out;
 }
 
-std::size_t Pipeline::Impl::packed_bytes(std::int64_t height, std::int64_t width) const {
-  const std::int64_t pixels = height * width;
-  return std::size_t(semantic_kind() ? 2 * pixels : tracker_->block_bytes() + pixels);
+std::size_t Pipeline::Impl::packed_bytes(const torch::Tensor& host) const {
+  if (semantic_kind()) return std::size_t(2 * host.size(0) * host.size(1) * host.size(2));  // [D, H, W, C]
+  return std::size_t(tracker_->block_bytes() + host.size(0) * host.size(1));                // [H, W, C]
 }
 
-FrameResult Pipeline::Impl::finish(const std::uint8_t* bytes, std::size_t size, std::int64_t height,
-                                   std::int64_t width, Laps& laps) {
+FrameResult Pipeline::Impl::finish(const std::uint8_t* bytes, std::size_t size, const ImageInfo& image,
+                                   Laps& laps) {
   if (!semantic_kind()) {
     FrameResult r = unpack_result(bytes, size);
     laps.lap(Stage::Result);
     return r;
   }
-  const std::size_t pixels = std::size_t(height * width);
+  const std::int64_t height = image.dims[1], width = image.dims[0], depth = image.dims[2];
+  const std::size_t pixels = std::size_t(depth * height * width);
   if (size != 2 * pixels) throw std::logic_error("segment result of " + std::to_string(size) + " bytes");
   const std::uint8_t* classes = bytes;
   const std::uint8_t* foreground = bytes + pixels;
   FrameResult r;
   r.height = std::int32_t(height);
   r.width = std::int32_t(width);
+  r.depth = std::int32_t(depth);
   if (opt_.semantic.keep_probability) r.probability.assign(foreground, foreground + pixels);
+  if (depth > 1) {
+    // A volume: its label volume (class values) and voxels per class; no
+    // objects are followed across volumes.
+    r.labels.assign(classes, classes + pixels);
+    r.class_voxels.assign(std::size_t(semantic_->classes > 1 ? semantic_->classes : 2), 0);
+    for (const std::uint8_t c : r.labels) ++r.class_voxels[c];
+    laps.lap(Stage::Result);
+    return r;
+  }
   if (!opt_.semantic.track_labels) r.labels.assign(classes, classes + pixels);
   laps.lap(Stage::Result);
   // The match stage, on the host: the class map's regions, followed.
@@ -348,7 +365,7 @@ FrameResult Pipeline::Impl::finish(const std::uint8_t* bytes, std::size_t size, 
 }
 
 std::size_t Pipeline::Impl::process_cuda(const ImageView& image, Laps& laps) {
-  const torch::Tensor host = image_tensor(image);
+  const torch::Tensor host = host_tensor(image);
   if (!frame_.defined() || frame_.sizes() != host.sizes() || frame_.scalar_type() != host.scalar_type()) {
     // A new shape: a new device frame, and a new graph after one eager frame.
     packed_ = torch::Tensor();
@@ -373,7 +390,7 @@ std::size_t Pipeline::Impl::process_cuda(const ImageView& image, Laps& laps) {
 }
 
 std::size_t Pipeline::Impl::run_cuda(const torch::Tensor& host, Laps& laps) {
-  const std::size_t bytes = packed_bytes(host.size(0), host.size(1));
+  const std::size_t bytes = packed_bytes(host);
   const auto work = [&] {
     packed_ = run_stages(frame_, laps);
     result_.copy_async(packed_);  // the one device-to-host copy of the frame, into pinned memory
@@ -406,14 +423,35 @@ torch::Tensor Pipeline::Impl::run_stages(const torch::Tensor& hwc, Laps& laps) {
   return semantic_kind() ? run_semantic(hwc, laps) : run_detect_segment(hwc, laps);
 }
 
-torch::Tensor Pipeline::Impl::run_semantic(const torch::Tensor& hwc, Laps& laps) {
+torch::Tensor Pipeline::Impl::run_semantic(const torch::Tensor& dhwc, Laps& laps) {
   const SemanticModel& m = *semantic_;
-  const torch::Tensor in = semantic_input(hwc, m.input_size, m.in_channels, opt_.semantic.normalization)
+  const torch::Tensor in = semantic_input(dhwc, m.input_size, m.in_channels, opt_.semantic.normalization)
                                .to(precision_dtype(opt_.precision));
   laps.lap(Stage::Preprocess);
-  torch::Tensor packed = semantic_maps(m.run(in), hwc.size(0), hwc.size(1), opt_.semantic.maps).view({-1});
+  torch::Tensor packed = semantic_maps(run_network(in), dhwc.size(1), dhwc.size(2), opt_.semantic.maps).view({-1});
   laps.lap(Stage::Segment);
   return packed;
+}
+
+torch::Tensor Pipeline::Impl::run_network(const torch::Tensor& in) {
+  const SemanticModel& m = *semantic_;
+  const std::int64_t d = in.size(0);
+  if (d > 1 && !slice_by_slice_) {
+    std::string why;
+    try {
+      torch::Tensor out = m.run(in);
+      if (out.dim() == 4 && out.size(0) == d && out.size(1) == m.classes) return out;
+      why = "it returned " + shape_of(out);
+    } catch (const std::exception& e) {
+      why = short_error(e);
+    }
+    slice_by_slice_ = true;
+    spdlog::warn("pipeline: {} takes no batch of {} slices ({}); volumes run one slice per call", m.spec, d, why);
+  }
+  if (d == 1) return m.run(in);
+  std::vector<torch::Tensor> slices;
+  for (std::int64_t i = 0; i < d; ++i) slices.push_back(m.run(in.slice(0, i, i + 1)));
+  return torch::cat(slices, 0);
 }
 
 torch::Tensor Pipeline::Impl::run_detect_segment(const torch::Tensor& hwc, Laps& laps) {
@@ -495,6 +533,9 @@ void Pipeline::warm_up() { impl_->warm_up(); }
 void Pipeline::reset_tracks() { impl_->reset_tracks(); }
 PipelineOutput Pipeline::process(const ImageView& image) { return impl_->process(image); }
 const PipelineOptions& Pipeline::options() const { return impl_->opt_; }
+std::string Pipeline::input_problem(const ImageInfo& info) const {
+  return pipeline_input_problem(info, impl_->semantic_kind());
+}
 const torch::Device& Pipeline::device() const { return impl_->device_; }
 namespace {
 void require_kind(const PipelineOptions& o, PipelineKind kind, const char* what) {

@@ -164,8 +164,15 @@ class Pipeline {
   /// a c10::Error from a model; the tracker is unchanged by a failed frame
   /// only where the failure came before the match stage. In the segment
   /// shape the stage times fall in upload, preprocess, segment, result and
-  /// match (detect stays 0; match runs last, on the host).
+  /// match (detect stays 0; match runs last, on the host), and a 3D volume
+  /// is segmented slice by slice in one batch (one model call where the
+  /// model takes a batch, else one per slice), its result a label volume
+  /// with per-class voxel counts and no tracks.
   PipelineOutput process(const ImageView& image);
+
+  /// Why this pipeline cannot take an image of this shape and type ("" if
+  /// it can): pipeline_input_problem, 3D volumes allowed in the segment shape.
+  std::string input_problem(const ImageInfo& info) const;
 
   const PipelineOptions& options() const;
   const torch::Device& device() const;

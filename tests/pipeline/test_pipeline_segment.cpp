@@ -1,10 +1,10 @@
 // The segment shape (pipeline.kind: segment) on the CPU: a semantic network
 // of two classes on synthetic frames whose true masks are known.
+#include <algorithm>
 #include <filesystem>
 
 #include "../support/synthetic_scene.hpp"
 #include "../support/two_class_model.hpp"
-#include <algorithm>
 #include "pipeline/pipeline.hpp"
 
 #undef CHECK
@@ -18,6 +18,34 @@ const TrackResult* track(const FrameResult& r, std::uint8_t id) {
   for (const auto& t : r.tracks)
     if (t.id == id) return &t;
   return nullptr;
+}
+
+/// Frames 0..depth-1 of the scene as the slices of one 3D IMAGE.
+Image scene_volume(const test::Scene& scene, int depth) {
+  Image v;
+  v.dims = {std::uint16_t(scene.width), std::uint16_t(scene.height), std::uint16_t(depth)};
+  v.subvolume_size = v.dims;
+  v.matrix = {0.3f, 0, 0, 0, 0.3f, 0, 0, 0, 2.0f, 1, 2, 3};
+  for (int f = 0; f < depth; ++f) {
+    const auto px = scene.frame(f);
+    v.pixels.insert(v.pixels.end(), px.begin(), px.end());
+  }
+  return v;
+}
+
+/// The two-class network, but one that takes a batch of one image only
+/// (as a trace that fixed the batch would).
+std::string save_batch_of_one_model() {
+  torch::jit::Module m("__torch__.igtbtest.TwoClassOne");
+  const std::string source = test::kTwoClassSource;
+  m.define(std::string("\ndef forward(self, image: Tensor) -> Tensor:\n"
+                       "    one = image.view([1, image.size(1), image.size(2), image.size(3)])\n"
+                       "    return self.two(one)\n") +
+           "\ndef two" + source.substr(source.find("(self")));
+  torch::jit::ExtraFilesMap extra{{"config.json", R"({"shape": [1, 1, 160, 160]})"}};
+  const auto path = (std::filesystem::temp_directory_path() / "igtb_two_class_one.pt").string();
+  m.save(path, extra);
+  return path;
 }
 
 PipelineOptions segment_options(const std::string& model) {
@@ -118,4 +146,43 @@ TEST_CASE("segment shape: a model the YAML contradicts, or one that says nothing
   o = segment_options(kDemoModelSpec);
   o.semantic.min_area = 0;
   CHECK_THROWS_AS(Pipeline(o), std::invalid_argument);
+}
+
+TEST_CASE("segment shape: a 3D volume is segmented slice by slice, one label volume and voxels per class") {
+  const test::Scene scene = test::two_class_scene();
+  constexpr int kDepth = 5;
+  const Image volume = scene_volume(scene, kDepth);
+  for (const bool batch : {true, false}) {
+    INFO((batch ? "a model that takes the batch" : "a model of one image at a time"));
+    PipelineOptions o =
+        segment_options(batch ? test::save_two_class_model("two_class_vol", 160) : save_batch_of_one_model());
+    o.semantic.keep_probability = true;
+    Pipeline p(o);
+    CHECK(p.input_problem(volume).empty());
+    const FrameResult r = p.process(volume).result;
+    REQUIRE(r.depth == kDepth);
+    REQUIRE(r.labels.size() == std::size_t(kDepth * scene.width * scene.height));
+    CHECK(r.probability.size() == r.labels.size());
+    CHECK(r.tracks.empty());
+    const std::size_t plane = std::size_t(scene.width * scene.height);
+    for (int f = 0; f < kDepth; ++f) {
+      INFO("slice " << f);
+      CHECK(test::label_iou(r.labels.data() + plane * std::size_t(f), scene, 0, f, 1) >= 0.9);
+      CHECK(test::label_iou(r.labels.data() + plane * std::size_t(f), scene, 1, f, 2) >= 0.9);
+    }
+    REQUIRE(r.class_voxels.size() == 3);
+    CHECK(r.class_voxels[0] + r.class_voxels[1] + r.class_voxels[2] == r.labels.size());
+    CHECK(r.class_voxels[1] == std::uint64_t(std::count(r.labels.begin(), r.labels.end(), 1)));
+    // A 2D frame after it: tracked as before.
+    const FrameResult flat = p.process(test::scene_image(scene, 0)).result;
+    CHECK(flat.depth == 1);
+    CHECK(flat.tracks.size() == 2);
+    CHECK(flat.class_voxels.empty());
+  }
+  // The detect_segment shape still says no to volumes, and a subvolume is no volume.
+  PipelineOptions d;
+  CHECK(Pipeline(d).input_problem(volume).find("3D volume") != std::string::npos);
+  Image part = volume;
+  part.subvolume_size = {8, 8, 1};
+  CHECK(Pipeline(segment_options(kDemoModelSpec)).input_problem(part).find("subvolume") != std::string::npos);
 }

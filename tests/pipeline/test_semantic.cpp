@@ -73,8 +73,8 @@ TEST_CASE("semantic_maps: argmax of the classes, the foreground probability, at 
   logits[0][0].slice(1, 0, 2).fill_(5.0f);
   logits[0][1].slice(0, 0, 2).slice(1, 2, 4).fill_(5.0f);
   logits[0][2].slice(0, 2, 4).slice(1, 2, 4).fill_(5.0f);
-  const torch::Tensor maps = semantic_maps(logits, 4, 4, {});
-  REQUIRE(maps.sizes() == torch::IntArrayRef({2, 4, 4}));
+  const torch::Tensor maps = semantic_maps(logits, 4, 4, {}).select(1, 0);
+  REQUIRE(semantic_maps(logits, 4, 4, {}).sizes() == torch::IntArrayRef({2, 1, 4, 4}));
   CHECK(maps.scalar_type() == torch::kUInt8);
   CHECK(maps[0][0][0].item<int>() == 0);
   CHECK(maps[0][0][3].item<int>() == 1);
@@ -85,7 +85,7 @@ TEST_CASE("semantic_maps: argmax of the classes, the foreground probability, at 
   CHECK(maps[1][3][3].item<int>() == int(std::lround(255.0 * (1.0 - 1.0 / (e5 + 2.0)))));
 
   // Up to the input's size: bilinear probabilities, then the decision.
-  const torch::Tensor big = semantic_maps(logits, 40, 80, {});
+  const torch::Tensor big = semantic_maps(logits, 40, 80, {}).select(1, 0);
   CHECK(big.sizes() == torch::IntArrayRef({2, 40, 80}));
   CHECK(big[0][5][5].item<int>() == 0);
   CHECK(big[0][5][75].item<int>() == 1);
@@ -106,10 +106,31 @@ TEST_CASE("semantic_maps: argmax of the classes, the foreground probability, at 
   CHECK(semantic_maps(close, 2, 2, t)[0].max().item<int>() == 0);
 }
 
+TEST_CASE("a volume: its slices go in as one batch, each normalised on its own, and come back as planes") {
+  // Two slices: a flat 50 and a ramp.
+  torch::Tensor vol = torch::zeros({2, 8, 8, 1}, torch::kUInt8);
+  vol[0].fill_(50);
+  vol[1].copy_(torch::arange(0, 64, torch::kUInt8).view({8, 8, 1}));
+  const torch::Tensor in = semantic_input(vol, 8, 2, Normalization::Standardize);
+  REQUIRE(in.sizes() == torch::IntArrayRef({2, 2, 8, 8}));
+  CHECK(in[0].abs().max().item<float>() == 0.0f);  // flat slice: zero, not the volume's mean
+  CHECK(in[1].mean().item<double>() == Approx(0.0).margin(1e-5));
+  CHECK(semantic_input(vol, 4, 1, Normalization::Unit)[0].max().item<float>() == Approx(50.0 / 255.0));
+  // Scores per slice -> two planes of two slices each.
+  torch::Tensor scores = torch::zeros({2, 2, 4, 4});
+  scores[0][1].fill_(3.0f);   // slice 0: all class 1
+  scores[1][0].fill_(3.0f);   // slice 1: all background
+  const torch::Tensor maps = semantic_maps(scores, 6, 5, {});
+  REQUIRE(maps.sizes() == torch::IntArrayRef({2, 2, 6, 5}));
+  CHECK(maps[0][0].min().item<int>() == 1);
+  CHECK(maps[0][1].max().item<int>() == 0);
+  CHECK(maps[1][0].min().item<int>() > 240);
+}
+
 TEST_CASE("semantic_maps: a binary model is thresholded; probabilities are taken as they are") {
   torch::Tensor one = torch::full({1, 1, 2, 2}, -3.0f);
   one[0][0][1][1] = 3.0f;
-  const torch::Tensor m = semantic_maps(one, 2, 2, {});
+  const torch::Tensor m = semantic_maps(one, 2, 2, {}).select(1, 0);
   CHECK(m[0].sum().item<int>() == 1);
   CHECK(m[0][1][1].item<int>() == 1);
   CHECK(m[1][1][1].item<int>() == int(std::lround(255.0 / (1.0 + std::exp(-3.0)))));
@@ -118,10 +139,10 @@ TEST_CASE("semantic_maps: a binary model is thresholded; probabilities are taken
   probs.scores = ScoreKind::Probabilities;
   probs.threshold = 0.7;
   torch::Tensor p = torch::tensor({0.2f, 0.69f, 0.71f, 1.0f}).view({1, 1, 2, 2});
-  const torch::Tensor mp = semantic_maps(p, 2, 2, probs);
+  const torch::Tensor mp = semantic_maps(p, 2, 2, probs).select(1, 0);
   CHECK(mp[0].flatten()[1].item<int>() == 0);
   CHECK(mp[0].flatten()[2].item<int>() == 1);
   CHECK(mp[1].flatten()[3].item<int>() == 255);
   CHECK(mp[1].flatten()[0].item<int>() == 51);
-  CHECK_THROWS_AS(semantic_maps(torch::zeros({2, 2, 4, 4}), 4, 4, {}), std::invalid_argument);
+  CHECK_THROWS_AS(semantic_maps(torch::zeros({2, 4, 4}), 4, 4, {}), std::invalid_argument);
 }

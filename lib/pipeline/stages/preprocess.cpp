@@ -24,8 +24,8 @@ torch::ScalarType torch_type(ScalarType t) {
 
 }  // namespace
 
-std::string pipeline_input_problem(const ImageInfo& img) {
-  if (img.dims[2] != 1)
+std::string pipeline_input_problem(const ImageInfo& img, bool volumes) {
+  if (img.dims[2] != 1 && !volumes)
     return "a 3D volume (" + std::to_string(img.dims[0]) + "x" + std::to_string(img.dims[1]) + "x" +
            std::to_string(img.dims[2]) + "): the pipeline segments 2D frames";
   if (img.subvolume_size != img.dims) return "a subvolume: the pipeline takes whole images";
@@ -45,21 +45,33 @@ torch::Tensor image_tensor(const ImageView& img) {
                           torch::TensorOptions().dtype(torch_type(img.scalar)));
 }
 
+torch::Tensor volume_tensor(const ImageView& img) {
+  if (const std::string why = pipeline_input_problem(img, true); !why.empty())
+    throw std::invalid_argument("IMAGE is " + why);
+  if (!img.pixels) throw std::invalid_argument("the image has no pixels");
+  return torch::from_blob(const_cast<std::uint8_t*>(img.pixels), {img.dims[2], img.dims[1], img.dims[0], img.components},
+                          torch::TensorOptions().dtype(torch_type(img.scalar)));
+}
+
 torch::Tensor upload_image(const ImageView& img, const torch::Device& device) {
   const torch::Tensor host = image_tensor(img);
   return device.is_cpu() ? host.clone() : host.to(device);
 }
 
+torch::Tensor to_unit_range(const torch::Tensor& values) {
+  torch::Tensor x = values.to(torch::kFloat32);
+  switch (values.scalar_type()) {
+    case torch::kUInt8: return x / 255.0;
+    case torch::kInt8: return (x + 128.0) / 255.0;
+    case torch::kInt16: return (x + 32768.0) / 65535.0;
+    case torch::kInt32: return (x + 2147483648.0) / 4294967295.0;
+    default: return x.clamp(0.0, 1.0);
+  }
+}
+
 torch::Tensor to_unit_image(const torch::Tensor& hwc) {
   if (hwc.dim() != 3) throw std::invalid_argument("to_unit_image expects [H, W, C]");
-  torch::Tensor x = hwc.to(torch::kFloat32);
-  switch (hwc.scalar_type()) {
-    case torch::kUInt8: x = x / 255.0; break;
-    case torch::kInt8: x = (x + 128.0) / 255.0; break;
-    case torch::kInt16: x = (x + 32768.0) / 65535.0; break;
-    case torch::kInt32: x = (x + 2147483648.0) / 4294967295.0; break;
-    default: x = x.clamp(0.0, 1.0); break;
-  }
+  torch::Tensor x = to_unit_range(hwc);
   const auto c = x.size(2);
   if (c == 4) x = x.slice(2, 0, 3);
   else if (c != 1 && c != 3) throw std::invalid_argument("to_unit_image expects 1, 3 or 4 components");

@@ -10,18 +10,27 @@
 namespace igtb {
 
 /// Why the pipeline cannot take an image of this shape and type ("" if it
-/// can): a 3D volume, a subvolume, 2 or more than 4 components, or a scalar
-/// type LibTorch has no tensor for. Such images are still forwarded.
-std::string pipeline_input_problem(const ImageInfo& info);
+/// can): a 3D volume (unless `volumes`: the segment shape takes them slice
+/// by slice), a subvolume, 2 or more than 4 components, or a scalar type
+/// LibTorch has no tensor for. Such images are still forwarded.
+std::string pipeline_input_problem(const ImageInfo& info, bool volumes = false);
 
 /// The IMAGE's pixels as a [H, W, C] host tensor of their own scalar type,
 /// viewing `img` (no copy). Throws std::invalid_argument for an image the
 /// pipeline cannot take (3D, subvolume, components, scalar type).
 torch::Tensor image_tensor(const ImageView& img);
 
+/// A 2D image or a 3D volume's pixels as a [D, H, W, C] host tensor of
+/// their own scalar type (D = 1 for a 2D image), viewing `img` (no copy).
+/// Throws std::invalid_argument as image_tensor() does, volumes allowed.
+torch::Tensor volume_tensor(const ImageView& img);
+
 /// The IMAGE's pixels as a [H, W, C] tensor of their own scalar type on
 /// `device` (one host-to-device copy for CUDA; an owned copy on CPU). 2D only.
 torch::Tensor upload_image(const ImageView& img, const torch::Device& device);
+
+/// Values of any supported type -> float in [0, 1], as to_unit_image scales them.
+torch::Tensor to_unit_range(const torch::Tensor& values);
 
 /// [H, W, C] of any supported type -> [1, C', H, W] float in [0, 1]:
 /// integers are scaled by their type's range (uint8 / 255, uint16 / 65535,

@@ -34,12 +34,16 @@ struct TrackResult {
 
 struct FrameResult {
   std::int32_t height = 0, width = 0;
-  std::vector<std::uint8_t> labels;  ///< height * width, row-major
+  std::int32_t depth = 1;  ///< slices: > 1 for a 3D volume (the segment shape, slice by slice)
+  std::vector<std::uint8_t> labels;  ///< depth * height * width, row-major, slice after slice
   std::vector<TrackResult> tracks;
   std::int32_t unsegmented = 0;  ///< VISIBLE tracks beyond the segmenter's slots (no mask this frame)
-  /// The segment shape's foreground probability, 0..255 per pixel (height *
-  /// width), where the pipeline was asked to keep it; empty otherwise.
+  /// The segment shape's foreground probability, 0..255 per pixel (as
+  /// labels), where the pipeline was asked to keep it; empty otherwise.
   std::vector<std::uint8_t> probability;
+  /// A volume's voxels per class value (index 0 background; up to the
+  /// largest class present); empty for a 2D frame, whose objects are tracks.
+  std::vector<std::uint64_t> class_voxels;
 };
 
 /// Reads a packed result from host bytes. Throws std::invalid_argument if

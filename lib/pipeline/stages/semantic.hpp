@@ -37,11 +37,12 @@ enum class Decision {
 /// "argmax" | "threshold"; throws std::invalid_argument otherwise.
 Decision parse_decision(const std::string& name);
 
-/// The uploaded frame [H, W, C'] (any supported scalar type) -> the
-/// network's input [1, channels, size, size] float: normalised, then
-/// resized bilinearly to the square (aspect not kept, as aigt trains).
-/// A frame of 3 or 4 components with channels == 3 keeps its colours;
-/// otherwise the grey value (the mean of the colours) fills every channel.
+/// The uploaded frame [H, W, C'] or volume [D, H, W, C'] (any supported
+/// scalar type) -> the network's input [D, channels, size, size] float (D =
+/// 1 for a frame), each slice normalised on its own, then resized
+/// bilinearly to the square (aspect not kept, as aigt trains). A frame of
+/// 3 or 4 components with channels == 3 keeps its colours; otherwise the
+/// grey value (the mean of the colours) fills every channel.
 torch::Tensor semantic_input(const torch::Tensor& hwc, std::int64_t size, std::int64_t channels, Normalization norm);
 
 struct SemanticMapsOptions {
@@ -50,12 +51,12 @@ struct SemanticMapsOptions {
   double threshold = 0.5;                ///< on the foreground probability
 };
 
-/// The network's output [1, K, S, S] -> bytes [2, height, width] uint8:
-/// plane 0 the class map (0 background, 1..K-1 the classes; 1 for a binary
-/// model's foreground), plane 1 the foreground probability (1 - p(background),
-/// or the one channel's probability) times 255, rounded. The probabilities
-/// are resized bilinearly to the input's size before the decision, as aigt
-/// resizes its prediction back.
+/// The network's output [D, K, S, S] (D slices) -> bytes [2, D, height,
+/// width] uint8: plane 0 the class maps (0 background, 1..K-1 the classes;
+/// 1 for a binary model's foreground), plane 1 the foreground probability
+/// (1 - p(background), or the one channel's probability) times 255, rounded.
+/// The probabilities are resized bilinearly to the input's size before the
+/// decision, as aigt resizes its prediction back.
 torch::Tensor semantic_maps(const torch::Tensor& scores, std::int64_t height, std::int64_t width,
                             const SemanticMapsOptions& options);
 
