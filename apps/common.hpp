@@ -72,6 +72,16 @@ inline std::atomic<bool>& stop_requested() {
   return flag;
 }
 
+inline std::atomic<bool>& reload_requested() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
+/// SIGHUP sets reload_requested() (igtbridge: reload the models).
+inline void install_reload_handler() {
+  std::signal(SIGHUP, [](int) { reload_requested().store(true); });
+}
+
 /// SIGINT/SIGTERM set stop_requested(); a second signal exits at once.
 inline void install_signal_handlers() {
   auto handler = [](int) {

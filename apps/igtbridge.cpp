@@ -3,15 +3,17 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <optional>
 
 #include "bridge/daemon.hpp"
 #include "bridge/preflight.hpp"
+#include "bridge/reload.hpp"
 #include "common.hpp"
 
 int main(int argc, char** argv) {
   std::string config_path, record_dir, log_level;
   std::vector<std::string> overrides;
-  bool check_only = false, print_config = false, version = false;
+  bool check_only = false, print_config = false, version = false, watch_config = false;
   CLI::App cli{"igtbridge: OpenIGTLink bridge between a PlusServer and 3D Slicer", "igtbridge"};
   cli.add_option("--config", config_path,
                  "YAML configuration (see config/igtbridge.yaml); without it /etc/igtbridge/igtbridge.yaml where that "
@@ -20,6 +22,9 @@ int main(int argc, char** argv) {
   cli.add_flag("--check-config", check_only, "validate the configuration (and load and probe the models) and exit");
   cli.add_flag("--print-config", print_config, "print the effective configuration as YAML and exit");
   cli.add_flag("--version", version, "print version and LibTorch build, and exit");
+  cli.add_flag("--watch-config", watch_config,
+               "reload when the --config file changes, as on SIGHUP (models and the reloadable keys; "
+               "see docs/running.md)");
   cli.add_option("--record", record_dir, "record the session (input frames, transforms, label maps) into DIR")
       ->type_name("DIR");
   cli.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (overrides log.level)")
@@ -65,7 +70,14 @@ int main(int argc, char** argv) {
   }
 
   igtb::app::install_signal_handlers();
+  igtb::app::install_reload_handler();
   const auto stop = [] { return igtb::app::stop_requested().load(); };
+  std::optional<igtb::ConfigWatch> watch;
+  if (watch_config && !config_path.empty()) watch.emplace(config_path);
+  if (watch_config && config_path.empty()) spdlog::warn("--watch-config: no configuration file to watch (built-in defaults)");
+  const igtb::ReloadSource reload{
+      [&watch] { return igtb::app::reload_requested().exchange(false) || (watch && watch->changed()); },
+      [&] { return igtb::read_config(config_path, overrides); }};
   std::unique_ptr<igtb::InferenceBridge> bridge;
   try {
     if (!pipelines.empty()) bridge = igtb::make_bridge(cfg, std::move(pipelines));
@@ -73,7 +85,7 @@ int main(int argc, char** argv) {
     return igtb::app::fail(2, e.what());
   }
   try {
-    bridge ? igtb::run_bridge(*bridge, cfg, stop) : igtb::run_relay(cfg, stop);
+    bridge ? igtb::run_bridge(*bridge, cfg, stop, reload) : igtb::run_relay(cfg, stop);
   } catch (const std::exception& e) {
     return igtb::app::fail(3, e.what());
   }

@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "bridge/monitor.hpp"
 #include "bridge/options.hpp"
 #include "bridge/relay.hpp"
+#include "bridge/reload.hpp"
 #include "models/torch_info.hpp"
 
 namespace igtb {
@@ -72,15 +74,20 @@ std::unique_ptr<InferenceBridge> make_bridge(const config::BridgeConfig& cfg,
   return std::make_unique<InferenceBridge>(inference_options(cfg), std::move(pipelines));
 }
 
-void run_bridge(InferenceBridge& bridge, const config::BridgeConfig& cfg, const std::function<bool()>& stop) {
+void run_bridge(InferenceBridge& bridge, const config::BridgeConfig& cfg, const std::function<bool()>& stop,
+                const ReloadSource& reload) {
   const std::string device = bridge.model_device();
   bridge.start();
   Monitor monitor(bridge, monitor_options(cfg, device));
+  std::optional<Reloader> reloader;
+  if (reload.requested && reload.read) reloader.emplace(bridge, cfg, reload.read);
   while (!stop()) {
     std::this_thread::sleep_for(kPoll);
     monitor.poll();
+    if (reloader && reload.requested()) reloader->request();
   }
   spdlog::info("stopping");
+  reloader.reset();  // a reload in progress ends first
   bridge.stop();
   spdlog::info("{}", stop_summary(bridge.stats(), device));
 }

@@ -44,9 +44,17 @@ std::vector<std::unique_ptr<Pipeline>> load_pipelines(const config::BridgeConfig
 std::unique_ptr<InferenceBridge> make_bridge(const config::BridgeConfig& cfg,
                                              std::vector<std::unique_ptr<Pipeline>> pipelines);
 
+/// How a running bridge is asked to reload (bridge/reload.hpp).
+struct ReloadSource {
+  std::function<bool()> requested;             ///< true once per request (SIGHUP, the file changed)
+  std::function<config::BridgeConfig()> read;  ///< the configuration anew; throws ConfigError
+};
+
 /// Runs the bridge until `stop()` is true, the monitor's status and summary
-/// lines on the way, and logs the closing counts. Throws on a socket error.
-void run_bridge(InferenceBridge& bridge, const config::BridgeConfig& cfg, const std::function<bool()>& stop);
+/// lines on the way, reloading when `reload` asks, and logs the closing
+/// counts. Throws on a socket error.
+void run_bridge(InferenceBridge& bridge, const config::BridgeConfig& cfg, const std::function<bool()>& stop,
+                const ReloadSource& reload = {});
 
 /// Relay mode: forwards until `stop()` is true, a summary line each interval.
 void run_relay(const config::BridgeConfig& cfg, const std::function<bool()>& stop);

@@ -55,7 +55,14 @@ std::pair<SharedBytes, SharedBytes> both_versions(const Envelope& env,
 }  // namespace
 
 struct InferenceBridge::Lane {
-  std::unique_ptr<Pipeline> pipeline;
+  std::unique_ptr<Pipeline> pipeline;  ///< the worker's; replaced only by it (swap_if_due)
+  std::string model_device;            ///< where its models run: fixed for the run
+  PipelineKind kind = PipelineKind::DetectSegment;
+  /// The page-locked buffers IMAGEs are received into: the first
+  /// pipeline's, kept for the run (a replacement copies from them once more).
+  std::shared_ptr<BufferPool> buffers;
+  std::mutex next_m;
+  std::unique_ptr<Pipeline> next;  ///< a replacement waiting for the worker
   std::string image_device;  ///< one lane with no device listed: "" until it binds, then may rebind (bind_m_)
   bool fixed = false;        ///< image_device from the options, never rebound
   std::string last_device;   ///< the worker's previous frame's device (a change resets the tracks)
@@ -91,6 +98,9 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::vector<std::uniq
   for (std::size_t i = 0; i < pipelines.size(); ++i) {
     auto lane = std::make_unique<Lane>();
     lane->pipeline = std::move(pipelines[i]);
+    lane->model_device = lane->pipeline->device().str();
+    lane->kind = lane->pipeline->options().kind;
+    lane->buffers = lane->pipeline->input_buffers();
     lane->mask_device = opt_.mask_device;
     lane->contour_device = opt_.contour_device;
     lane->state_device = opt_.state_device;
@@ -103,6 +113,7 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::vector<std::uniq
       if (!name->empty()) *name = lane_output_name(*name, i, lanes);
     lanes_.push_back(std::move(lane));
   }
+  volumes_ = lanes_.front()->kind == PipelineKind::Segment;
   if (!opt_.kpi_path.empty()) {
     kpi_.open(opt_.kpi_path, std::ios::out | std::ios::trunc);
     if (!kpi_) throw std::runtime_error("kpi.path: cannot open '" + opt_.kpi_path + "' for writing: " + std::strerror(errno));
@@ -113,9 +124,8 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::vector<std::uniq
   }
   relay_.set_image_sink([this](Message&& m) {
     // Before lane_for: an image the pipeline cannot take never binds the lane.
-    // Every lane is of one shape (pipeline.kind): the first one's rule is theirs.
-    if (const std::string why =
-            lanes_.front()->pipeline->input_problem(decode_image_layout(m.content(), m.content_size).info);
+    // Every lane is of one shape (pipeline.kind), for the whole run.
+    if (const std::string why = pipeline_input_problem(decode_image_layout(m.content(), m.content_size).info, volumes_);
         !why.empty()) {
       unsupported_.fetch_add(1);
       warn_unsupported(m.device(), why);
@@ -125,7 +135,7 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::vector<std::uniq
     else ignored_.fetch_add(1);
   });
   bool pooled = false;  // a lane on CUDA (lanes may sit on different devices, models.stream_devices)
-  for (const auto& lane : lanes_) pooled = pooled || lane->pipeline->input_buffers() != nullptr;
+  for (const auto& lane : lanes_) pooled = pooled || lane->buffers != nullptr;
   if (pooled) {
     // IMAGEs are received into their lane's page-locked buffers: their
     // pixels go from the message to the device with no host copy between.
@@ -142,7 +152,7 @@ InferenceBridge::InferenceBridge(InferenceOptions options, std::vector<std::uniq
         for (const auto& l : lanes_)
           if (l->image_device == h.device) lane = l.get();
       }
-      const std::shared_ptr<BufferPool> pool = lane ? lane->pipeline->input_buffers() : nullptr;
+      const std::shared_ptr<BufferPool> pool = lane ? lane->buffers : nullptr;
       if (!pool) return nullptr;  // no lane takes it (counted when the message comes), or a lane on the CPU
       if (size > kMaxPageLockedMessage || buffers_failed_.load()) {
         not_page_locked_.fetch_add(1);
@@ -202,7 +212,49 @@ void InferenceBridge::warn_unsupported(const std::string& device, const std::str
                device, why, opt_.relay.forward_images ? "forwarded" : "not forwarded (output.forward_images: false)");
 }
 
-std::string InferenceBridge::model_device(std::size_t lane) const { return lanes_.at(lane)->pipeline->device().str(); }
+std::string InferenceBridge::model_device(std::size_t lane) const { return lanes_.at(lane)->model_device; }
+
+void InferenceBridge::replace_pipelines(std::vector<std::unique_ptr<Pipeline>> next) {
+  if (next.size() != lanes_.size())
+    throw std::invalid_argument(std::to_string(next.size()) + " pipelines for " + std::to_string(lanes_.size()) +
+                                " lanes");
+  for (std::size_t i = 0; i < next.size(); ++i) {
+    if (!next[i]) throw std::invalid_argument("replace_pipelines: a null pipeline");
+    if (next[i]->options().kind != lanes_[i]->kind)
+      throw std::invalid_argument("pipeline.kind cannot change while running (it decides which IMAGEs are taken)");
+    if (next[i]->device().str() != lanes_[i]->model_device)
+      throw std::invalid_argument("the models' device cannot change while running (" + lanes_[i]->model_device +
+                                  " to " + next[i]->device().str() + ")");
+  }
+  for (std::size_t i = 0; i < next.size(); ++i) {
+    std::lock_guard<std::mutex> lock(lanes_[i]->next_m);
+    lanes_[i]->next = std::move(next[i]);  // an earlier replacement not yet taken is dropped
+  }
+}
+
+void InferenceBridge::swap_if_due(Lane& lane) {
+  std::unique_ptr<Pipeline> next;
+  {
+    std::lock_guard<std::mutex> lock(lane.next_m);
+    next = std::move(lane.next);
+  }
+  if (!next) return;
+  const auto t = Clock::now();
+  try {
+    if (next->device().is_cuda()) next->warm_up();  // this thread's CUDA state (see start())
+  } catch (const std::exception& e) {
+    spdlog::error("pipeline: the reloaded models failed their warm-up on the worker ({}); the running ones stay",
+                  short_error(e));
+    return;
+  }
+  lane.pipeline = std::move(next);  // the old pipeline goes here, on its own thread
+  lane.last_device.clear();         // the new pipeline has no tracks: no reset needed
+  swaps_.fetch_add(1);
+  spdlog::info("pipeline: reloaded models in use from this frame on{}{}",
+               lanes_.size() > 1 ? " (" + lane.image_device + ")" : std::string(),
+               lane.model_device == "cpu" ? std::string()
+                                          : fmt::format(" (warm-up on the worker {:.1f} ms)", ms_since(t)));
+}
 
 std::array<std::string, 3> InferenceBridge::output_devices(std::size_t lane) const {
   const Lane& l = *lanes_.at(lane);
@@ -230,7 +282,10 @@ void InferenceBridge::start() {
         warmed.set_exception(std::current_exception());
         return;
       }
-      while (auto p = lane->slot.take()) process(*lane, *p);
+      while (auto p = lane->slot.take()) {
+        swap_if_due(*lane);
+        process(*lane, *p);
+      }
     });
   }
   for (auto& r : ready) r.get();  // a warm-up's error is the caller's (stop() ends the other workers)

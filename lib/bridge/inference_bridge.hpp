@@ -103,6 +103,17 @@ class InferenceBridge {
   /// End-to-end latencies (ms) of the frames processed since the last call.
   std::vector<double> take_latencies();
 
+  /// New pipelines for the running lanes (a reload: new models or settings),
+  /// one per lane in lane order, built and warmed up by the caller while the
+  /// running ones go on. Each lane's worker swaps its new pipeline in before
+  /// its next frame (on CUDA it warms it up on its own thread first: that
+  /// frame waits), and the old one goes. The new ones start with no tracks.
+  /// The sockets, clients and queued frames are untouched. Throws
+  /// std::invalid_argument for another count, shape (pipeline.kind) or device.
+  void replace_pipelines(std::vector<std::unique_ptr<Pipeline>> next);
+  /// Pipelines swapped in so far, over all lanes.
+  std::uint64_t swaps() const { return swaps_.load(); }
+
   /// How many lanes (pipelines) the bridge runs.
   std::size_t lanes() const { return lanes_.size(); }
   /// Where lane `lane`'s models run ("cpu", "cuda:0").
@@ -129,6 +140,7 @@ class InferenceBridge {
   void publish_probability(Lane& lane, Frame& f);  ///< the segment shape's probability IMAGE; a failure costs only it
   void publish_contours(Lane& lane, Frame& f);   ///< label_contours, encoded, sent; a failure costs only them
   void report(Lane& lane, Frame& f);             ///< state STRING, KPI line, e2e latency
+  void swap_if_due(Lane& lane);                  ///< the worker takes a replacement pipeline in
   void log_failure(const std::string& error);
   void log_failure_counts(const std::vector<RateLimitedLog::Suppressed>& counts);
   /// One warning per device and reason for IMAGEs the pipeline cannot take.
@@ -140,7 +152,8 @@ class InferenceBridge {
   std::ofstream kpi_;
   std::mutex kpi_m_;  ///< the workers' KPI lines
   std::unique_ptr<SessionRecorder> recorder_;
-  std::atomic<std::uint64_t> processed_{0}, failed_{0}, ignored_{0}, unsupported_{0};
+  std::atomic<std::uint64_t> processed_{0}, failed_{0}, ignored_{0}, unsupported_{0}, swaps_{0};
+  bool volumes_ = false;  ///< the lanes' shape takes 3D volumes (pipeline.kind segment); fixed for the run
   std::mutex bind_m_;  ///< the one lane's binding and the ignored devices (reader threads)
   std::set<std::string> ignored_devices_;  ///< warned about (at most kMaxIgnoredNames)
   RateLimitedLog unsupported_warned_;  ///< device + reason warned about (bounded, thread-safe)

@@ -266,6 +266,22 @@ bool operator==(const BridgeConfig& a, const BridgeConfig& b) {
 
 bool operator!=(const BridgeConfig& a, const BridgeConfig& b) { return !(a == b); }
 
+std::vector<std::string> changed_keys(const BridgeConfig& a, const BridgeConfig& b) {
+  std::vector<std::string> out;
+  for (const auto& f : schema::schema().fields())
+    if (!f.equal(a, b)) out.push_back(f.key);
+  return out;
+}
+
+void copy_keys(BridgeConfig& to, const BridgeConfig& from, const std::vector<std::string>& keys) {
+  for (const auto& key : keys) {
+    const auto& fields = schema::schema().fields();
+    const auto f = std::find_if(fields.begin(), fields.end(), [&](const auto& x) { return x.key == key; });
+    if (f == fields.end()) throw std::invalid_argument("copy_keys: no key " + key);
+    f->assign(to, YAML::Load(f->encode(from)), false);  // through its YAML text: every type, one way
+  }
+}
+
 std::vector<KeyInfo> config_keys() {
   const BridgeConfig defaults;
   std::vector<KeyInfo> out;

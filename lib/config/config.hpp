@@ -149,6 +149,12 @@ BridgeConfig default_config(const std::vector<std::string>& overrides = {});
 // parse_config(to_yaml(c), ...) == c for every valid c.
 std::string to_yaml(const BridgeConfig& config);
 
+// The keys whose values differ, in schema order.
+std::vector<std::string> changed_keys(const BridgeConfig& a, const BridgeConfig& b);
+
+// Sets `keys` of `to` to their values in `from` (unknown keys: std::invalid_argument).
+void copy_keys(BridgeConfig& to, const BridgeConfig& from, const std::vector<std::string>& keys);
+
 // Field-by-field comparison over every key of the schema.
 bool operator==(const BridgeConfig& a, const BridgeConfig& b);
 bool operator!=(const BridgeConfig& a, const BridgeConfig& b);
