@@ -10,9 +10,15 @@
 #   IGTB_IMAGE    Image_Reference  device name of the ultrasound image
 #   IGTB_MASK     BoneMask         device name of the label map
 #   IGTB_CONTOUR  BoneContour      device name of the contour polydata
+#   IGTB_CLASSES  (none)           pipeline.kind segment with output.label_values
+#                                  class: the class names, "bone,vessel" (label 1, 2)
+#   IGTB_MODEL    (none)           or the model file (.pt) whose config.json says
+#                                  them ("class_names"), read from the file itself
 # Running it again is safe: it reuses the nodes it made before.
 
+import json
 import os
+import zipfile
 
 import qt
 import slicer
@@ -32,8 +38,33 @@ mask_name = _setting("IGTB_MASK", "BoneMask")
 contour_name = _setting("IGTB_CONTOUR", "BoneContour")
 scene = slicer.mrmlScene
 
+
+def _model_class_names(path):
+    # A TorchScript file is a zip archive; aigt's export keeps its settings in
+    # <archive>/extra/config.json, where igtbridge reads "class_names" too.
+    try:
+        with zipfile.ZipFile(path) as z:
+            entries = [n for n in z.namelist() if n.endswith("/extra/config.json")]
+            if not entries:
+                print("igtbridge: %s has no config.json; labels are named by number" % path)
+                return []
+            names = json.loads(z.read(entries[0]).decode("utf-8")).get("class_names", [])
+    except (OSError, zipfile.BadZipFile, ValueError) as e:
+        print("igtbridge: cannot read class names from %s (%s); labels are named by number" % (path, e))
+        return []
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        print("igtbridge: %s: \"class_names\" is not a list of names; labels are named by number" % path)
+        return []
+    return names
+
+
+class_names = [c.strip() for c in _setting("IGTB_CLASSES", "").split(",") if c.strip()]
+if not class_names and _setting("IGTB_MODEL", ""):
+    class_names = _model_class_names(_setting("IGTB_MODEL", ""))
+
 # --- Colour table for the label map: 0 transparent, ids 1..255 in 16 distinct
-# colours (repeating). The same table as scripts/demo_report.py uses.
+# colours (repeating). The same table as scripts/demo_report.py uses. With
+# class names (the segment shape's class values) the first entries carry them.
 PALETTE = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
            (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212), (0, 128, 128), (220, 190, 255),
            (170, 110, 40), (170, 255, 195), (128, 128, 0), (255, 215, 180)]
@@ -46,7 +77,11 @@ colors.GetLookupTable().SetTableRange(0, 255)
 colors.SetColor(0, "background", 0.0, 0.0, 0.0, 0.0)
 for i in range(1, 256):
     r, g, b = PALETTE[(i - 1) % len(PALETTE)]
-    colors.SetColor(i, "track %d" % i, r / 255.0, g / 255.0, b / 255.0, 1.0)
+    name = class_names[i - 1] if i <= len(class_names) else "track %d" % i
+    colors.SetColor(i, name, r / 255.0, g / 255.0, b / 255.0, 1.0)
+if class_names:
+    print("igtbridge: label colours named by class: %s" % ", ".join(
+        "%d %s" % (i + 1, n) for i, n in enumerate(class_names)))
 
 # --- The label map node, made BEFORE the first mask arrives.
 # OpenIGTLinkIF never creates a label map for an IMAGE message: for a

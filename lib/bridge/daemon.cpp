@@ -53,10 +53,12 @@ std::vector<std::unique_ptr<Pipeline>> load_pipelines(const config::BridgeConfig
         n > 1 ? fmt::format(" for {} (pipeline {} of {})", cfg.input.image_devices[i], i + 1, n) : "";
     if (p.options().kind == PipelineKind::Segment) {
       const SemanticModel& m = p.semantic();
-      spdlog::info("models{} on {} ({}): segmentation {} ({} classes with background, input [1, {}, {}, {}] from {}, "
-                   "normalization {}); warm-up frame {:.1f} ms",
+      std::string names;
+      for (const auto& n : m.class_names) names += (names.empty() ? "" : ", ") + n;
+      spdlog::info("models{} on {} ({}): segmentation {} ({} classes with background{}, input [1, {}, {}, {}] from "
+                   "{}, normalization {}); warm-up frame {:.1f} ms",
                    which, p.device().str(), p.options().precision, cfg.models.segmentation, m.classes,
-                   m.in_channels, m.input_size, m.input_size, m.settings_from,
+                   names.empty() ? "" : ": " + names, m.in_channels, m.input_size, m.input_size, m.settings_from,
                    normalization_name(p.options().semantic.normalization), p.counters().warmup_ms);
       continue;
     }

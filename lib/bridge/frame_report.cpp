@@ -74,7 +74,13 @@ std::string frame_json(const FrameReport& r) {
     j += std::string(i ? ", " : "") + "{\"id\": " + std::to_string(t.id) + ", \"state\": \"" +
          std::string(track_state_name(TrackState(t.state))) + "\", \"score\": " + json_number(t.score, 4) + ", \"box\": [" +
          json_number(t.box[0], 3) + ", " + json_number(t.box[1], 3) + ", " + json_number(t.box[2], 3) + ", " + json_number(t.box[3], 3) +
-         "]" + (t.label != 0 ? ", \"class\": " + std::to_string(t.label) : std::string()) + "}";
+         "]";
+    if (t.label != 0) {
+      j += ", \"class\": " + std::to_string(t.label);
+      if (r.class_names && t.label <= r.class_names->size())
+        j += ", \"class_name\": " + json_string((*r.class_names)[t.label - 1]);
+    }
+    j += "}";
   }
   return j + "]}";
 }

@@ -7,7 +7,8 @@
 //                "box": [x0, y0, x1, y1]}]}
 // "error" is added when failed, "unsegmented": N when N VISIBLE tracks got
 // no mask (more than the segmenter's detect.top_k slots); a track of the
-// segment shape has "class": C; a 3D volume's state has "voxels":
+// segment shape has "class": C (and "class_name" where the classes are
+// named); a 3D volume's state has "voxels":
 // {"1": n1, "2": n2} (voxels per class, background left out) and no tracks. Written by hand (a fixed, write-only schema
 // of numbers and escaped strings) rather than through a JSON library, which
 // the GPU machine's staged dependencies do not carry.
@@ -34,6 +35,9 @@ struct FrameReport {
   std::vector<TrackResult> tracks;
   int unsegmented = 0;  ///< VISIBLE tracks without a mask (more than the segmenter slots)
   std::vector<std::uint64_t> class_voxels;  ///< a label volume's voxels per class value (index); empty for 2D
+  /// The segment shape's class names (classes 1..K-1), where the model or
+  /// the YAML names them; valid while the frame is reported.
+  const std::vector<std::string>* class_names = nullptr;
 };
 
 /// "VISIBLE" if any track is, else "RELOCALIZING" if any is, else "LOST" if

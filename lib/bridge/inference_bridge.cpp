@@ -373,6 +373,7 @@ void InferenceBridge::infer(Lane& lane, Frame& f) {
   f.report.tracks = f.out.result.tracks;
   f.report.unsegmented = f.out.result.unsegmented;
   f.report.class_voxels = f.out.result.class_voxels;
+  if (lane.kind == PipelineKind::Segment) f.report.class_names = &lane.pipeline->semantic().class_names;
 }
 
 void InferenceBridge::publish_label_map(Lane& lane, Frame& f) {

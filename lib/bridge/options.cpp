@@ -55,6 +55,7 @@ PipelineOptions pipeline_options(const config::BridgeConfig& cfg) {
   p.semantic.model = cfg.models.segmentation;
   p.semantic.settings.input_size = cfg.models.input_size;
   p.semantic.settings.in_channels = cfg.models.in_channels;
+  p.semantic.settings.class_names = cfg.models.class_names;
   p.semantic.normalization = parse_normalization(cfg.models.normalization);
   p.semantic.maps.scores = parse_score_kind(cfg.models.output);
   p.semantic.maps.decision = parse_decision(cfg.segment.decision);

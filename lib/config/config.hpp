@@ -81,6 +81,7 @@ struct ModelsConfig {
   int in_channels = 0;                 // C; 0 = its config.json's
   std::string normalization = "none";  // none | unit | standardize
   std::string output = "logits";       // logits | probabilities
+  std::vector<std::string> class_names;  // of classes 1..K-1; empty = the model's config.json's, if any
 };
 
 struct SegmentConfig {

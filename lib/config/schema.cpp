@@ -162,6 +162,10 @@ std::vector<Field> fields() {
             "mean and unit variance"),
       field("models.output", at(&BridgeConfig::models, &ModelsConfig::output), OneOf{{"logits", "probabilities"}},
             "pipeline.kind segment: what the model returns (logits: softmax, or sigmoid for one channel)"),
+      field("models.class_names", at(&BridgeConfig::models, &ModelsConfig::class_names),
+            TextList{64, "class name"},
+            "pipeline.kind segment: names of the classes 1..K-1 (logged, in the state JSON); empty: the model's "
+            "config.json \"class_names\", if any"),
 
       field("detect.top_k", at(&BridgeConfig::detect, &DetectionConfig::top_k), Int<int>{1, kMaxTracks},
             "candidates kept over queries x classes (and segmenter box slots)"),

@@ -39,6 +39,21 @@ EmbeddedSettings parse_embedded_settings(const std::string& json, const std::str
     throw bad("is not JSON: " + e.msg);
   }
   if (!d.IsMap()) throw bad("is not a JSON object");
+  for (const char* key : {"use_tracking_layer", "use_tracking"})
+    if (const YAML::Node t = d[key]) {
+      try {
+        s.tracking_layer = s.tracking_layer || t.as<bool>();
+      } catch (const YAML::Exception&) {
+        throw bad(std::string("key \"") + key + "\" is not true or false");
+      }
+    }
+  if (const YAML::Node names = d["class_names"]) {
+    if (!names.IsSequence()) throw bad("key \"class_names\" is not a list of names");
+    for (const auto& n : names) {
+      if (!n.IsScalar() || n.Scalar().empty()) throw bad("key \"class_names\" is not a list of names");
+      s.class_names.push_back(n.Scalar());
+    }
+  }
   const YAML::Node shape = d["shape"];
   if (!shape) return s;  // says nothing we read: the YAML must
   if (!shape.IsSequence() || shape.size() != 4) throw bad("key \"shape\" is not a list of 4 numbers");
@@ -81,6 +96,9 @@ SemanticModel load_semantic_model(const std::string& spec, const torch::Device& 
   const EmbeddedSettings embedded = spec == kDemoModelSpec ? parse_embedded_settings(demo_segmentation_config(), spec)
                                     : Model::is_aoti_spec(spec) ? EmbeddedSettings{}
                                                                 : read_embedded_settings(spec);
+  if (embedded.tracking_layer)
+    throw ModelError(spec + ": trained with aigt's tracking layer (config.json use_tracking_layer: true), so it takes "
+                            "(image, transforms); the bridge feeds images only: export the model without it");
   m.input_size = settle(yaml.input_size, embedded.input_size, spec, "models.input_size", "input size S");
   m.in_channels = settle(yaml.in_channels, embedded.in_channels, spec, "models.in_channels", "input channels C");
   const bool from_file = embedded.input_size > 0, from_yaml = yaml.input_size > 0 || yaml.in_channels > 0;
@@ -101,6 +119,16 @@ SemanticModel load_semantic_model(const std::string& spec, const torch::Device& 
   m.classes = out.size(1);
   if (m.classes > 255)
     throw ModelError(spec + ": " + std::to_string(m.classes) + " classes; a label map holds at most 255");
+  // Names: the YAML's or config.json's; both: the same.
+  if (!yaml.class_names.empty() && !embedded.class_names.empty() && yaml.class_names != embedded.class_names)
+    throw ModelError(spec + ": models.class_names differs from the model's config.json \"class_names\"");
+  m.class_names = yaml.class_names.empty() ? embedded.class_names : yaml.class_names;
+  const std::size_t foreground = std::size_t(m.classes > 1 ? m.classes - 1 : 1);
+  if (!m.class_names.empty() && m.class_names.size() != foreground)
+    throw ModelError(spec + ": " + std::to_string(m.class_names.size()) + " class names (" +
+                     (yaml.class_names.empty() ? "config.json \"class_names\"" : "models.class_names") + ") for " +
+                     std::to_string(foreground) + " foreground class" + (foreground == 1 ? "" : "es") +
+                     " (the model returns " + std::to_string(m.classes) + " channels, background first)");
   return m;
 }
 

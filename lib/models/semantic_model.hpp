@@ -25,12 +25,18 @@ namespace igtb {
 struct SemanticSettings {
   std::int64_t input_size = 0;   ///< S: the square the frame is resized to
   std::int64_t in_channels = 0;  ///< C: the frame's grey value repeated C times
+  std::vector<std::string> class_names;  ///< of classes 1..K-1 (empty: config.json's, else none)
 };
 
 /// The settings a model file carries in its config.json; 0 where it says nothing.
 struct EmbeddedSettings {
   bool present = false;  ///< the file has an extra file "config.json"
   std::int64_t input_size = 0, in_channels = 0;
+  /// "class_names": [...] (igtbridge's addition to aigt's keys): classes 1..K-1.
+  std::vector<std::string> class_names;
+  /// aigt's "use_tracking_layer" (or older "use_tracking"): the model takes
+  /// (image, transforms), which the bridge does not feed.
+  bool tracking_layer = false;
 };
 
 /// Reads "config.json" of the TorchScript archive at `path` without loading
@@ -48,6 +54,7 @@ struct SemanticModel {
   std::int64_t input_size = 0;   ///< S
   std::int64_t in_channels = 1;  ///< C
   std::int64_t classes = 0;      ///< K, from the probe
+  std::vector<std::string> class_names;  ///< of classes 1..K-1 (K = 1: of the one foreground); may be empty
   std::string settings_from;     ///< "config.json", "the YAML" or "config.json and the YAML"
 
   /// image [1, C, S, S] in the model's dtype -> [1, K, S, S] (the first

@@ -45,6 +45,26 @@ TEST_CASE("a frame report is one JSON line: state from the tracks, error and uns
   CHECK(overall_state(r) == "LOST");
 }
 
+TEST_CASE("the segment shape's state: each track's class and name; a volume's voxels per class") {
+  FrameReport r;
+  r.frame = 3;
+  TrackResult t;
+  t.id = 4;
+  t.state = std::uint8_t(TrackState::Visible);
+  t.label = 2;
+  r.tracks = {t};
+  CHECK(frame_json(r).find("\"box\": [0.000, 0.000, 0.000, 0.000], \"class\": 2}") != std::string::npos);
+  const std::vector<std::string> names{"bone", "ve\"ssel"};
+  r.class_names = &names;
+  CHECK(frame_json(r).find("\"class\": 2, \"class_name\": \"ve\\\"ssel\"}") != std::string::npos);
+  FrameReport v;
+  v.class_voxels = {100, 0, 7};
+  CHECK(overall_state(v) == "VISIBLE");
+  CHECK(frame_json(v).find("\"voxels\": {\"1\": 0, \"2\": 7}, \"tracks\": []") != std::string::npos);
+  v.class_voxels = {100, 0, 0};
+  CHECK(overall_state(v) == "NONE");
+}
+
 TEST_CASE("the summary line of an idle interval says idle, with no rates or latencies of 0") {
   InferenceStats before, now;
   before.processed = now.processed = 21;

@@ -109,4 +109,28 @@ TEST_CASE("config.json: what aigt writes is read, anything else is named") {
   CHECK_THROWS_WITH(read(R"({"shape": [1, 1, 64, "a"]})"), Catch::Contains("key \"shape\" is not a list of 4 numbers"));
   CHECK_THROWS_WITH(read(R"({"shape": [1, 1, 64, 32]})"), Catch::Contains("[1, 1, 64, 32] is not [1, C, S, S]"));
   CHECK_THROWS_AS(read(R"({"shape": [1, 0, 64, 64]})"), ModelError);
+  CHECK(read(R"({"shape": [1, 5, 128, 128], "use_tracking": true})").tracking_layer);
+  CHECK(read(R"({"shape": [1, 1, 128, 128], "use_tracking_layer": true})").tracking_layer);
+  CHECK_FALSE(read(R"({"shape": [1, 1, 128, 128], "use_tracking_layer": false})").tracking_layer);
+  CHECK_THROWS_WITH(read(R"({"use_tracking_layer": "maybe"})"), Catch::Contains("\"use_tracking_layer\" is not true or false"));
+  CHECK(read(R"({"class_names": ["bone", "vessel"]})").class_names == std::vector<std::string>{"bone", "vessel"});
+  CHECK_THROWS_WITH(read(R"({"class_names": "bone"})"), Catch::Contains("\"class_names\" is not a list of names"));
+}
+
+TEST_CASE("class names from config.json or the YAML, one per foreground class; a tracking-layer model is refused") {
+  const auto named = save_model("AigtNamed", kTwoClasses,
+                                {{"config.json", R"({"shape": [1, 1, 32, 32], "class_names": ["bone"]})"}});
+  CHECK(load_semantic_model(named, torch::kCPU, torch::kFloat32, {}).class_names == std::vector<std::string>{"bone"});
+  SemanticSettings yaml;
+  yaml.class_names = {"bone"};
+  CHECK(load_semantic_model(named, torch::kCPU, torch::kFloat32, yaml).class_names.size() == 1);
+  yaml.class_names = {"spine"};
+  CHECK_THAT(error_of(named, yaml), Catch::Contains("models.class_names differs from the model's config.json"));
+  const auto plain = save_model("AigtPlain32", kTwoClasses, {{"config.json", R"({"shape": [1, 1, 32, 32]})"}});
+  yaml.class_names = {"bone", "vessel"};
+  CHECK_THAT(error_of(plain, yaml),
+             Catch::Contains("2 class names (models.class_names) for 1 foreground class (the model returns 2 channels"));
+  const auto tracking = save_model(
+      "AigtTracking", kTwoClasses, {{"config.json", R"({"shape": [1, 1, 32, 32], "use_tracking_layer": true})"}});
+  CHECK_THAT(error_of(tracking), Catch::Contains("trained with aigt's tracking layer"));
 }

@@ -861,6 +861,27 @@ class SetupTest(Base):
         self.assertFalse(timer.isActive(), "the first run's timer was stopped")
         self.assertIsNot(timer2, timer)
 
+    def test_class_names_from_the_setting_or_the_model_file(self):
+        _, out = self.env.run("slicer_setup.py", IGTB_CLASSES="bone, vessel")
+        _, colors, _, _ = self.check_nodes(out)
+        self.assertEqual([colors.GetColorName(i) for i in (1, 2, 3)], ["bone", "vessel", "track 3"])
+        self.assertIn("label colours named by class: 1 bone, 2 vessel", out)
+        # The model file itself: a TorchScript zip with aigt's extra/config.json.
+        import tempfile
+        import zipfile
+        with tempfile.TemporaryDirectory() as d:
+            model = os.path.join(d, "unet.pt")
+            with zipfile.ZipFile(model, "w") as z:
+                z.writestr("unet/extra/config.json", '{"shape": [1, 1, 128, 128], "class_names": ["spine"]}')
+                z.writestr("unet/data.pkl", b"")
+            _, out = self.env.run("slicer_setup.py", IGTB_MODEL=model)
+            _, colors, _, _ = self.check_nodes(out)
+            self.assertEqual([colors.GetColorName(i) for i in (1, 2)], ["spine", "track 2"])
+            _, out = self.env.run("slicer_setup.py", IGTB_MODEL=os.path.join(d, "missing.pt"))
+            _, colors, _, _ = self.check_nodes(out)
+            self.assertIn("cannot read class names from", out)
+            self.assertEqual(colors.GetColorName(1), "track 1")
+
     def test_replaces_grey_volume(self):
         grey = self.env.add_volume("BoneMask", "vtkMRMLScalarVolumeNode")
         _, out = self.env.run("slicer_setup.py")
