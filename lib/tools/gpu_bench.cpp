@@ -55,6 +55,8 @@ double seconds_since(clock::time_point t) { return std::chrono::duration<double>
 /// TorchScript, AOTInductor, or which roles run AOTInductor packages when mixed
 /// (scripts/compare_bench.py names runs the same way).
 std::string model_format(const PipelineOptions& p) {
+  if (p.kind == PipelineKind::Segment)
+    return std::string(Model::is_aoti_spec(p.semantic.model) ? "AOTInductor" : "TorchScript") + " segmentation";
   std::vector<std::string> aoti;
   if (Model::is_aoti_spec(p.detector)) aoti.push_back("detector");
   if (Model::is_aoti_spec(p.encoder)) aoti.push_back("encoder");

@@ -40,8 +40,10 @@ ComponentMap connected_components(const std::uint8_t* classes, const std::uint8_
   out.index.assign(n, -1);
   std::vector<std::int32_t>& lab = out.index;  // provisional labels first, object indices at the end
   Forest forest;
-  // Pass 1: each pixel joins its already-labelled 8-neighbours of its class
-  // (left, and the three above).
+  // Pass 1: each pixel takes the label of an already-labelled 8-neighbour of
+  // its class (left, and the three above) and joins the others' regions to
+  // it. Where the left neighbour matches, its own neighbours above were
+  // looked at already: only the one above-right is new.
   for (std::size_t y = 0; y < std::size_t(height); ++y)
     for (std::size_t x = 0; x < w; ++x) {
       const std::size_t i = y * w + x;
@@ -50,43 +52,49 @@ ComponentMap connected_components(const std::uint8_t* classes, const std::uint8_
       std::int32_t l = -1;
       const auto meet = [&](std::size_t j) {
         if (classes[j] != c) return;
-        if (l < 0) l = lab[j];
-        else forest.join(l, lab[j]);
+        const std::int32_t m = lab[j];
+        if (l < 0) l = m;
+        else if (m != l) forest.join(l, m);
       };
-      if (x > 0) meet(i - 1);
-      if (y > 0) {
+      if (x > 0 && classes[i - 1] == c) {
+        l = lab[i - 1];
+        if (y > 0 && x + 1 < w) meet(i - w + 1);
+      } else if (y > 0) {
         if (x > 0) meet(i - w - 1);
         meet(i - w);
         if (x + 1 < w) meet(i - w + 1);
       }
       lab[i] = l >= 0 ? l : forest.add();
     }
-  // Pass 2: every root's region, its box, area and probability sum.
+  // Each provisional label's region, in the order their roots first appear
+  // (row order): its box, area and probability sum.
   std::vector<std::int32_t> region_of(forest.parent.size(), -1);
+  for (std::size_t k = 0; k < region_of.size(); ++k) region_of[k] = forest.find(std::int32_t(k));  // roots first
+  std::vector<std::int32_t> root_region(forest.parent.size(), -1);
   std::vector<Component> regions;
-  std::vector<double> prob_sum;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (lab[i] < 0) continue;
-    const std::int32_t root = forest.find(lab[i]);
-    std::int32_t& r = region_of[std::size_t(root)];
-    const std::int32_t x = std::int32_t(i % w), y = std::int32_t(i / w);
-    if (r < 0) {
-      r = std::int32_t(regions.size());
-      Component c;
-      c.label = classes[i];
-      c.x0 = c.x1 = x;
-      c.y0 = c.y1 = y;
-      regions.push_back(c);
-      prob_sum.push_back(0);
+  std::vector<std::uint64_t> prob_sum_u;  // 0..255 per pixel: summed exactly as integers
+  for (std::size_t i = 0, y0 = 0; y0 < std::size_t(height); ++y0)
+    for (std::size_t x0 = 0; x0 < w; ++x0, ++i) {
+      if (lab[i] < 0) continue;
+      std::int32_t& r = root_region[std::size_t(region_of[std::size_t(lab[i])])];
+      const std::int32_t x = std::int32_t(x0), y = std::int32_t(y0);
+      if (r < 0) {
+        r = std::int32_t(regions.size());
+        Component c;
+        c.label = classes[i];
+        c.x0 = c.x1 = x;
+        c.y0 = c.y1 = y;
+        regions.push_back(c);
+        prob_sum_u.push_back(0);
+      }
+      Component& c = regions[std::size_t(r)];
+      c.x0 = std::min(c.x0, x);
+      c.x1 = std::max(c.x1, x);
+      c.y1 = y;
+      ++c.area;
+      prob_sum_u[std::size_t(r)] += foreground ? foreground[i] : 255u;
+      lab[i] = r;
     }
-    Component& c = regions[std::size_t(r)];
-    c.x0 = std::min(c.x0, x);
-    c.x1 = std::max(c.x1, x);
-    c.y1 = y;
-    ++c.area;
-    prob_sum[std::size_t(r)] += foreground ? foreground[i] / 255.0 : 1.0;
-    lab[i] = r;
-  }
   // The objects: large enough, the largest first, at most max_objects.
   std::vector<std::int32_t> order(regions.size());
   std::iota(order.begin(), order.end(), 0);
@@ -97,7 +105,7 @@ ComponentMap connected_components(const std::uint8_t* classes, const std::uint8_
   for (std::int32_t r : order) {
     Component c = regions[std::size_t(r)];
     if (c.area < min_area || out.components.size() >= max_objects) continue;
-    c.score = prob_sum[std::size_t(r)] / double(c.area);
+    c.score = double(prob_sum_u[std::size_t(r)]) / (255.0 * double(c.area));
     object_of[std::size_t(r)] = std::int32_t(out.components.size());
     out.components.push_back(c);
   }
