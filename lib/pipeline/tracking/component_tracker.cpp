@@ -18,23 +18,6 @@ struct ComponentTracker::ClassState {
   std::uint8_t shared[step::kMaxSide + 1] = {};
 };
 
-namespace {
-
-/// Removes track t from the step's state, as the step itself makes room.
-void erase_track(step::State& st, int t) {
-  for (int u = t; u + 1 < st.count; ++u) {
-    for (int c = 0; c < 4; ++c) st.box[u][c] = st.box[u + 1][c];
-    st.score[u] = st.score[u + 1];
-    st.last_seen[u] = st.last_seen[u + 1];
-    st.unseen[u] = st.unseen[u + 1];
-    st.id[u] = st.id[u + 1];
-    st.state[u] = st.state[u + 1];
-  }
-  --st.count;
-}
-
-}  // namespace
-
 ComponentTracker::ComponentTracker(const TrackParams& params)
     : params_(params), scratch_(std::make_unique<step::Scratch>()) {
   tracker_params(params_, 1);  // the step's bounds (max_tracks 1..64): throws std::invalid_argument
@@ -123,7 +106,7 @@ ObjectTracks ComponentTracker::update(const std::vector<Component>& objects, std
       if (cs.shared[st.id[t]] == 0) {
         const std::uint8_t id = free_id();
         if (id == 0) {  // every shared id is live: this new track cannot be named
-          erase_track(st, t);
+          step::erase_track(st, t);
           ++out.refused;
           continue;
         }

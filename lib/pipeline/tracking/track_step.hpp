@@ -239,6 +239,19 @@ struct State {
   std::uint8_t state[kMaxSide];
 };
 
+/// Removes track t; the later ones move up one place (their order kept).
+IGTB_HD inline void erase_track(State& st, int t) {
+  for (int u = t; u + 1 < st.count; ++u) {
+    for (int c = 0; c < 4; ++c) st.box[u][c] = st.box[u + 1][c];
+    st.score[u] = st.score[u + 1];
+    st.last_seen[u] = st.last_seen[u + 1];
+    st.unseen[u] = st.unseen[u + 1];
+    st.id[u] = st.id[u + 1];
+    st.state[u] = st.state[u + 1];
+  }
+  --st.count;
+}
+
 /// Per-frame working memory (a CUDA block's shared memory).
 struct Scratch {
   double cost[kMaxSide * kMaxSide];
@@ -314,15 +327,7 @@ IGTB_HD void frame_step(const Lanes& L, const Params& p, State& st, Scratch& s, 
           ++st.refused;
           continue;
         }
-        for (int t = oldest; t + 1 < st.count; ++t) {
-          for (int c = 0; c < 4; ++c) st.box[t][c] = st.box[t + 1][c];
-          st.score[t] = st.score[t + 1];
-          st.last_seen[t] = st.last_seen[t + 1];
-          st.unseen[t] = st.unseen[t + 1];
-          st.id[t] = st.id[t + 1];
-          st.state[t] = st.state[t + 1];
-        }
-        --st.count;
+        erase_track(st, oldest);
       }
       int id = 1;  // the smallest id no live track holds (max_tracks <= 64 < 255: one exists)
       for (;; ++id) {
