@@ -7,7 +7,8 @@
 # and the U-Net, fp32/fp16/bf16), then `igtbridge-bench gpu` with the U-Net in
 # fp16: back to back and live through its sockets, then
 # scripts/reference_segment.py (eager fp32, torch.compile fp16) as its child
-# processes on the same recording. Logs and JSON under $OUT.
+# processes on the same recording. Logs and JSON under $OUT. BENCH_MODELS and
+# PRECISIONS narrow the pipeline bench (default: both models, three precisions).
 set -uo pipefail
 : "${OUT:?set OUT to the result folder}"
 FRAMES=${FRAMES:-300}
@@ -26,8 +27,8 @@ echo "test_segment_cuda: rc=$? ($(tail -2 "$OUT/test_segment_cuda.log" | head -1
 build-gpu/tests/pipeline/test_device_tracker_cuda >"$OUT/test_device_tracker_cuda.log" 2>&1
 echo "test_device_tracker_cuda: rc=$? ($(tail -2 "$OUT/test_device_tracker_cuda.log" | head -1))"
 B=build-gpu/apps/igtbridge-bench
-for model in demo "$M/unet.pt"; do
-  for p in fp32 fp16 bf16; do
+for model in ${BENCH_MODELS:-demo $M/unet.pt}; do
+  for p in ${PRECISIONS:-fp32 fp16 bf16}; do
     "$B" pipeline --file "$REC" --frames "$FRAMES" --set models.device=cuda --set pipeline.kind=segment \
       --set "models.segmentation=$model" --set "models.precision=$p" 2>&1 | tee -a "$OUT/segment_bench.log" |
       grep -E "benchmark|e2e|segment |match|sustained|GPU memory"
