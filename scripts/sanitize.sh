@@ -50,7 +50,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S "$root" -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=None \
     -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
     -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" \
-    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=$san" >"$build/configure.log" 2>&1 \
+    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=$san" -DIGTB_GPU_TESTS=OFF >"$build/configure.log" 2>&1 \
     || { cat "$build/configure.log"; echo "sanitize $mode: FAILED (cmake configure)"; exit 1; }
 fi
 if ! cmake --build "$build" --parallel "${JOBS:-$(nproc)}" >"$build/build.log" 2>&1; then
