@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   cli.add_flag("--version", version, "print version and LibTorch build, and exit");
   cli.add_flag("--watch-config", watch_config,
                "reload when the --config file changes, as on SIGHUP (models and the reloadable keys; "
-               "see docs/running.md)");
+               "see docs/segment.md)");
   cli.add_option("--record", record_dir, "record the session (input frames, transforms, label maps) into DIR")
       ->type_name("DIR");
   cli.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (overrides log.level)")

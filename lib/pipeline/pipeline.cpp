@@ -349,10 +349,10 @@ FrameResult Pipeline::Impl::finish(const std::uint8_t* bytes, std::size_t size, 
   ObjectTracks tracks = objects_->update(regions.components, std::int32_t(width), std::int32_t(height));
   if (opt_.semantic.track_labels) {
     // Each object's pixels carry its track's id while the track is VISIBLE.
+    bool visible[256] = {};
+    for (const TrackResult& t : tracks.tracks) visible[t.id] = t.state == std::uint8_t(TrackState::Visible);
     std::vector<std::uint8_t> shown(regions.components.size(), 0);
-    for (std::size_t i = 0; i < shown.size(); ++i)
-      for (const TrackResult& t : tracks.tracks)
-        if (t.id == tracks.id_of[i] && t.state == std::uint8_t(TrackState::Visible)) shown[i] = t.id;
+    for (std::size_t i = 0; i < shown.size(); ++i) shown[i] = visible[tracks.id_of[i]] ? tracks.id_of[i] : 0;
     r.labels.resize(pixels);
     for (std::size_t i = 0; i < pixels; ++i) {
       const std::int32_t o = regions.index[i];

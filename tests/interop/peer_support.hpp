@@ -356,6 +356,14 @@ inline std::vector<Sent> bridge_messages() {
                  CHECK(close_to(n["matrix12"][3 * c + r].as<double>(), m[std::size_t(4 * r + c)]));
            }});
     }
+    // The segment shape's label volume of a 3D IMAGE: uint8 class values, slice after slice.
+    {
+      auto volume = std::make_shared<Image>(test_image(ScalarType::UInt8, 1, {16, 12, 5}));
+      for (std::size_t i = 0; i < volume->pixels.size(); ++i) volume->pixels[i] = std::uint8_t(i % 3);
+      const Envelope env{"IMAGE", "BoneMaskVolume", ts, v.version, 0, v.md};
+      add({encode_image(env, *volume), "IMAGE", "BoneMaskVolume", v.version, v.md,
+           [volume](const YAML::Node& n) { check_image(n, *volume); }});
+    }
     // Forwarded IMAGEs (the relay reframes them in the client's version): every scalar type, 1/3/4 components.
     for (ScalarType scalar : kScalars)
       for (std::uint8_t comps : {1, 3, 4}) {
