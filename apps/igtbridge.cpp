@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
     return igtb::app::fail(2, e.what());
   }
   try {
-    bridge ? igtb::run_bridge(*bridge, cfg, stop, reload) : igtb::run_relay(cfg, stop);
+    bridge ? igtb::run_bridge(*bridge, cfg, stop, reload, version_text) : igtb::run_relay(cfg, stop);
   } catch (const std::exception& e) {
     return igtb::app::fail(3, e.what());
   }

@@ -4,17 +4,19 @@
 # is missing and cannot be installed from the package lists already present.
 # `setup.sh test` (what scripts/test.sh runs) adds what only the tests use:
 # systemd, for systemd-analyze verify and systemd-sysusers in the packaging
-# test (installing it starts nothing in a container).
+# test (installing it starts nothing in a container); chromium, to open the
+# monitoring dashboard headless; python3-prometheus-client, whose parser
+# reads /metrics in the tests.
 set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libopenigtlink-dev libtorch-dev libspdlog-dev libfmt-dev libcli11-dev catch2
-  libyaml-cpp-dev zlib1g-dev python3 python3-numpy python3-matplotlib help2man
+  libyaml-cpp-dev zlib1g-dev libcpp-httplib-dev python3 python3-numpy python3-matplotlib help2man
 )
 case "${1:-}" in
   "") ;;
-  test) PACKAGES+=(systemd) ;;
+  test) PACKAGES+=(systemd chromium python3-prometheus-client) ;;
   *) echo "usage: scripts/setup.sh [test]" >&2; exit 2 ;;
 esac
 

@@ -12,6 +12,9 @@
 #include "bridge/options.hpp"
 #include "bridge/relay.hpp"
 #include "bridge/reload.hpp"
+#include "bridge/systemd_notify.hpp"
+#include "bridge/web_monitor.hpp"
+#include "pipeline/cuda/transfer.hpp"
 #include "models/torch_info.hpp"
 
 namespace igtb {
@@ -77,19 +80,60 @@ std::unique_ptr<InferenceBridge> make_bridge(const config::BridgeConfig& cfg,
 }
 
 void run_bridge(InferenceBridge& bridge, const config::BridgeConfig& cfg, const std::function<bool()>& stop,
-                const ReloadSource& reload) {
+                const ReloadSource& reload, const std::string& version) {
+  using clock = std::chrono::steady_clock;
   const std::string device = bridge.model_device();
   bridge.start();
-  Monitor monitor(bridge, monitor_options(cfg, device));
+  std::unique_ptr<WebMonitor> web;
+  MonitorOptions mo = monitor_options(cfg, device);
+  if (cfg.http.port != 0) {
+    WebOptions wo = web_options(cfg, device, version);
+    if (device != "cpu")
+      wo.gpu_memory_bytes = [device] { return double(device_memory_in_use(torch::Device(device))); };
+    try {
+      web = std::make_unique<WebMonitor>(bridge, std::move(wo));
+      mo.on_tick = [w = web.get()](const MonitorTick& t) { w->tick(t); };
+    } catch (const std::exception& e) {
+      // An observer only: the frames to Slicer matter more than the page about them.
+      spdlog::error("{}; the bridge runs on without it", e.what());
+    }
+  }
+  Monitor monitor(bridge, std::move(mo));
+  HealthTracker health(health_options(cfg));
+  const double watchdog_s = systemd_watchdog_s();
+  auto last_ping = clock::now();
+  bool was_ok = true;
   std::optional<Reloader> reloader;
   if (reload.requested && reload.read) reloader.emplace(bridge, cfg, reload.read);
+  notify_systemd("READY=1");
   while (!stop()) {
     std::this_thread::sleep_for(kPoll);
-    monitor.poll();
+    const auto now = clock::now();
+    const InferenceStats s = bridge.stats();
+    const Health h = health.update(HealthSample{now, s.relay.upstream_connected, s.relay.upstream_connections,
+                                                s.processed, s.failed, bridge.longest_busy_s(now)});
+    if (h.ok != was_ok) {
+      if (h.ok) spdlog::info("health: ok again");
+      else spdlog::warn("health: unhealthy: {}", h.reason);
+      was_ok = h.ok;
+    }
+    // The watchdog goes unfed while a worker is stuck (or this loop hangs): systemd restarts the
+    // bridge (WatchdogSec). Not for upstream lost or failing frames: a restart cures neither.
+    if (watchdog_s > 0 && !h.stuck && std::chrono::duration<double>(now - last_ping).count() >= watchdog_s / 4) {
+      notify_systemd("WATCHDOG=1");
+      last_ping = now;
+    }
+    if (web) {
+      web->poll(h, now);
+      if (reloader) web->set_reloads(reloader->done(), reloader->failed());
+    }
+    monitor.poll(now);
     if (reloader && reload.requested()) reloader->request();
   }
+  notify_systemd("STOPPING=1");
   spdlog::info("stopping");
   reloader.reset();  // a reload in progress ends first
+  if (web) web->stop();  // the event streams end before the workers
   bridge.stop();
   spdlog::info("{}", stop_summary(bridge.stats(), device));
 }
@@ -98,10 +142,19 @@ void run_relay(const config::BridgeConfig& cfg, const std::function<bool()>& sto
   using clock = std::chrono::steady_clock;
   Relay relay(relay_options(cfg));
   relay.start();
+  if (cfg.http.port != 0)
+    spdlog::info("http: no monitoring endpoint in relay mode (http.port is served with pipeline.enabled: true)");
+  notify_systemd("READY=1");
+  const double watchdog_s = systemd_watchdog_s();
+  auto last_ping = clock::now();
   RelayStats before = relay.stats();
   auto last = clock::now();
   while (!stop()) {
     std::this_thread::sleep_for(kPoll);
+    if (watchdog_s > 0 && std::chrono::duration<double>(clock::now() - last_ping).count() >= watchdog_s / 4) {
+      notify_systemd("WATCHDOG=1");
+      last_ping = clock::now();
+    }
     const double dt = std::chrono::duration<double>(clock::now() - last).count();
     if (dt < cfg.log.summary_interval_s) continue;
     const RelayStats now = relay.stats();
@@ -109,6 +162,7 @@ void run_relay(const config::BridgeConfig& cfg, const std::function<bool()>& sto
     before = now;
     last = clock::now();
   }
+  notify_systemd("STOPPING=1");
   spdlog::info("stopping");
   relay.stop();
 }

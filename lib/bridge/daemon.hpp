@@ -51,10 +51,12 @@ struct ReloadSource {
 };
 
 /// Runs the bridge until `stop()` is true, the monitor's status and summary
-/// lines on the way, reloading when `reload` asks, and logs the closing
-/// counts. Throws on a socket error.
+/// lines on the way, the monitoring endpoint (http.port) and the health
+/// (systemd's READY and, while healthy, WATCHDOG notifications), reloading
+/// when `reload` asks, and logs the closing counts. Throws on a socket error
+/// (the endpoint's port included). `version`: what --version says.
 void run_bridge(InferenceBridge& bridge, const config::BridgeConfig& cfg, const std::function<bool()>& stop,
-                const ReloadSource& reload = {});
+                const ReloadSource& reload = {}, const std::string& version = "");
 
 /// Relay mode: forwards until `stop()` is true, a summary line each interval.
 void run_relay(const config::BridgeConfig& cfg, const std::function<bool()>& stop);

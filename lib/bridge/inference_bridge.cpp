@@ -12,6 +12,7 @@
 #include "core/percentile.hpp"
 #include "pipeline/stages/contours.hpp"
 #include "pipeline/stages/preprocess.hpp"
+#include "pipeline/tracking/track_step.hpp"
 #include "transport/image_codec.hpp"
 #include "transport/polydata_codec.hpp"
 #include "transport/string_codec.hpp"
@@ -70,6 +71,7 @@ struct InferenceBridge::Lane {
   LatestSlot<Pending> slot;
   std::thread worker;
   std::uint64_t frames = 0;  ///< the worker's processed-frame counter
+  StreamMetrics metrics;     ///< the worker writes, the monitoring endpoint reads
 };
 
 namespace {
@@ -330,6 +332,7 @@ struct InferenceBridge::Frame {
 // (state message, KPI line). Each message is encoded only in the header
 // versions the connected clients speak.
 void InferenceBridge::process(Lane& lane, Pending& p) {
+  lane.metrics.begin_frame(Clock::now());
   Frame f{p.message, {}, {}, {}, {}, {}};
   f.report.frame = ++lane.frames;
   f.report.device = f.message.device();
@@ -353,6 +356,7 @@ void InferenceBridge::process(Lane& lane, Pending& p) {
     publish_contours(lane, f);
   }
   report(lane, f);
+  lane.metrics.end_frame();
 }
 
 void InferenceBridge::decode(Lane& lane, Frame& f) {
@@ -445,6 +449,18 @@ void InferenceBridge::report(Lane& lane, Frame& f) {
                              [&](const Envelope& e) { return encode_string(e, Text{3, json}); });
   if (state.first || state.second) relay_.server().broadcast(state.first, state.second);
   processed_.fetch_add(1);
+  std::uint32_t visible = 0;
+  for (const auto& t : f.report.tracks) visible += t.state == step::kVisible ? 1 : 0;
+  lane.metrics.processed.fetch_add(1, std::memory_order_relaxed);
+  if (f.report.failed) lane.metrics.failed.fetch_add(1, std::memory_order_relaxed);
+  else lane.metrics.observe(f.report.e2e_ms, f.report.stages_ms, visible);
+  if (overlay_.armed() && !f.report.failed) {
+    try {  // the dashboard's picture: a downscaled copy, the PNG is made off this thread
+      overlay_.capture(f.image, f.out.result.labels.data(), f.report.device, f.report.frame, f.report.timestamp);
+    } catch (const std::exception& e) {
+      spdlog::debug("overlay: {}", e.what());
+    }
+  }
   if (kpi_.is_open()) {
     std::lock_guard<std::mutex> kpi_lock(kpi_m_);
     kpi_ << json << '\n' << std::flush;
@@ -458,6 +474,24 @@ void InferenceBridge::send_text(const std::string& device, const std::string& te
   const auto m = both_versions(Envelope{"STRING", device, timestamp_from_seconds(now), 1, 0, {}},
                                [&](const Envelope& e) { return encode_string(e, Text{3, text}); });
   relay_.server().broadcast(m.first, m.second);
+}
+
+const StreamMetrics& InferenceBridge::stream_metrics(std::size_t lane) const { return lanes_.at(lane)->metrics; }
+
+std::string InferenceBridge::stream_name(std::size_t lane) const {
+  const Lane& l = *lanes_.at(lane);
+  if (l.fixed) return l.image_device;
+  std::lock_guard<std::mutex> lock(bind_m_);
+  return l.image_device;
+}
+
+std::uint64_t InferenceBridge::stream_frames_in(std::size_t lane) const { return lanes_.at(lane)->slot.received(); }
+std::uint64_t InferenceBridge::stream_dropped(std::size_t lane) const { return lanes_.at(lane)->slot.dropped(); }
+
+double InferenceBridge::longest_busy_s(std::chrono::steady_clock::time_point now) const {
+  double longest = 0;
+  for (const auto& lane : lanes_) longest = std::max(longest, lane->metrics.busy_for_s(now));
+  return longest;
 }
 
 InferenceStats InferenceBridge::stats() const {

@@ -29,6 +29,8 @@
 
 #include "bridge/frame_report.hpp"
 #include "bridge/latest_slot.hpp"
+#include "bridge/metrics.hpp"
+#include "bridge/overlay.hpp"
 #include "bridge/relay.hpp"
 #include "bridge/session_recorder.hpp"
 #include "core/rate_limited_log.hpp"
@@ -121,6 +123,20 @@ class InferenceBridge {
   /// Lane i's output device names: label map, contours, state.
   std::array<std::string, 3> output_devices(std::size_t lane) const;
 
+  /// Lane i's histograms and gauges (written by its worker, read by the
+  /// monitoring endpoint).
+  const StreamMetrics& stream_metrics(std::size_t lane) const;
+  /// Lane i's IMAGE device ("" while the one unbound lane waits for its first frame).
+  std::string stream_name(std::size_t lane) const;
+  /// Lane i's frames handed in and dropped busy (the mailbox's counts).
+  std::uint64_t stream_frames_in(std::size_t lane) const;
+  std::uint64_t stream_dropped(std::size_t lane) const;
+  /// The longest any worker has now been on its frame in hand (0: all idle).
+  double longest_busy_s(std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) const;
+  /// Where the workers put a downscaled copy of a processed frame when it is
+  /// armed (the dashboard's picture; nothing while nobody arms it).
+  OverlayTap& overlay_tap() { return overlay_; }
+
  private:
   struct Pending {
     Message message;
@@ -154,7 +170,7 @@ class InferenceBridge {
   std::unique_ptr<SessionRecorder> recorder_;
   std::atomic<std::uint64_t> processed_{0}, failed_{0}, ignored_{0}, unsupported_{0}, swaps_{0};
   bool volumes_ = false;  ///< the lanes' shape takes 3D volumes (pipeline.kind segment); fixed for the run
-  std::mutex bind_m_;  ///< the one lane's binding and the ignored devices (reader threads)
+  mutable std::mutex bind_m_;  ///< the one lane's binding and the ignored devices (reader threads)
   std::set<std::string> ignored_devices_;  ///< warned about (at most kMaxIgnoredNames)
   RateLimitedLog unsupported_warned_;  ///< device + reason warned about (bounded, thread-safe)
   std::chrono::steady_clock::time_point bound_seen_{};  ///< one lane: its device's last IMAGE
@@ -169,6 +185,7 @@ class InferenceBridge {
   std::atomic<bool> buffers_failed_{false};  ///< page-locking failed once: no more tries
   /// Larger IMAGEs are not received into page-locked buffers.
   static constexpr std::size_t kMaxPageLockedMessage = 16u << 20;  // a 2048x2048 RGBA frame
+  OverlayTap overlay_;
   bool started_ = false, stopped_ = false;
 };
 

@@ -57,17 +57,25 @@ std::string drop_warning(const InferenceStats& now, const InferenceStats& before
 
 Monitor::Monitor(InferenceBridge& bridge, MonitorOptions options)
     : bridge_(bridge), opt_(std::move(options)), start_(Clock::now()), last_status_(start_), last_summary_(start_),
-      status_before_(bridge.stats()), summary_before_(status_before_) {}
+      last_tick_(start_), status_before_(bridge.stats()), summary_before_(status_before_), tick_before_(status_before_) {}
 
 void Monitor::poll(Clock::time_point now) {
   const bool status_due = opt_.status_interval_s > 0 && seconds_between(last_status_, now) >= opt_.status_interval_s;
   const bool summary_due = seconds_between(last_summary_, now) >= opt_.summary_interval_s;
-  if (!status_due && !summary_due) return;
-  // One reader of the bridge's latencies: both windows are fed from here.
+  const bool tick_due = opt_.on_tick && seconds_between(last_tick_, now) >= 1.0;
+  if (!status_due && !summary_due && !tick_due) return;
+  // One reader of the bridge's latencies: every window is fed from here.
   const std::vector<double> lat = bridge_.take_latencies();
-  status_lat_.insert(status_lat_.end(), lat.begin(), lat.end());
+  if (opt_.status_interval_s > 0) status_lat_.insert(status_lat_.end(), lat.begin(), lat.end());
   summary_lat_.insert(summary_lat_.end(), lat.begin(), lat.end());
+  if (opt_.on_tick) tick_lat_.insert(tick_lat_.end(), lat.begin(), lat.end());
   const InferenceStats s = bridge_.stats();
+  if (tick_due) {
+    opt_.on_tick(MonitorTick{s, tick_before_, seconds_between(last_tick_, now), seconds_between(start_, now), &tick_lat_});
+    tick_before_ = s;
+    tick_lat_.clear();
+    last_tick_ = now;
+  }
   if (status_due) {
     bridge_.send_text(opt_.status_device, status_json(s, status_before_, seconds_between(last_status_, now),
                                                       seconds_between(start_, now), status_lat_, opt_));

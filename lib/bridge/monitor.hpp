@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,12 +19,22 @@
 
 namespace igtb {
 
+/// One second of the bridge, for the dashboard (the monitoring endpoint).
+struct MonitorTick {
+  InferenceStats now, before;
+  double seconds = 0, uptime_s = 0;
+  const std::vector<double>* latencies_ms = nullptr;  ///< e2e of that second's frames
+};
+
 struct MonitorOptions {
   double status_interval_s = 1.0;   ///< 0 = no status messages
   double summary_interval_s = 5.0;  ///< > 0
   std::string status_device = "IgtbridgeStatus";
   std::string model_device;         ///< e.g. "cuda:0", reported as is
   std::string precision;            ///< e.g. "fp16"
+  /// Called about once a second with that second's figures (the dashboard's
+  /// feed); empty = none.
+  std::function<void(const MonitorTick&)> on_tick;
 };
 
 /// The one-time warning when most frames of an interval were dropped because
@@ -49,9 +60,9 @@ class Monitor {
  private:
   InferenceBridge& bridge_;
   MonitorOptions opt_;
-  Clock::time_point start_, last_status_, last_summary_;
-  InferenceStats status_before_, summary_before_;
-  std::vector<double> status_lat_, summary_lat_;
+  Clock::time_point start_, last_status_, last_summary_, last_tick_;
+  InferenceStats status_before_, summary_before_, tick_before_;
+  std::vector<double> status_lat_, summary_lat_, tick_lat_;
   std::uint64_t sent_ = 0;
   bool warned_drops_ = false;  ///< the one warning that most frames are dropped
 };

@@ -101,4 +101,29 @@ MonitorOptions monitor_options(const config::BridgeConfig& cfg, const std::strin
   return o;
 }
 
+WebOptions web_options(const config::BridgeConfig& cfg, const std::string& model_device, const std::string& version) {
+  WebOptions o;
+  o.bind = cfg.http.bind;
+  o.port = cfg.http.port;
+  o.allow = cfg.http.allow;
+  o.overlay_fps = cfg.http.overlay_fps;
+  o.overlay_width = cfg.http.overlay_width;
+  o.amber_e2e_ms = cfg.http.amber_e2e_ms;
+  o.red_e2e_ms = cfg.http.red_e2e_ms;
+  o.amber_drop_percent = cfg.http.amber_drop_percent;
+  o.red_drop_percent = cfg.http.red_drop_percent;
+  o.version = version;
+  o.model_device = model_device;
+  o.precision = pipeline_options(cfg).precision_label();
+  return o;
+}
+
+HealthOptions health_options(const config::BridgeConfig& cfg) {
+  HealthOptions o;
+  o.stuck_after_s = cfg.health.stuck_after_s;
+  o.upstream_timeout_s = cfg.health.upstream_timeout_s;
+  o.window_s = cfg.health.window_s;
+  return o;
+}
+
 }  // namespace igtb

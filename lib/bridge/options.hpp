@@ -3,7 +3,9 @@
 
 #include "bridge/inference_bridge.hpp"
 #include "bridge/monitor.hpp"
+#include "bridge/health.hpp"
 #include "bridge/relay.hpp"
+#include "bridge/web_monitor.hpp"
 #include "config/config.hpp"
 #include "pipeline/pipeline.hpp"
 
@@ -20,5 +22,8 @@ PipelineOptions stream_pipeline_options(const config::BridgeConfig& cfg, std::si
 InferenceOptions inference_options(const config::BridgeConfig& cfg);
 /// `model_device`: where the models actually run (e.g. "cuda:0").
 MonitorOptions monitor_options(const config::BridgeConfig& cfg, const std::string& model_device);
+/// The monitoring endpoint's options (http.*); `version` as --version says it.
+WebOptions web_options(const config::BridgeConfig& cfg, const std::string& model_device, const std::string& version);
+HealthOptions health_options(const config::BridgeConfig& cfg);
 
 }  // namespace igtb

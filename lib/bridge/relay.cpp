@@ -106,6 +106,10 @@ RelayStats Relay::stats() const {
   s.clients = server_.client_count();
   s.upstream_connected = upstream_->connected();
   s.upstream_connections = upstream_->connections();
+  s.sent_messages = server_.sent_messages();
+  s.sent_bytes = server_.sent_bytes();
+  s.client_connections = server_.connections();
+  s.clients_refused = server_.refused();
   return s;
 }
 

@@ -39,6 +39,9 @@ struct RelayStats {
   std::size_t clients = 0;
   bool upstream_connected = false;
   std::uint64_t upstream_connections = 0;
+  std::uint64_t sent_messages = 0, sent_bytes = 0;  ///< to the clients, all of them
+  std::uint64_t client_connections = 0;              ///< clients accepted since start
+  std::uint64_t clients_refused = 0;                 ///< allow-list or max_clients
 };
 
 /// Whether a header passes the relay's type and device filters (IMAGE and

@@ -106,6 +106,24 @@ struct RecordConfig {
   int max_frames_per_file = 3000;     // a new file after this many frames, 1..1000000
 };
 
+struct HttpConfig {
+  std::uint16_t port = 18980;          // the monitoring endpoint (docs/monitoring.md); 0 = off
+  std::string bind = "127.0.0.1";      // IPv4
+  std::vector<std::string> allow;      // peers allowed (IPv4 / CIDR); empty = any who reach http.bind
+  double overlay_fps = 2;              // the dashboard's frame pictures per second at most, 0..10; 0 = none
+  int overlay_width = 320;             // their width in pixels at most, 64..1280
+  double amber_e2e_ms = 50;            // dashboard: the e2e p99 card turns amber above this
+  double red_e2e_ms = 100;             // ... red above this (>= amber)
+  double amber_drop_percent = 10;      // dashboard: the drops card turns amber above this share of frames in
+  double red_drop_percent = 50;        // ... red above this (>= amber)
+};
+
+struct HealthConfig {
+  double stuck_after_s = 10;        // a worker on one frame this long: unhealthy
+  double upstream_timeout_s = 30;   // upstream lost this long (after a first connection): unhealthy
+  double window_s = 5;              // every frame of this many seconds failed: unhealthy
+};
+
 struct LogConfig {
   std::string level = "info";       // trace|debug|info|warn|error|off
   double summary_interval_s = 5.0;  // > 0
@@ -121,6 +139,8 @@ struct BridgeConfig {
   TrackParams tracker;  ///< the match.* and visibility.* keys
   KpiConfig kpi;
   RecordConfig record;
+  HttpConfig http;
+  HealthConfig health;
   LogConfig log;
 };
 

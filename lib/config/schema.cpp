@@ -216,6 +216,33 @@ std::vector<Field> fields() {
       field("record.max_frames_per_file", at(&BridgeConfig::record, &RecordConfig::max_frames_per_file),
             Int<int>{1, 1000000}, "frames per file; the next frame starts a new file"),
 
+      field("http.port", at(&BridgeConfig::http, &HttpConfig::port), Int<std::uint16_t>{0, 65535},
+            "monitoring endpoint: /healthz, /metrics (Prometheus), / (dashboard), /events; 0 = off"),
+      field("http.bind", at(&BridgeConfig::http, &HttpConfig::bind), Text{Text::Kind::Ipv4},
+            "address the monitoring endpoint listens on"),
+      field("http.allow", at(&BridgeConfig::http, &HttpConfig::allow), TextList{18, "IPv4 address or CIDR block"},
+            "peers allowed to read the endpoint (e.g. [127.0.0.1, 10.0.0.0/8]); empty = any that reach http.bind"),
+      field("http.overlay_fps", at(&BridgeConfig::http, &HttpConfig::overlay_fps), Real{0, false, 10},
+            "dashboard: pictures of the latest frame with its labels per second at most, made only while a page "
+            "is open; 0 = none"),
+      field("http.overlay_width", at(&BridgeConfig::http, &HttpConfig::overlay_width), Int<int>{64, 1280},
+            "dashboard: the picture's width in pixels at most (the frame is downscaled)"),
+      field("http.amber_e2e_ms", at(&BridgeConfig::http, &HttpConfig::amber_e2e_ms), positive,
+            "dashboard: the latency card turns amber when e2e p99 exceeds this (ms)"),
+      field("http.red_e2e_ms", at(&BridgeConfig::http, &HttpConfig::red_e2e_ms), positive,
+            "dashboard: ... and red above this (ms, >= http.amber_e2e_ms)"),
+      field("http.amber_drop_percent", at(&BridgeConfig::http, &HttpConfig::amber_drop_percent), Real{0, false, 100},
+            "dashboard: the drops card turns amber when this share of the frames in (%) is dropped"),
+      field("http.red_drop_percent", at(&BridgeConfig::http, &HttpConfig::red_drop_percent), Real{0, false, 100},
+            "dashboard: ... and red above this (%, >= http.amber_drop_percent)"),
+
+      field("health.stuck_after_s", at(&BridgeConfig::health, &HealthConfig::stuck_after_s), positive,
+            "unhealthy (/healthz 503, no systemd watchdog ping) when a worker is on one frame this long"),
+      field("health.upstream_timeout_s", at(&BridgeConfig::health, &HealthConfig::upstream_timeout_s), positive,
+            "unhealthy when the upstream connection, once made, has been lost this long"),
+      field("health.window_s", at(&BridgeConfig::health, &HealthConfig::window_s), positive,
+            "unhealthy when every frame processed in this many seconds failed"),
+
       field("log.level", at(&BridgeConfig::log, &LogConfig::level),
             OneOf{{"trace", "debug", "info", "warn", "error", "off"}}, "log verbosity"),
       field("log.summary_interval_s", at(&BridgeConfig::log, &LogConfig::summary_interval_s), positive,
@@ -238,6 +265,30 @@ std::vector<Check> checks() {
   return {
       {{"input.allow"}, [](const BridgeConfig& c) { return check_allow("input.allow", c.input.allow); }},
       {{"output.allow"}, [](const BridgeConfig& c) { return check_allow("output.allow", c.output.allow); }},
+      {{"http.allow"}, [](const BridgeConfig& c) { return check_allow("http.allow", c.http.allow); }},
+      {{"http.amber_e2e_ms", "http.red_e2e_ms"},
+       [](const BridgeConfig& c) -> std::string {
+         if (c.http.red_e2e_ms >= c.http.amber_e2e_ms) return {};
+         return "http.red_e2e_ms (" + format_double(c.http.red_e2e_ms) + ") must be >= http.amber_e2e_ms (" +
+                format_double(c.http.amber_e2e_ms) + ")";
+       }},
+      {{"http.amber_drop_percent", "http.red_drop_percent"},
+       [](const BridgeConfig& c) -> std::string {
+         if (c.http.red_drop_percent >= c.http.amber_drop_percent) return {};
+         return "http.red_drop_percent (" + format_double(c.http.red_drop_percent) +
+                ") must be >= http.amber_drop_percent (" + format_double(c.http.amber_drop_percent) + ")";
+       }},
+      {{"http.port", "http.bind", "output.port", "output.bind", "input.mode", "input.port", "input.bind"},
+       [](const BridgeConfig& c) -> std::string {
+         if (c.http.port == 0) return {};
+         auto clash = [&](const std::string& bind) { return bind == c.http.bind || bind == "0.0.0.0" || c.http.bind == "0.0.0.0"; };
+         if (c.http.port == c.output.port && clash(c.output.bind))
+           return "http.port and output.port are both " + std::to_string(c.http.port) + "; they must differ";
+         if (c.input.mode == "listen" && c.http.port == c.input.port && clash(c.input.bind))
+           return "http.port and input.port are both " + std::to_string(c.http.port) +
+                  "; in listen mode the bridge listens on both, so they must differ";
+         return {};
+       }},
       {{"visibility.theta_on", "visibility.theta_off"},
        [](const BridgeConfig& c) -> std::string {
          if (c.tracker.theta_off <= c.tracker.theta_on) return {};

@@ -252,6 +252,10 @@ void DownstreamServer::accept_loop() {
           why = e.what();
           break;
         }
+        std::size_t bytes = 0;
+        for (const auto& m : batch) bytes += m->size();
+        sent_messages_.fetch_add(batch.size(), std::memory_order_relaxed);
+        sent_bytes_.fetch_add(bytes, std::memory_order_relaxed);
         std::lock_guard<std::mutex> lock(raw->mutex);
         raw->sent += batch.size();
         raw->sending = false;

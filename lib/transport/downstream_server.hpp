@@ -99,6 +99,10 @@ class DownstreamServer {
   std::vector<ClientInfo> clients() const;
   /// Messages dropped from client queues since start, all clients.
   std::uint64_t dropped() const { return dropped_.load(); }
+  /// Messages and bytes sent since start, all clients (keep-alives and
+  /// status replies included).
+  std::uint64_t sent_messages() const { return sent_messages_.load(); }
+  std::uint64_t sent_bytes() const { return sent_bytes_.load(); }
   /// Connections refused since start (allow-list or max_clients).
   std::uint64_t refused() const { return refused_.load(); }
 
@@ -118,6 +122,7 @@ class DownstreamServer {
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> connections_{0};
+  std::atomic<std::uint64_t> sent_messages_{0}, sent_bytes_{0};
   mutable std::mutex mutex_;
   mutable std::condition_variable clients_cv_;
   std::list<std::shared_ptr<Client>> clients_;

@@ -61,7 +61,7 @@ TEST_CASE("the shipped file lists every key, each with a comment above it") {
 
 TEST_CASE("config_keys: one entry per key, documented") {
   const auto keys = config_keys();
-  CHECK(keys.size() == 76);
+  CHECK(keys.size() == 88);
   std::set<std::string> names;
   for (const auto& k : keys) {
     INFO(k.key);
@@ -225,7 +225,7 @@ TEST_CASE("errors: missing file, directory, YAML syntax") {
   CHECK(parse_error("input:\n\tport: 1\n").find("t.yaml:2:") == 0);
   CHECK(parse_error("a: 1\n---\nb: 2\n") == "t.yaml:3: expected one YAML document, found 2 or more (remove the '---' separators)");
   CHECK(parse_error("- input\n- output\n") ==
-        "t.yaml:1: expected a map of sections (input, output, pipeline, models, detect, segment, match, visibility, kpi, record, log) at the top level, got a list");
+        "t.yaml:1: expected a map of sections (input, output, pipeline, models, detect, segment, match, visibility, kpi, record, http, health, log) at the top level, got a list");
 }
 
 TEST_CASE("errors: wrong types name source, line and key") {
@@ -313,7 +313,7 @@ TEST_CASE("errors: unknown keys with did-you-mean") {
   CHECK(parse_error("input:\n  foo: 1\n") ==
         "t.yaml:2: unknown key 'input.foo'; valid keys under 'input': mode, host, port, bind, image_devices, "
         "transform_devices, reconnect_initial_s, reconnect_max_s, request_v2_headers, check_crc, max_message_bytes, allow");
-  CHECK(parse_error("zzz: 1\n") == "t.yaml:1: unknown key 'zzz'; valid top-level keys: input, output, pipeline, models, detect, segment, match, visibility, kpi, record, log");
+  CHECK(parse_error("zzz: 1\n") == "t.yaml:1: unknown key 'zzz'; valid top-level keys: input, output, pipeline, models, detect, segment, match, visibility, kpi, record, http, health, log");
   CHECK(parse_error("input: 5\n") ==
         "t.yaml:1: input: expected a section with keys mode, host, port, bind, image_devices, transform_devices, "
         "reconnect_initial_s, reconnect_max_s, request_v2_headers, check_crc, max_message_bytes, allow, got '5'");
@@ -358,6 +358,20 @@ TEST_CASE("errors: cross-field checks, reported where the last involved key was 
         "--set input.port=18945: input.host:input.port (localhost:18945) is the bridge's own output "
         "(output.bind:output.port); it would connect to itself");
   CHECK(set_error({"input.host=plus", "input.port=18945"}) == "<no error>");
+  // The monitoring endpoint: its own port, ordered thresholds, a valid allow-list; 0 turns it off.
+  CHECK(set_error({"http.port=18945"}) == "--set http.port=18945: http.port and output.port are both 18945; they must differ");
+  CHECK(set_error({"http.port=18945", "http.bind=10.0.0.1"}) == "<no error>");
+  CHECK(set_error({"input.mode=listen", "input.port=18980"}) ==
+        "--set input.port=18980: http.port and input.port are both 18980; in listen mode the bridge listens on both, "
+        "so they must differ");
+  CHECK(set_error({"input.mode=listen", "input.port=18980", "http.port=0"}) == "<no error>");
+  CHECK(set_error({"http.red_e2e_ms=20"}) ==
+        "--set http.red_e2e_ms=20: http.red_e2e_ms (20.0) must be >= http.amber_e2e_ms (50.0)");
+  CHECK(set_error({"http.amber_drop_percent=60"}) ==
+        "--set http.amber_drop_percent=60: http.red_drop_percent (50.0) must be >= http.amber_drop_percent (60.0)");
+  CHECK_THAT(set_error({"http.allow=[10.0.0.0/33]"}), Catch::StartsWith("--set http.allow=[10.0.0.0/33]: http.allow: "));
+  CHECK(set_error({"http.overlay_fps=11"}) ==
+        "--set http.overlay_fps=11: http.overlay_fps: expected a number 0..10, got '11'");
 }
 
 TEST_CASE("to_yaml: all keys, and parse_config(to_yaml(c)) == c") {
