@@ -91,6 +91,9 @@ int main(int argc, char** argv) {
   gpu->add_option("--work-dir", g.work_dir, "folder for the references' JSON and logs (default: a new one in /tmp)");
   gpu->add_option("--live-fps", g.live_fps, "the live run's pace, frames/s")->capture_default_str();
   gpu->add_option("--live-frames", g.live_frames, "frames sent in the live run (0: none)")->capture_default_str();
+  gpu->add_flag("--live-monitoring", g.live_monitoring,
+                "the live run with the monitoring endpoint on, loaded as a dashboard and Prometheus would load it "
+                "(events, every picture, /metrics each second)");
   igtb::app::set_exit_codes(cli, "1 a figure below its --min-ratio or --min-fps, or a failed run");
   std::vector<std::string> args;
   try {
@@ -143,6 +146,7 @@ int main(int argc, char** argv) {
     }
     g.pipeline = p;
     g.live = igtb::inference_options(cfg);
+    g.web = igtb::web_options(cfg, g.pipeline.pipeline.device, "igtbridge-bench");
     std::istringstream words(reference);
     for (std::string w; words >> w;) g.reference.push_back(w);
     g.references = igtb::parse_reference_runs(reference_runs);

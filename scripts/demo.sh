@@ -69,6 +69,18 @@ echo "== igtbridge-replay $(basename "$recording") ($frames frames) at $fps fram
 pids+=($!)
 
 if wait "$listen"; then status=0; else status=$?; fi
+# The monitoring endpoint's view of the run (docs/monitoring.md), before the bridge stops.
+http_port=$(sed -n 's|.*http: monitoring on http://[0-9.]*:\([0-9]*\)/.*|\1|p' "$out/igtbridge.log" | head -1)
+if [ -n "$http_port" ]; then
+  python3 - "$http_port" "$out" <<'PY' || echo "demo: NOTE: the monitoring endpoint did not answer"
+import sys, urllib.request
+port, out = sys.argv[1], sys.argv[2]
+for path, name in (("/healthz", "healthz.json"), ("/metrics", "metrics.txt")):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r, open(f"{out}/{name}", "wb") as f:
+        f.write(r.read())
+print(f"== monitoring: http://127.0.0.1:{port}/ (dashboard while it runs), saved {out}/healthz.json and {out}/metrics.txt")
+PY
+fi
 kill -INT "$bridge" 2>/dev/null || true
 wait "$bridge" 2>/dev/null || true
 echo "== igtbridge log"

@@ -20,7 +20,10 @@
 #include <stdexcept>
 #include <thread>
 
+#include <httplib.h>
+
 #include "bridge/frame_report.hpp"
+#include "bridge/health.hpp"
 #include "tools/listen.hpp"
 #include "tools/replay.hpp"
 
@@ -131,9 +134,61 @@ LiveBenchResult run_live(const GpuBenchOptions& o) {
       listener_error = std::current_exception();
     }
   });
+  // With the endpoint: the daemon's loop (health, pictures, a tick a second;
+  // the tick's latencies left to the bench) and a browser's and a scraper's load.
+  std::unique_ptr<WebMonitor> web;
+  std::vector<std::thread> load;
+  std::atomic<std::uint64_t> ticks{0}, pictures{0}, scrapes{0};
+  if (o.live_monitoring) {
+    WebOptions wo = o.web;
+    wo.port = 0;
+    wo.bind = "127.0.0.1";
+    web = std::make_unique<WebMonitor>(bridge, wo);
+    load.emplace_back([&] {  // the daemon's monitoring loop
+      HealthTracker health(HealthOptions{});
+      auto last_tick = clock::now();
+      InferenceStats before = bridge.stats();
+      while (!stop) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        const auto now = clock::now();
+        const InferenceStats s = bridge.stats();
+        web->poll(health.update({now, s.relay.upstream_connected, s.relay.upstream_connections, s.processed, s.failed,
+                                 bridge.longest_busy_s(now)}),
+                  now);
+        if (seconds_since(last_tick) >= 1.0) {
+          web->tick(MonitorTick{s, before, seconds_since(last_tick), 0, nullptr});
+          before = s;
+          last_tick = now;
+        }
+      }
+    });
+    load.emplace_back([&] {  // the dashboard: the event stream, each picture fetched
+      httplib::Client events("127.0.0.1", web->port()), images("127.0.0.1", web->port());
+      events.set_read_timeout(2, 0);
+      while (!stop) {
+        events.Get("/events", [&](const char* data, std::size_t n) {
+          const std::string chunk(data, n);
+          for (std::size_t at = 0; (at = chunk.find("event: ", at)) != std::string::npos; at += 7) {
+            if (chunk.compare(at, 11, "event: tick") == 0) ++ticks;
+            if (chunk.compare(at, 14, "event: overlay") == 0 && images.Get("/overlay.png")) ++pictures;
+          }
+          return !stop.load();
+        });
+      }
+    });
+    load.emplace_back([&] {  // Prometheus, scraping once a second
+      httplib::Client scraper("127.0.0.1", web->port());
+      while (!stop) {
+        if (auto res = scraper.Get("/metrics"); res && res->status == 200) ++scrapes;
+        for (int i = 0; i < 20 && !stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    });
+  }
   auto finish = [&] {
     stop = true;
     listener.join();
+    if (web) web->stop();  // ends the event stream
+    for (auto& t : load) t.join();
     bridge.stop();
     replay.stop();
   };
@@ -179,6 +234,13 @@ LiveBenchResult run_live(const GpuBenchOptions& o) {
   r.page_locked = s.page_locked;
   r.not_page_locked = s.not_page_locked;
   r.masks_received = masks.load();
+  r.ticks = ticks.load();
+  r.pictures = pictures.load();
+  r.scrapes = scrapes.load();
+  if (o.live_monitoring && (r.ticks == 0 || r.pictures == 0 || r.scrapes == 0))
+    throw std::runtime_error("live run with monitoring: " + std::to_string(r.ticks) + " ticks, " +
+                             std::to_string(r.pictures) + " pictures, " + std::to_string(r.scrapes) +
+                             " scrapes: the browser's load did not happen");
   const std::vector<double> lat = bridge.take_latencies();
   if (lat.empty()) throw std::runtime_error("live run: no frame processed");
   r.first_ms = lat.front();
@@ -406,7 +468,8 @@ std::string gpu_bench_table(const GpuBenchOptions& o, const GpuBenchResult& r) {
                 "frames/s", "H2D", "D2H", "GPU MiB");
   s += head;
   if (r.live.ran)
-    s += row("C++ live, sockets: IMAGE in -> label map out, " + fmt("%g", r.live.fps) + "/s",
+    s += row("C++ live, sockets: IMAGE in -> label map out, " + fmt("%g", r.live.fps) + "/s" +
+                 (o.live_monitoring ? ", monitored" : ""),
              r.live.e2e.p50, r.live.e2e.p95, r.live.e2e.p99, -1, -1, -1, -1);
   const double n = double(p.copy_frames);
   const bool gpu = p.device != "cpu";
@@ -428,6 +491,10 @@ std::string gpu_bench_table(const GpuBenchOptions& o, const GpuBenchResult& r) {
          " ms; e2e max " + fmt("%.2f", r.live.max_ms) + (gpu ? "; " + std::to_string(r.live.page_locked) + " received page-locked, " +
                          std::to_string(r.live.not_page_locked) + " not"
                    : std::string()) +
+         (o.live_monitoring ? "; monitoring endpoint on: " + std::to_string(r.live.ticks) + " ticks and " +
+                                  std::to_string(r.live.pictures) + " pictures to a dashboard, " +
+                                  std::to_string(r.live.scrapes) + " /metrics scrapes"
+                            : std::string()) +
          "\n";
   for (const auto& ref : r.references)
     if (ref.error.empty() && e2e_of(p).p50 > 0)
@@ -446,7 +513,9 @@ std::string gpu_bench_json(const GpuBenchOptions& o, const GpuBenchResult& r) {
          ", \"failed\": " + std::to_string(r.live.failed) + ", \"label_maps_received\": " +
          std::to_string(r.live.masks_received) + ", \"page_locked\": " + std::to_string(r.live.page_locked) +
          ", \"not_page_locked\": " + std::to_string(r.live.not_page_locked) + ", \"first_ms\": " +
-         num(r.live.first_ms) + ", \"e2e_ms\": {\"p50\": " + num(r.live.e2e.p50) + ", \"p95\": " +
+         num(r.live.first_ms) + ", \"monitoring\": " + (o.live_monitoring ? "true" : "false") + ", \"ticks\": " +
+         std::to_string(r.live.ticks) + ", \"pictures\": " + std::to_string(r.live.pictures) + ", \"scrapes\": " +
+         std::to_string(r.live.scrapes) + ", \"e2e_ms\": {\"p50\": " + num(r.live.e2e.p50) + ", \"p95\": " +
          num(r.live.e2e.p95) + ", \"p99\": " + num(r.live.e2e.p99) + ", \"mean\": " + num(r.live.e2e.mean) + ", \"max\": " + num(r.live.max_ms) + "}}";
   } else {
     j += "null";

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bridge/inference_bridge.hpp"
+#include "bridge/web_monitor.hpp"
 #include "tools/pipeline_bench.hpp"
 
 namespace igtb {
@@ -33,6 +34,11 @@ struct GpuBenchOptions {
   /// loopback), and turns the KPI file and recording off.
   InferenceOptions live;
   double live_fps = 100;            ///< the replay's pace
+  /// The live run with the monitoring endpoint on and a browser's load on it:
+  /// an /events stream read, each overlay picture fetched, /metrics scraped
+  /// once a second (the bridge's http.* options; port ephemeral).
+  bool live_monitoring = false;
+  WebOptions web;
   std::uint64_t live_frames = 1000; ///< frames sent; 0 = no live run
   /// The reference's command (program and its first arguments, e.g. python3
   /// scripts/reference_pipeline.py --dfine-repo ... --mobilesam-repo ...); the bench
@@ -52,6 +58,8 @@ struct LiveBenchResult {
   double first_ms = 0;               ///< the first frame's e2e (warm-up left in the pipeline)
   StageSummary e2e;                  ///< from the 11th processed frame on
   double max_ms = 0;                 ///< the largest of those
+  /// With live_monitoring: what the simulated browser and scraper got.
+  std::uint64_t ticks = 0, pictures = 0, scrapes = 0;
 };
 
 struct ReferenceResult {
