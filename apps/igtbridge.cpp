@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
     const auto problems = igtb::preflight_problems(cfg);
     for (const auto& p : problems) spdlog::error("{}", p);
     if (!problems.empty()) return 2;
+    for (const auto& w : igtb::preflight_warnings(cfg)) spdlog::warn("{}", w);
     std::printf("configuration OK%s; ports free, paths writable\n", pipelines.empty() ? "" : "; models loaded and probed OK");
     return 0;
   }

@@ -72,4 +72,12 @@ std::vector<std::string> preflight_problems(const config::BridgeConfig& c) {
   return out;
 }
 
+std::vector<std::string> preflight_warnings(const config::BridgeConfig& c) {
+  std::vector<std::string> out;
+  if (c.pipeline.enabled && c.http.port != 0)
+    if (const std::string why = bind_problem("http.port", c.http.bind, c.http.port); !why.empty())
+      out.push_back(why + "; the bridge would run without its monitoring endpoint");
+  return out;
+}
+
 }  // namespace igtb

@@ -16,4 +16,8 @@ namespace igtb {
 /// nothing.
 std::vector<std::string> preflight_problems(const config::BridgeConfig& cfg);
 
+/// What a run would do without but still run: http.port taken (pipeline
+/// mode; the bridge then runs without its monitoring endpoint). One line each.
+std::vector<std::string> preflight_warnings(const config::BridgeConfig& cfg);
+
 }  // namespace igtb

@@ -14,7 +14,8 @@
 namespace igtb {
 namespace {
 
-constexpr std::size_t kKeptEvents = 16;  ///< a stream further behind skips to the newest
+constexpr std::size_t kKeptEvents = 16;     ///< a stream further behind skips to the newest
+constexpr std::size_t kHistoryTicks = 300;  ///< 5 minutes of ticks for a page that opens (~300 kB)
 
 std::vector<Histogram::Snapshot> stage_snapshots(const InferenceBridge& bridge) {
   std::vector<Histogram::Snapshot> out(kTimedStages);
@@ -132,18 +133,26 @@ WebMonitor::WebMonitor(InferenceBridge& bridge, WebOptions options)
                       "text/plain");
       return;
     }
+    // First the history (the last minutes' ticks, so a page opened now shows
+    // them at once) and the latest picture; then what comes.
     auto last = std::make_shared<std::uint64_t>(0);
+    auto first = std::make_shared<std::string>();
     {
       std::lock_guard<std::mutex> lock(m_);
-      // The newest tick and picture at once; then what comes.
-      *last = seq_ > 2 ? seq_ - 2 : 0;
+      *last = seq_;
+      for (const auto& json : history_) *first += "event: tick\ndata: " + json + "\n\n";
+      if (!last_overlay_.empty()) *first += last_overlay_;
     }
     res.set_header("X-Accel-Buffering", "no");
     res.set_chunked_content_provider(
         "text/event-stream",
-        [this, last](std::size_t, httplib::DataSink& sink) {
+        [this, last, first](std::size_t, httplib::DataSink& sink) {
           std::string out;
           bool open = true;
+          if (!first->empty()) {
+            out.swap(*first);
+            return sink.write(out.data(), out.size());
+          }
           serve_events(*last, out, open);
           if (!open) return false;
           return out.empty() || sink.write(out.data(), out.size());
@@ -196,6 +205,12 @@ void WebMonitor::publish(const std::string& event, const std::string& data) {
     std::lock_guard<std::mutex> lock(m_);
     events_.emplace_back(++seq_, "event: " + event + "\ndata: " + data + "\n\n");
     while (events_.size() > kKeptEvents) events_.pop_front();
+    if (event == "tick") {
+      history_.push_back(data);
+      while (history_.size() > kHistoryTicks) history_.pop_front();
+    } else if (event == "overlay") {
+      last_overlay_ = events_.back().second;
+    }
   }
   cv_.notify_all();
 }

@@ -2,7 +2,8 @@
 //   GET /healthz      200 {"status": "ok", ...} or 503 {"status": "unhealthy", "reason": ...}
 //   GET /metrics      Prometheus text format (bridge/metrics.hpp)
 //   GET /             the dashboard page (one HTML file with its script, no CDN)
-//   GET /events       Server-Sent Events: "tick" once a second (JSON), "overlay" per new picture
+//   GET /events       Server-Sent Events: "tick" once a second (JSON; the last 5 minutes' first),
+//                     "overlay" per new picture
 //   GET /overlay.png  the latest picture of a frame with its labels
 //   GET /api/summary  the latest tick (JSON), for scripts
 // Read-only: nothing here changes the bridge. Peers outside http.allow get
@@ -103,6 +104,8 @@ class WebMonitor {
   std::vector<std::uint8_t> png_;
   std::uint64_t png_seq_ = 0;
   std::deque<std::pair<std::uint64_t, std::string>> events_;  ///< the last few, as SSE text
+  std::deque<std::string> history_;  ///< the last minutes' ticks (JSON), sent first to a new stream
+  std::string last_overlay_;         ///< the latest overlay event (SSE text)
   std::uint64_t seq_ = 0;
   bool stopping_ = false;
   std::vector<Histogram::Snapshot> stages_before_;

@@ -450,6 +450,19 @@ TEST_CASE("the endpoint serves health, metrics, the page and events in front of 
   std::size_t coloured = 0;
   for (std::size_t i = 0; i < rgb.size(); i += 3) coloured += rgb[i] != rgb[i + 1] || rgb[i + 1] != rgb[i + 2];
   CHECK(coloured > 100);  // the scene's objects, labelled
+  // A page opened later gets the history (the tick above) and the latest picture at once.
+  {
+    httplib::Client late("127.0.0.1", rig.web->port());
+    late.set_read_timeout(5, 0);
+    std::string first;
+    late.Get("/events", [&](const char* data, std::size_t n) {
+      first.append(data, n);
+      return first.find("event: overlay") == std::string::npos;
+    });
+    CHECK(first.find("event: tick") != std::string::npos);
+    CHECK(first.find("\"e2e_p50_ms\": 3.50") != std::string::npos);
+    CHECK(first.find("event: overlay") != std::string::npos);
+  }
   r = http.Get("/api/summary");
   REQUIRE(r);
   CHECK(r->body.find("\"e2e_p50_ms\": 3.50") != std::string::npos);
