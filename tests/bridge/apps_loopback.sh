@@ -5,14 +5,7 @@
 set -euo pipefail
 bin=$1
 src=$2
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+source "$src/tests/support/apps_common.sh"  # tmp, pids, scale, fail
 fail() {
   echo "FAIL: $*" >&2
   for f in "$tmp"/*.err "$tmp"/*.out; do echo "--- $f" >&2; tail -20 "$f" >&2; done

@@ -15,16 +15,7 @@ bin=$1
 src=$2
 shots=${3:-$bin/../out}
 py=${4:-python3}  # Debian's, with python3-prometheus-client
-scale=${IGTB_TIME_SCALE:-1}
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; tail -n 30 "$tmp/bridge.err" >&2 || true; exit 1; }
+source "$src/tests/support/apps_common.sh"  # tmp, pids, scale, fail
 
 in_port=$((20000 + RANDOM % 20000))
 out_port=$((in_port + 1))

@@ -7,15 +7,7 @@
 set -euo pipefail
 bin=$1
 src=$2
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; tail -n 20 "$tmp"/*.err >&2 || true; exit 1; }
+source "$src/tests/support/apps_common.sh"  # tmp, pids, scale, fail
 
 # Frames igtbridge-replay reads from a recorded header ("replay: F: N frames of ...").
 frames_in() {

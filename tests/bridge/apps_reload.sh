@@ -10,16 +10,7 @@
 set -euo pipefail
 bin=$1
 src=$2
-scale=${IGTB_TIME_SCALE:-1}
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; tail -n 30 "$tmp/bridge.err" >&2 || true; exit 1; }
+source "$src/tests/support/apps_common.sh"  # tmp, pids, scale, fail
 wait_for() {  # wait_for PATTERN FILE: up to 20 s (times the scale)
   for _ in $(seq $((200 * scale))); do grep -q "$1" "$2" && return 0; sleep 0.1; done
   fail "no '$1' in $(basename "$2")"

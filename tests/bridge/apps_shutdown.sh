@@ -4,16 +4,7 @@
 set -euo pipefail
 bin=$1
 src=$2
-scale=${IGTB_TIME_SCALE:-1}  # sanitizer builds run slower (scripts/sanitize.sh)
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; tail -n 20 "$tmp"/*.err >&2 || true; exit 1; }
+source "$src/tests/support/apps_common.sh"  # tmp, pids, scale, fail
 
 for sig in TERM INT; do
   in_port=$((20000 + RANDOM % 20000))

@@ -16,19 +16,7 @@ set -euo pipefail
 bin=$1
 src=$2
 peer=$3
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$tmp"/*.err; do echo "--- $f" >&2; tail -20 "$f" >&2; done
-  exit 1
-}
+source "$src/tests/support/apps_common.sh"  # tmp, pids, scale, fail
 export ASAN_OPTIONS=detect_leaks=0
 
 free_port() {
