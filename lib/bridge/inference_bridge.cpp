@@ -500,7 +500,9 @@ InferenceStats InferenceBridge::stats() const {
   for (const auto& lane : lanes_) {
     s.frames_in += lane->slot.received();
     s.dropped += lane->slot.dropped();
-    if (const auto& pool = lane->pipeline->input_buffers()) {
+    // The lane's own pool (the first pipeline's, kept for the run): lane->pipeline is the worker's
+    // to swap (a reload), never read from here.
+    if (const auto& pool = lane->buffers) {
       s.page_locked += pool->acquired();
       s.not_page_locked += pool->misses();
     }

@@ -52,7 +52,9 @@ std::map<std::string, double> samples(const std::string& text) {
   return out;
 }
 
-std::uint32_t be32(const std::uint8_t* p) { return (p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
+std::uint32_t be32(const std::uint8_t* p) {
+  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
+}
 
 /// The RGB pixels of a PNG encode_png_rgb wrote (one IDAT, filter 0 rows), checking its chunks.
 std::vector<std::uint8_t> decode_png(const std::vector<std::uint8_t>& png, int& w, int& h) {
