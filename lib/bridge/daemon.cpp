@@ -100,8 +100,7 @@ void run_bridge(InferenceBridge& bridge, const config::BridgeConfig& cfg, const 
   }
   Monitor monitor(bridge, std::move(mo));
   HealthTracker health(health_options(cfg));
-  const double watchdog_s = systemd_watchdog_s();
-  auto last_ping = clock::now();
+  SystemdWatchdog watchdog;
   bool was_ok = true;
   std::optional<Reloader> reloader;
   if (reload.requested && reload.read) reloader.emplace(bridge, cfg, reload.read);
@@ -109,9 +108,7 @@ void run_bridge(InferenceBridge& bridge, const config::BridgeConfig& cfg, const 
   while (!stop()) {
     std::this_thread::sleep_for(kPoll);
     const auto now = clock::now();
-    const InferenceStats s = bridge.stats();
-    const Health h = health.update(HealthSample{now, s.relay.upstream_connected, s.relay.upstream_connections,
-                                                s.processed, s.failed, bridge.longest_busy_s(now)});
+    const Health h = health.update(health_sample(bridge, now));
     if (h.ok != was_ok) {
       if (h.ok) spdlog::info("health: ok again");
       else spdlog::warn("health: unhealthy: {}", h.reason);
@@ -119,10 +116,7 @@ void run_bridge(InferenceBridge& bridge, const config::BridgeConfig& cfg, const 
     }
     // The watchdog goes unfed while a worker is stuck (or this loop hangs): systemd restarts the
     // bridge (WatchdogSec). Not for upstream lost or failing frames: a restart cures neither.
-    if (watchdog_s > 0 && !h.stuck && std::chrono::duration<double>(now - last_ping).count() >= watchdog_s / 4) {
-      notify_systemd("WATCHDOG=1");
-      last_ping = now;
-    }
+    watchdog.feed_if_due(now, !h.stuck);
     if (web) {
       web->poll(h, now);
       if (reloader) web->set_reloads(reloader->done(), reloader->failed());
@@ -145,16 +139,12 @@ void run_relay(const config::BridgeConfig& cfg, const std::function<bool()>& sto
   if (cfg.http.port != 0)
     spdlog::info("http: no monitoring endpoint in relay mode (http.port is served with pipeline.enabled: true)");
   notify_systemd("READY=1");
-  const double watchdog_s = systemd_watchdog_s();
-  auto last_ping = clock::now();
+  SystemdWatchdog watchdog;
   RelayStats before = relay.stats();
   auto last = clock::now();
   while (!stop()) {
     std::this_thread::sleep_for(kPoll);
-    if (watchdog_s > 0 && std::chrono::duration<double>(clock::now() - last_ping).count() >= watchdog_s / 4) {
-      notify_systemd("WATCHDOG=1");
-      last_ping = clock::now();
-    }
+    watchdog.feed_if_due(clock::now());
     const double dt = std::chrono::duration<double>(clock::now() - last).count();
     if (dt < cfg.log.summary_interval_s) continue;
     const RelayStats now = relay.stats();

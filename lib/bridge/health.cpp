@@ -3,8 +3,15 @@
 #include <spdlog/fmt/fmt.h>
 
 #include "bridge/frame_report.hpp"
+#include "bridge/inference_bridge.hpp"
 
 namespace igtb {
+
+HealthSample health_sample(const InferenceBridge& bridge, std::chrono::steady_clock::time_point now) {
+  const InferenceStats s = bridge.stats();
+  return {now, s.relay.upstream_connected, s.relay.upstream_connections, s.processed, s.failed,
+          bridge.longest_busy_s(now)};
+}
 
 Health HealthTracker::update(const HealthSample& s) {
   using std::chrono::duration;

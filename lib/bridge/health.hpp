@@ -12,6 +12,8 @@
 
 namespace igtb {
 
+class InferenceBridge;
+
 struct HealthOptions {
   /// A worker on one frame for longer than this is stuck (a hung driver, a deadlock).
   double stuck_after_s = 10;
@@ -40,6 +42,9 @@ struct HealthSample {
   std::uint64_t processed = 0, failed = 0; ///< totals so far
   double longest_busy_s = 0;               ///< the longest any worker has been on its frame in hand
 };
+
+/// The sample of a running bridge at `now`: its stats and its workers' longest frame in hand.
+HealthSample health_sample(const InferenceBridge& bridge, std::chrono::steady_clock::time_point now);
 
 class HealthTracker {
  public:

@@ -28,6 +28,12 @@ bool notify_systemd(const std::string& state) {
   return ok;
 }
 
+void SystemdWatchdog::feed_if_due(std::chrono::steady_clock::time_point now, bool alive) {
+  if (interval_s_ <= 0 || !alive || std::chrono::duration<double>(now - last_).count() < interval_s_ / 4) return;
+  notify_systemd("WATCHDOG=1");
+  last_ = now;
+}
+
 double systemd_watchdog_s() {
   const char* usec = std::getenv("WATCHDOG_USEC");
   if (!usec || !*usec) return 0;

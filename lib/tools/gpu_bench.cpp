@@ -151,11 +151,9 @@ LiveBenchResult run_live(const GpuBenchOptions& o) {
       while (!stop) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         const auto now = clock::now();
-        const InferenceStats s = bridge.stats();
-        web->poll(health.update({now, s.relay.upstream_connected, s.relay.upstream_connections, s.processed, s.failed,
-                                 bridge.longest_busy_s(now)}),
-                  now);
+        web->poll(health.update(health_sample(bridge, now)), now);
         if (seconds_since(last_tick) >= 1.0) {
+          const InferenceStats s = bridge.stats();
           web->tick(MonitorTick{s, before, seconds_since(last_tick), 0, nullptr});
           before = s;
           last_tick = now;

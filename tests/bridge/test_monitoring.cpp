@@ -362,11 +362,7 @@ TEST_CASE("the endpoint serves health, metrics, the page and events in front of 
   const test::Scene scene = test::two_class_scene();
 
   HealthTracker tracker(HealthOptions{});
-  auto poll = [&] {
-    const auto s = rig.bridge.stats();
-    rig.web->poll(tracker.update({std::chrono::steady_clock::now(), s.relay.upstream_connected,
-                                  s.relay.upstream_connections, s.processed, s.failed, rig.bridge.longest_busy_s()}));
-  };
+  auto poll = [&] { rig.web->poll(tracker.update(health_sample(rig.bridge, std::chrono::steady_clock::now()))); };
   poll();
   auto r = http.Get("/healthz");
   REQUIRE(r);
