@@ -239,6 +239,11 @@ LiveBenchResult run_live(const GpuBenchOptions& o) {
     throw std::runtime_error("live run with monitoring: " + std::to_string(r.ticks) + " ticks, " +
                              std::to_string(r.pictures) + " pictures, " + std::to_string(r.scrapes) +
                              " scrapes: the browser's load did not happen");
+  const StreamMetrics& sm = bridge.stream_metrics(0);
+  for (std::size_t i = 0; i < kTimedStages; ++i)
+    if (const Histogram::Snapshot h = sm.stages[i].snapshot(); h.count > 0)
+      r.stage_means_ms.emplace_back(timed_stage_names()[i], 1e3 * h.sum_s / double(h.count));
+  if (const Histogram::Snapshot h = sm.e2e.snapshot(); h.count > 0) r.bridge_e2e_mean_ms = 1e3 * h.sum_s / double(h.count);
   const std::vector<double> lat = bridge.take_latencies();
   if (lat.empty()) throw std::runtime_error("live run: no frame processed");
   r.first_ms = lat.front();
@@ -494,6 +499,17 @@ std::string gpu_bench_table(const GpuBenchOptions& o, const GpuBenchResult& r) {
                                   std::to_string(r.live.scrapes) + " /metrics scrapes"
                             : std::string()) +
          "\n";
+  if (r.live.ran && !r.live.stage_means_ms.empty()) {
+    double sum = 0;
+    s += "  live stages (mean ms, host clock):";
+    for (const auto& [name, ms] : r.live.stage_means_ms) {
+      s += " " + name + " " + fmt("%.2f", ms);
+      if (name != "contours" && name != "encode") sum += ms;  // after the label map is out / partly so
+    }
+    s += "; e2e mean " + fmt("%.2f", r.live.bridge_e2e_mean_ms) +
+         ", of which outside decode and the pipeline (hand-offs, label map encode and send) " +
+         fmt("%.2f", r.live.bridge_e2e_mean_ms - sum) + "\n";
+  }
   for (const auto& ref : r.references)
     if (ref.error.empty() && e2e_of(p).p50 > 0)
       s += "  speed-up over " + ref.name + ": " + fmt("%.2f", ref.p50 / e2e_of(p).p50) + "x (p50, back to back)\n";

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bridge/inference_bridge.hpp"
@@ -60,6 +61,13 @@ struct LiveBenchResult {
   double max_ms = 0;                 ///< the largest of those
   /// With live_monitoring: what the simulated browser and scraper got.
   std::uint64_t ticks = 0, pictures = 0, scrapes = 0;
+  /// The bridge's own per-stage means over every processed frame (decode,
+  /// the pipeline's stages, contours, encode; host clock, no device sync) and
+  /// its e2e mean (IMAGE received to label map queued: contours come after
+  /// it): what it has beyond decode and the pipeline is the hand-offs (the
+  /// queue to the worker, its wake-up), the label map's encode and send.
+  std::vector<std::pair<std::string, double>> stage_means_ms;
+  double bridge_e2e_mean_ms = 0;
 };
 
 struct ReferenceResult {
