@@ -84,9 +84,11 @@ def export_one(role, args, dev, dtype):
     with torch.no_grad():
         ep = torch.export.export(module, example, dynamic_shapes=dynamic, strict=False)
         t1 = time.time()
-        torch._inductor.aoti_compile_and_package(ep, package_path=path)
-    log("%s: exported in %.1f s, compiled in %.1f s -> %s (%.1f MB), %s on %s" % (
-        role, t1 - t0, time.time() - t1, path, os.path.getsize(path) / 1e6, args.precision, dev))
+        torch._inductor.aoti_compile_and_package(ep, package_path=path, inductor_configs=args.inductor_configs)
+    log("%s: exported in %.1f s, compiled in %.1f s -> %s (%.1f MB), %s on %s%s" % (
+        role, t1 - t0, time.time() - t1, path, os.path.getsize(path) / 1e6, args.precision, dev,
+        "; Inductor " + ", ".join("%s=%s" % kv for kv in sorted(args.inductor_configs.items()))
+        if args.inductor_configs else ""))
     if dev.type != "cuda" or args.no_checks:
         return
     compiled = torch._inductor.aoti_load_package(path)
@@ -113,6 +115,21 @@ def export_one(role, args, dev, dtype):
             role, time_ms(lambda: compiled(*example)), time_ms(lambda: module(*example))))
 
 
+def inductor_config(text):
+    """KEY=VALUE for torch._inductor.config (True/False, integers and floats as such, else a string)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError("expected KEY=VALUE, got %r" % text)
+    if value in ("True", "False"):
+        return key, value == "True"
+    for kind in (int, float):
+        try:
+            return key, kind(value)
+        except ValueError:
+            pass
+    return key, value
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dfine-repo", help="upstream D-FINE checkout (for the detector)")
@@ -128,7 +145,11 @@ def main():
     ap.add_argument("--max-boxes", type=int, default=64, help="largest box count the decoder accepts")
     ap.add_argument("--no-checks", action="store_true",
                     help="skip loading the package back in Python (parity, syncs, capture, timing)")
+    ap.add_argument("--inductor-config", type=inductor_config, action="append", default=[], metavar="KEY=VALUE",
+                    help="an Inductor option for the compile (repeatable), e.g. max_autotune=True "
+                         "coordinate_descent_tuning=True; unknown keys fail the export")
     args = ap.parse_args()
+    args.inductor_configs = dict(args.inductor_config)
     if "detector" in args.only and not args.dfine_repo:
         ap.error("the detector needs --dfine-repo")
     if set(args.only) & {"encoder", "decoder"} and not args.mobilesam_repo:
