@@ -82,6 +82,10 @@ int main(int argc, char** argv) {
   pipeline->add_option("--streams", p.streams, "this many pipelines at once, one thread each, against one alone")
       ->check(CLI::Range(1, 16))
       ->capture_default_str();
+  pipeline->add_option("--kernel-profile", p.kernel_profile,
+                       "record the GPU kernels (CUPTI) over this many further frames: where the frame's time goes "
+                       "(CUDA builds)");
+  pipeline->add_option("--kernel-top", p.kernel_top, "kernels listed by name with --kernel-profile")->capture_default_str();
   pipeline->add_option("--min-fps", min_fps, "exit 1 if the sustained frames per second is below this");
   gpu->add_option("--reference", reference,
                   "the reference's command, split at spaces, e.g. 'python3 scripts/reference_pipeline.py "
@@ -120,8 +124,8 @@ int main(int argc, char** argv) {
       if (warmup) c.warmup = warmup;
       return std::printf("%s", igtb::contour_bench_table(c, igtb::run_contour_bench(c)).c_str()), 0;
     }
-    if (p.streams > 1 && (p.count_copies || min_fps > 0))
-      throw std::invalid_argument("--streams goes without --count-copies and --min-fps");
+    if (p.streams > 1 && (p.count_copies || p.kernel_profile || min_fps > 0))
+      throw std::invalid_argument("--streams goes without --count-copies, --kernel-profile and --min-fps");
     // gpu: the models on CUDA unless a --set says otherwise (a later --set wins).
     if (*gpu) overrides.insert(overrides.begin(), "models.device=cuda");
     const auto cfg = config_path.empty() ? igtb::config::default_config(overrides)

@@ -69,6 +69,7 @@ std::string pipeline_bench_table(const PipelineBenchOptions& o, const PipelineBe
             ull(r.copy_frames), double(r.copies.h2d) / n, double(r.copies.h2d_bytes) / n, double(r.copies.d2h) / n,
             double(r.copies.d2h_bytes) / n, double(r.copies.d2d) / n, double(r.copies.other) / n);
   }
+  if (r.kernels.frames > 0) s += kernel_profile_table(r.kernels, o.kernel_top);
   if (min_fps > 0) appendf(s, "  goal >= %.1f frames/s: %s\n", min_fps, r.fps() >= min_fps ? "met" : "NOT met");
   return s;
 }

@@ -63,11 +63,14 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
   const std::vector<Image> images = bench_images(o.file);
 
   if (o.count_copies > 0) CopyCounter::require();  // before the models load
+  if (o.kernel_profile > 0) KernelProfiler::require();
   const torch::Device device = model_device(o.pipeline.device);
   const std::size_t memory_before = device_memory_in_use(device);  // after the context exists
   Pipeline p(o.pipeline);
   if (o.count_copies > 0 && !p.device().is_cuda())
     throw std::invalid_argument("counting copies needs models.device cuda (the CPU makes no host<->device copies)");
+  if (o.kernel_profile > 0 && !p.device().is_cuda())
+    throw std::invalid_argument("profiling kernels needs models.device cuda");
   PipelineBenchResult r;
   r.device = p.device().str();
   r.cpu_threads = at::get_num_threads();
@@ -103,6 +106,15 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
     for (std::uint64_t i = 0; i < o.count_copies; ++i) p.process(images[(o.warmup + o.frames + i) % images.size()]);
     r.copies = counter.stop();
     r.copy_frames = o.count_copies;
+  }
+  if (o.kernel_profile > 0) {  // a pass of its own too: back to back, as the timed frames
+    KernelProfiler profiler;
+    profiler.start();
+    const auto t0 = clock::now();
+    for (std::uint64_t i = 0; i < o.kernel_profile; ++i)
+      p.process(images[(o.warmup + o.frames + o.count_copies + i) % images.size()]);
+    const double wall_ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+    r.kernels = summarize_kernels(profiler.stop(), o.kernel_profile, wall_ms);
   }
   const PipelineCounters counters = p.counters();
   r.graph_captures = counters.graph_captures;
@@ -259,6 +271,17 @@ std::string pipeline_bench_json(const PipelineBenchOptions& o, const PipelineBen
          num(double(r.copies.h2d) / n) + ", \"d2h_per_frame\": " + num(double(r.copies.d2h) / n) +
          ", \"d2d_per_frame\": " + num(double(r.copies.d2d) / n) + ", \"h2d_bytes_per_frame\": " +
          num(double(r.copies.h2d_bytes) / n) + ", \"d2h_bytes_per_frame\": " + num(double(r.copies.d2h_bytes) / n) + "}";
+  }
+  if (r.kernels.frames > 0) {
+    const KernelProfile& k = r.kernels;
+    j += ", \"kernels\": {\"frames\": " + std::to_string(k.frames) + ", \"wall_ms_per_frame\": " +
+         num(k.wall_ms_per_frame) + ", \"kernels_per_frame\": " + num(k.kernels_per_frame) +
+         ", \"kernel_ms_per_frame\": " + num(k.kernel_ms_per_frame) + ", \"busy_ms_per_frame\": " +
+         num(k.busy_ms_per_frame) + ", \"top\": [";
+    for (std::size_t i = 0; i < k.kernels.size() && i < 40; ++i)
+      j += std::string(i ? ", " : "") + "{\"name\": " + json_string(k.kernels[i].name) + ", \"calls_per_frame\": " +
+           num(k.kernels[i].calls_per_frame) + ", \"ms_per_frame\": " + num(k.kernels[i].ms_per_frame) + "}";
+    j += "]}";
   }
   return j + "}\n";
 }

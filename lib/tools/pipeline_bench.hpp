@@ -9,6 +9,7 @@
 
 #include "pipeline/pipeline.hpp"
 #include "tools/copy_counter.hpp"
+#include "tools/kernel_profiler.hpp"
 
 namespace igtb {
 
@@ -18,6 +19,8 @@ struct PipelineBenchOptions {
   std::uint64_t warmup = 20;
   PipelineOptions pipeline;
   std::uint64_t count_copies = 0;  ///< frames after the timed ones over which copies are counted (CUPTI); 0 = none
+  std::uint64_t kernel_profile = 0;  ///< frames after those over which the GPU kernels are recorded (CUPTI); 0 = none
+  std::size_t kernel_top = 25;       ///< kernels listed by name in the report
   std::size_t streams = 1;  ///< run_streams_bench: pipelines at once, one thread each (the bridge's lanes)
   /// run_streams_bench: stream i's device is stream_devices[i % size] (models.stream_devices); empty: pipeline.device.
   std::vector<std::string> stream_devices;
@@ -46,6 +49,7 @@ struct PipelineBenchResult {
   double gpu_memory_mib = 0;
   std::uint64_t copy_frames = 0;  ///< frames the copies were counted over (0: not counted)
   CopyCounts copies;
+  KernelProfile kernels;  ///< frames == 0: not profiled
   double fps() const { return seconds > 0 ? double(frames) / seconds : 0; }
 };
 
