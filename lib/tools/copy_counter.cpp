@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <cstdlib>
+
+#include "tools/cupti_support.hpp"
 #endif
 
 namespace igtb {
@@ -17,21 +19,6 @@ namespace igtb {
 namespace {
 
 std::atomic<std::uint64_t> g_h2d{0}, g_d2h{0}, g_d2d{0}, g_other{0}, g_h2d_bytes{0}, g_d2h_bytes{0};
-constexpr std::size_t kBufferBytes = 1 << 20;
-
-void check(CUptiResult r, const char* what) {
-  if (r == CUPTI_SUCCESS) return;
-  const char* text = nullptr;
-  cuptiGetResultString(r, &text);
-  throw std::runtime_error(std::string("CUPTI ") + what + ": " + (text ? text : "unknown error"));
-}
-
-void CUPTIAPI buffer_requested(uint8_t** buffer, size_t* size, size_t* max_records) {
-  *buffer = static_cast<uint8_t*>(std::aligned_alloc(8, kBufferBytes));
-  *size = *buffer ? kBufferBytes : 0;
-  *max_records = 0;
-}
-
 void CUPTIAPI buffer_completed(CUcontext, uint32_t, uint8_t* buffer, size_t, size_t valid) {
   CUpti_Activity* record = nullptr;
   while (cuptiActivityGetNextRecord(buffer, valid, &record) == CUPTI_SUCCESS) {
@@ -61,14 +48,14 @@ void CopyCounter::require() {}
 void CopyCounter::start() {
   g_h2d = g_d2h = g_d2d = g_other = g_h2d_bytes = g_d2h_bytes = 0;
   if (cudaDeviceSynchronize() != cudaSuccess) throw std::runtime_error("copy counter: the CUDA device failed");
-  check(cuptiActivityRegisterCallbacks(buffer_requested, buffer_completed), "register callbacks");
-  check(cuptiActivityEnable(CUPTI_ACTIVITY_KIND_MEMCPY), "enable memcpy records");
+  cupti::check(cuptiActivityRegisterCallbacks(cupti::buffer_requested, buffer_completed), "register callbacks");
+  cupti::check(cuptiActivityEnable(CUPTI_ACTIVITY_KIND_MEMCPY), "enable memcpy records");
 }
 
 CopyCounts CopyCounter::stop() {
   cudaDeviceSynchronize();
-  check(cuptiActivityFlushAll(1), "flush");
-  check(cuptiActivityDisable(CUPTI_ACTIVITY_KIND_MEMCPY), "disable memcpy records");
+  cupti::check(cuptiActivityFlushAll(1), "flush");
+  cupti::check(cuptiActivityDisable(CUPTI_ACTIVITY_KIND_MEMCPY), "disable memcpy records");
   CopyCounts c;
   c.h2d = g_h2d;
   c.d2h = g_d2h;

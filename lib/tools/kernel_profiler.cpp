@@ -14,6 +14,8 @@
 #include <cupti.h>
 
 #include <mutex>
+
+#include "tools/cupti_support.hpp"
 #endif
 
 namespace igtb {
@@ -124,21 +126,6 @@ using KernelActivity = CUpti_ActivityKernel9;
 
 std::mutex g_m;
 std::vector<KernelRecord> g_records;
-constexpr std::size_t kBufferBytes = 8 << 20;
-
-void check(CUptiResult r, const char* what) {
-  if (r == CUPTI_SUCCESS) return;
-  const char* text = nullptr;
-  cuptiGetResultString(r, &text);
-  throw std::runtime_error(std::string("CUPTI ") + what + ": " + (text ? text : "unknown error"));
-}
-
-void CUPTIAPI buffer_requested(uint8_t** buffer, size_t* size, size_t* max_records) {
-  *buffer = static_cast<uint8_t*>(std::aligned_alloc(8, kBufferBytes));
-  *size = *buffer ? kBufferBytes : 0;
-  *max_records = 0;
-}
-
 void CUPTIAPI buffer_completed(CUcontext, uint32_t, uint8_t* buffer, size_t, size_t valid) {
   CUpti_Activity* record = nullptr;
   std::lock_guard<std::mutex> lock(g_m);
@@ -161,14 +148,14 @@ void KernelProfiler::start() {
     g_records.clear();
   }
   if (cudaDeviceSynchronize() != cudaSuccess) throw std::runtime_error("kernel profiler: the CUDA device failed");
-  check(cuptiActivityRegisterCallbacks(buffer_requested, buffer_completed), "register callbacks");
-  check(cuptiActivityEnable(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL), "enable kernel records");
+  cupti::check(cuptiActivityRegisterCallbacks(cupti::buffer_requested, buffer_completed), "register callbacks");
+  cupti::check(cuptiActivityEnable(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL), "enable kernel records");
 }
 
 std::vector<KernelRecord> KernelProfiler::stop() {
   cudaDeviceSynchronize();
-  check(cuptiActivityFlushAll(1), "flush");
-  check(cuptiActivityDisable(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL), "disable kernel records");
+  cupti::check(cuptiActivityFlushAll(1), "flush");
+  cupti::check(cuptiActivityDisable(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL), "disable kernel records");
   std::lock_guard<std::mutex> lock(g_m);
   return std::move(g_records);
 }
