@@ -9,7 +9,8 @@
 #      top kernels);
 #   2. igtbridge-bench gpu live at 100 and 200 frames/s (the bridge's own
 #      stage means), the GPU's clocks logged beside.
-# QUICK=1 leaves out the serial profile; LIVE_RATES picks the live paces.
+# QUICK=1 leaves out the serial profile; LIVE_RATES picks the live paces
+# (default "100 200"; set and empty: no live run).
 # Everything comes back as $OUT/profile.tgz (the device tool returns at most 8
 # files). Carry ["upstream", ".gpu"]; needs $OUT.
 set -uo pipefail
@@ -34,15 +35,15 @@ echo "== back to back, kernel profile"
   { tail -n 5 "$OUT/pipeline.txt"; "$B/igtbridge-bench" pipeline --frames 300 "${models[@]}" >"$OUT/pipeline.txt" 2>&1; }
 head -n 64 "$OUT/pipeline.txt"
 if [ "${QUICK:-0}" != 1 ]; then
-echo "== the same without the encoder beside the detector (each model's kernels alone)"
-"$B/igtbridge-bench" pipeline --frames 100 --kernel-profile 20 --kernel-top 10 --set pipeline.overlap_encoder=false \
-  "${models[@]}" >"$OUT/pipeline_serial.txt" 2>&1
-grep -E "e2e|sustained|kernels:|stream " "$OUT/pipeline_serial.txt"
+  echo "== the same without the encoder beside the detector (each model's kernels alone)"
+  "$B/igtbridge-bench" pipeline --frames 100 --kernel-profile 20 --kernel-top 10 --set pipeline.overlap_encoder=false \
+    "${models[@]}" >"$OUT/pipeline_serial.txt" 2>&1
+  grep -E "e2e|sustained|kernels:|stream " "$OUT/pipeline_serial.txt"
 fi
 nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,pstate,utilization.gpu --format=csv -lms 50 \
   >"$OUT/clocks.csv" 2>&1 &
 smi=$!
-for fps in ${LIVE_RATES:-100 200}; do
+for fps in ${LIVE_RATES-100 200}; do
   echo "== live $fps frames/s"
   "$B/igtbridge-bench" gpu --frames 100 --live-fps "$fps" --live-frames "${LIVE_FRAMES:-1500}" "${models[@]}" 2>&1 |
     grep -v "^\[" | tee "$OUT/live_$fps.txt" | grep -E "C\+\+ live|live:|stages"
