@@ -8,8 +8,16 @@
 #      kernel records: kernels per frame, GPU busy and idle, per stream, the
 #      top kernels);
 #   2. igtbridge-bench gpu live at 100 and 200 frames/s (the bridge's own
-#      stage means), the GPU's clocks logged beside.
-# QUICK=1 leaves out the serial profile; LIVE_RATES picks the live paces
+#      stage means; each frame's stage times in kpi_FPS.jsonl, for
+#      scripts/plot_kpi.py's table of the slowest 1 %), the GPU's clocks
+#      logged beside.
+#   3. VARIANTS="TAG:KEY=VALUE[,KEY=VALUE...] ...": the detector and encoder
+#      exported again with those Inductor options (with export_aoti.py's
+#      checks against eager), each run back to back with the base decoder
+#      and its kernel summary, to compare with the base run of step 1.
+#   Also the base run with pipeline.stream_priority=high.
+# QUICK=1 leaves out the serial profile; LIVE_SET: more arguments for the
+# live runs (e.g. "--set pipeline.stream_priority=high"); LIVE_RATES picks the live paces
 # (default "100 200"; set and empty: no live run).
 # Everything comes back as $OUT/profile.tgz (the device tool returns at most 8
 # files). Carry ["upstream", ".gpu"]; needs $OUT.
@@ -23,6 +31,10 @@ source scripts/gpu_common.sh
 ( cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS -DIGTB_BUILD_TESTS=OFF &&
   cmake --build build-gpu -j "$(nproc)" --target igtbridge-bench ) >"$OUT/cxx_build.log" 2>&1 &
 aoti_packages fp16 "$M/aoti_fp16" detector encoder decoder
+for v in ${VARIANTS:-}; do
+  AOTI_TAG=${v%%:*} AOTI_CHECKS=1 AOTI_ARGS=$(tr ',' '\n' <<<"${v#*:}" | sed 's/^/--inductor-config /' | tr '\n' ' ') \
+    aoti_packages fp16 "$M/aoti_fp16_${v%%:*}" detector encoder
+done
 wait
 tail -n 1 "$OUT/cxx_build.log"
 grep -h "export_aoti\] [a-z]*: \|FAILED\|Fatal\|Error" "$OUT"/aoti_*.log | cut -c1-300
@@ -40,12 +52,26 @@ if [ "${QUICK:-0}" != 1 ]; then
     "${models[@]}" >"$OUT/pipeline_serial.txt" 2>&1
   grep -E "e2e|sustained|kernels:|stream " "$OUT/pipeline_serial.txt"
 fi
+echo "== back to back, pipeline.stream_priority=high (the critical path's stream first)"
+"$B/igtbridge-bench" pipeline --frames 300 --kernel-profile 30 --kernel-top 15 --json "$OUT/pipeline_high.json" \
+  "${models[@]}" --set pipeline.stream_priority=high >"$OUT/pipeline_high.txt" 2>&1
+grep -E "e2e|sustained|kernels:|stream |error" "$OUT/pipeline_high.txt"
+for v in ${VARIANTS:-}; do
+  t=${v%%:*} d=$M/aoti_fp16_${v%%:*}
+  echo "== variant $t (${v#*:}): back to back, kernel summary"
+  grep -h "package vs eager\|ms/forward\|Error\|FAILED" "$OUT"/aoti_fp16_*_"$t".log | cut -c1-200
+  "$B/igtbridge-bench" pipeline --frames 300 --kernel-profile 30 --kernel-top 15 --json "$OUT/pipeline_$t.json" \
+    "${models[@]}" --set "models.detector=$d/detector.pt2" --set "models.encoder=$d/encoder.pt2" \
+    >"$OUT/pipeline_$t.txt" 2>&1
+  grep -E "e2e|sustained|kernels:|stream |error" "$OUT/pipeline_$t.txt"
+done
 nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,pstate,utilization.gpu --format=csv -lms 50 \
   >"$OUT/clocks.csv" 2>&1 &
 smi=$!
 for fps in ${LIVE_RATES-100 200}; do
   echo "== live $fps frames/s"
-  "$B/igtbridge-bench" gpu --frames 100 --live-fps "$fps" --live-frames "${LIVE_FRAMES:-1500}" "${models[@]}" 2>&1 |
+  "$B/igtbridge-bench" gpu --frames 100 --live-fps "$fps" --live-frames "${LIVE_FRAMES:-1500}" \
+    --live-kpi "$OUT/kpi_$fps.jsonl" "${models[@]}" ${LIVE_SET:-} 2>&1 |
     grep -v "^\[" | tee "$OUT/live_$fps.txt" | grep -E "C\+\+ live|live:|stages"
 done
 kill "$smi" 2>/dev/null

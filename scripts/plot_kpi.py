@@ -11,7 +11,11 @@ processed frame ({"frame", "timestamp", "failed", "e2e_ms", "stages_ms",
     the frame number), drops marked in red where the dropped count grew (with
     how many), failed frames marked with a black x,
 
-and prints frames, failed, dropped, fps and the e2e percentiles. Lines that are
+and prints frames, failed, dropped, fps, the e2e percentiles and a table of the
+stages: each stage's p50 and p99, its mean over all frames and over the slowest
+1 % (e2e at or above its p99), and "rest", the e2e beyond the stages before
+contours and encode (queue, wake-up, hand-offs): where the tail's time goes.
+Lines that are
 not JSON objects are skipped with one warning. Exit status 0 on success, 1 with
 one error line when the file is missing, empty or the PNG cannot be written.
 
@@ -30,6 +34,33 @@ import demo_report as dr  # noqa: E402  (the KPI reader and the plot are shared 
 
 PROG = "plot_kpi"
 dr.PROG = PROG  # warnings from the shared reader carry this name
+
+
+AFTER_LABELS = ("contours", "encode")  # stages not (or not wholly) before the label map is out
+
+
+def stage_table(kpi):
+    """Per stage: p50 and p99 over the frames, mean over all and over the slowest 1 %."""
+    rows = []  # (e2e, {stage: ms}) of the frames that did not fail
+    for r, good, e in zip(kpi.records, kpi.ok, kpi.e2e):
+        st = r.get("stages_ms")
+        if good and isinstance(st, dict):
+            ms = {str(k): dr.num(v) for k, v in st.items() if dr.num(v) is not None}
+            ms["rest"] = e - sum(v for k, v in ms.items() if k not in AFTER_LABELS)
+            rows.append((e, ms))
+    if not rows:
+        return "stages:   none in the file"
+    cut = dr.pct([e for e, _ in rows], 99)
+    slow = [ms for e, ms in rows if e >= cut]
+    names = [n for n in kpi.stages if n != "rest"] + ["rest"]
+    lines = ["stages ms: p50, p99 over %d frames; mean of all, mean of the slowest 1 %% (%d frames, e2e >= %.2f)"
+             % (len(rows), len(slow), cut)]
+    for n in names:
+        v = [ms[n] for _, ms in rows if n in ms]
+        t = [ms[n] for ms in slow if n in ms]
+        lines.append("  %-12s %7.2f %7.2f   %7.2f %7.2f" % (
+            n, dr.pct(v, 50), dr.pct(v, 99), sum(v) / len(v), sum(t) / len(t) if t else float("nan")))
+    return "\n".join(lines)
 
 
 def main(argv=None):
@@ -56,6 +87,7 @@ def main(argv=None):
     if len(e2e):
         print("e2e ms:   p50 %.2f  p95 %.2f  p99 %.2f  max %.2f"
               % (dr.pct(e2e, 50), dr.pct(e2e, 95), dr.pct(e2e, 99), e2e.max()))
+        print(stage_table(kpi))
     print("written:  %s" % out)
     return 0
 

@@ -24,7 +24,8 @@ bool reloadable_key(const std::string& key) {
   if (key == "models.device" || key == "models.stream_devices") return false;
   for (const char* section : {"models.", "segment.", "detect.", "match.", "visibility."})
     if (starts_with(key, section)) return true;
-  return key == "pipeline.cuda_graph" || key == "pipeline.overlap_encoder" || key == "pipeline.release_cached_memory" ||
+  return key == "pipeline.cuda_graph" || key == "pipeline.overlap_encoder" ||
+         key == "pipeline.stream_priority" || key == "pipeline.release_cached_memory" ||
          key == "output.label_values" || key == "log.level";
 }
 

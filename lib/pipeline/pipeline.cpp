@@ -197,7 +197,7 @@ Pipeline::Impl::Impl(PipelineOptions options)
     // "fp32" modules differed from a true fp32 reference (parity IoU 0.99).
     at::globalContext().setAllowTF32CuDNN(opt_.tf32);
     at::globalContext().setAllowTF32CuBLAS(opt_.tf32);
-    stream_ = std::make_unique<OwnedStream>(device_);
+    stream_ = std::make_unique<OwnedStream>(device_, opt_.high_priority);
     ring_ = std::make_unique<UploadRing>(device_, opt_.upload_slots);
     input_buffers_ = std::make_shared<BufferPool>(opt_.upload_slots, page_locking(device_));
     if (opt_.cuda_graph && !opt_.sync_timing) graph_ = std::make_unique<FrameGraph>(device_);

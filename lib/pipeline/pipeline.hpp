@@ -85,6 +85,11 @@ struct PipelineOptions {
   /// On CUDA: run the segmenter's image encoder on a second stream beside
   /// the detector (it needs the frame, not the detections); off with sync_timing.
   bool overlap_encoder = true;
+  /// On CUDA: the pipeline's own stream (upload, detector, tracker, the
+  /// segmenter's decoder, the copy back: the frame's critical path) at the
+  /// device's greatest stream priority; the encoder's side stream stays at
+  /// normal priority, so its kernels fill the SMs the critical path leaves.
+  bool high_priority = false;
   /// On CUDA: after each successful graph capture, give the device memory the
   /// eager frames left in LibTorch's cache back to the driver (the graph keeps
   /// its own pool; costs one device synchronisation per capture).

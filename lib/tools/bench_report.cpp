@@ -57,10 +57,12 @@ std::string pipeline_bench_table(const PipelineBenchOptions& o, const PipelineBe
   if (r.device != "cpu") {
     appendf(s, "  GPU memory: %.0f MiB (in use after the timed frames less before the pipeline was built)\n",
             r.gpu_memory_mib);
-    appendf(s, "  cuda graphs: %s; %llu captured, %llu replays%s%s; encoder beside the detector: %s\n",
+    appendf(s, "  cuda graphs: %s; %llu captured, %llu replays%s%s; encoder beside the detector: %s; "
+               "stream priority: %s\n",
             o.pipeline.cuda_graph ? "on" : "off", ull(r.graph_captures), ull(r.graph_replays),
             r.graph_failure.empty() ? "" : "; capture failed: ", r.graph_failure.c_str(),
-            o.pipeline.overlap_encoder && !o.pipeline.sync_timing ? "yes" : "no");
+            o.pipeline.overlap_encoder && !o.pipeline.sync_timing ? "yes" : "no",
+            o.pipeline.high_priority ? "high" : "normal");
   }
   if (r.copy_frames > 0) {
     const double n = double(r.copy_frames);

@@ -113,7 +113,7 @@ LiveBenchResult run_live(const GpuBenchOptions& o) {
   io.relay.upstream.backoff_max_s = 0.2;
   io.relay.downstream.bind = "127.0.0.1";
   io.relay.downstream.port = 0;
-  io.kpi_path.clear();
+  io.kpi_path = o.live_kpi_path;
   io.record.dir.clear();
   InferenceBridge bridge(io, std::make_unique<Pipeline>(o.pipeline.pipeline));
   bridge.start();  // warms the pipeline up first (CUDA)

@@ -34,6 +34,10 @@ struct GpuBenchOptions {
   /// The daemon's options for the live run; the bench sets its ports (ephemeral,
   /// loopback), and turns the KPI file and recording off.
   InferenceOptions live;
+  /// Where the live run writes the bridge's KPI lines (one JSON line per frame
+  /// with its stage times, as kpi.path), to place the tail
+  /// (scripts/kpi_tail.py); empty: none.
+  std::string live_kpi_path;
   double live_fps = 100;            ///< the replay's pace
   /// The live run with the monitoring endpoint on and a browser's load on it:
   /// an /events stream read, each overlay picture fetched, /metrics scraped

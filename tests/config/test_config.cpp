@@ -61,7 +61,7 @@ TEST_CASE("the shipped file lists every key, each with a comment above it") {
 
 TEST_CASE("config_keys: one entry per key, documented") {
   const auto keys = config_keys();
-  CHECK(keys.size() == 88);
+  CHECK(keys.size() == 89);
   std::set<std::string> names;
   for (const auto& k : keys) {
     INFO(k.key);
@@ -327,7 +327,7 @@ TEST_CASE("errors: --set") {
   CHECK(set_error({"inptu.port=1"}) == "--set inptu.port=1: unknown key 'inptu.port' (did you mean 'input.port'?)");
   CHECK(set_error({"foo"}) == "--set foo: expected key=value, e.g. --set output.port=18946");
   CHECK(set_error({"=5"}) == "--set =5: expected key=value, e.g. --set output.port=18946");
-  CHECK(set_error({"pipeline=1"}) == "--set pipeline=1: 'pipeline' is a section, not a key; set one of its keys: pipeline.enabled, pipeline.kind, pipeline.cuda_graph, pipeline.overlap_encoder, pipeline.release_cached_memory, pipeline.upload_slots, pipeline.cpu_threads");
+  CHECK(set_error({"pipeline=1"}) == "--set pipeline=1: 'pipeline' is a section, not a key; set one of its keys: pipeline.enabled, pipeline.kind, pipeline.cuda_graph, pipeline.overlap_encoder, pipeline.stream_priority, pipeline.release_cached_memory, pipeline.upload_slots, pipeline.cpu_threads");
   CHECK(set_error({"output.check_crc=on"}) == "--set output.check_crc=on: output.check_crc: expected true or false, got 'on'");
   CHECK(set_error({"output.port="}) == "--set output.port=: output.port: expected an integer 1..65535, got an empty value");
   CHECK(set_error({"output.port={a: 1}"}) == "--set output.port={a: 1}: output.port: expected an integer 1..65535, got a map");

@@ -47,7 +47,7 @@ def pct(values, q):  # numpy's default (linear) percentile, written out
 with tempfile.TemporaryDirectory() as tmp:
     rng = random.Random(7)
     kpi = os.path.join(tmp, "kpi.jsonl")
-    ok_e2e, dropped = [], 0
+    ok_e2e, ok_rest, dropped = [], [], 0
     with open(kpi, "w") as f:
         for i in range(300):
             failed = i in (40, 41, 250)
@@ -56,8 +56,10 @@ with tempfile.TemporaryDirectory() as tmp:
             e2e = 4.0 + rng.random() * 3.0 + (20.0 if i % 97 == 0 else 0.0)
             if not failed:
                 ok_e2e.append(e2e)
+                ok_rest.append(e2e - 0.2 - (21.5 if i % 97 == 0 else 1.5) - 2.0)  # contours: after the label map
             f.write(json.dumps({"frame": i + 1, "timestamp": 1000.0 + i / 30.0, "failed": failed, "e2e_ms": e2e,
-                                "stages_ms": {"upload": 0.2, "detect": 1.5, "segment": 2.0}, "dropped": dropped,
+                                "stages_ms": {"upload": 0.2, "detect": 1.5 + (20.0 if i % 97 == 0 else 0.0),
+                                              "segment": 2.0, "contours": 0.5}, "dropped": dropped,
                                 "tracks": []}) + "\n")
         f.write("not json\n")
     png = os.path.join(tmp, "out.png")
@@ -74,6 +76,20 @@ with tempfile.TemporaryDirectory() as tmp:
         check(all(abs(a - b) < 0.006 for a, b in zip(got, want)),
               "percentiles %s equal the lines' %s" % (got, ["%.2f" % w for w in want]))
     check("fps:      30.0" in out, "fps from the timestamps")
+    # The slow frames (i % 97 == 0: 0, 97, 194, 291) are the slowest 1 % and slow in detect alone.
+    slow = sorted(ok_e2e)[-4:]
+    cut = pct(ok_e2e, 99)
+    n_slow = sum(1 for e in ok_e2e if e >= cut)
+    check(("(%d frames, e2e >= %.2f)" % (n_slow, cut)) in out and 1 <= n_slow <= 4, "the slowest 1 %% named: %s" % out)
+    rows = {ln.split()[0]: [float(x) for x in ln.split()[1:]] for ln in out.splitlines()
+            if ln.startswith("  ") and len(ln.split()) == 5}
+    check("detect" in rows and rows["detect"][0] == 1.5 and rows["detect"][3] == 21.5,
+          "detect: p50 1.50, the slowest frames' mean 21.50: %s" % rows.get("detect"))
+    check(rows.get("segment") == [2.0, 2.0, 2.0, 2.0], "segment the same in all frames: %s" % rows.get("segment"))
+    slow_rest = [r for e, r in zip(ok_e2e, ok_rest) if e >= cut]
+    check("rest" in rows and abs(rows["rest"][0] - pct(ok_rest, 50)) < 0.006 and
+          abs(rows["rest"][3] - sum(slow_rest) / len(slow_rest)) < 0.006, "rest = e2e - stages: %s" % rows.get("rest"))
+    check(slow[-1] >= cut, "the data has a tail")
     check("1 lines that are not JSON objects were skipped" in err, "the bad line is reported")
     rc, out, err = run(kpi, "--x", "frame")
     check(rc == 0 and os.path.isfile(os.path.join(tmp, "kpi.png")), "default output name next to the KPI file")

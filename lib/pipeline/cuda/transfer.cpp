@@ -176,11 +176,14 @@ BufferPool::Hooks page_locking(const torch::Device& device) {
   return h;
 }
 
-OwnedStream::OwnedStream(const torch::Device& device) : stream_(c10::Stream::DEFAULT, device) {
+OwnedStream::OwnedStream(const torch::Device& device, bool high_priority) : stream_(c10::Stream::DEFAULT, device) {
 #ifdef IGTB_WITH_CUDA
   const c10::cuda::CUDAGuard guard(device);
+  int least = 0, greatest = 0;  // numerically: greatest <= least
+  if (high_priority) cuda_check(cudaDeviceGetStreamPriorityRange(&least, &greatest), "stream priorities");
   cudaStream_t s = nullptr;
-  cuda_check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "pipeline stream");
+  cuda_check(cudaStreamCreateWithPriority(&s, cudaStreamNonBlocking, high_priority ? greatest : least),
+             "pipeline stream");
   raw_ = s;
   stream_ = c10::cuda::getStreamFromExternal(s, device.index()).unwrap();
 #else

@@ -81,7 +81,11 @@ bool is_page_locked(const void* p);
 /// std::logic_error where the build has no CUDA.
 class OwnedStream {
  public:
-  explicit OwnedStream(const torch::Device& device);
+  /// `high_priority`: created at the device's greatest stream priority, so
+  /// that its kernels are scheduled before those of normal-priority streams
+  /// (a CUDA graph captured on it keeps the priority per kernel: LibTorch
+  /// instantiates graphs with cudaGraphInstantiateFlagUseNodePriority).
+  explicit OwnedStream(const torch::Device& device, bool high_priority = false);
   ~OwnedStream();
   OwnedStream(const OwnedStream&) = delete;
   OwnedStream& operator=(const OwnedStream&) = delete;
