@@ -20,7 +20,7 @@ not JSON objects are skipped with one warning. Exit status 0 on success, 1 with
 one error line when the file is missing, empty or the PNG cannot be written.
 
 Usage:
-  python3 scripts/plot_kpi.py KPI.jsonl [--out latency.png] [--x time|frame] [--title T]
+  python3 scripts/plot_kpi.py KPI.jsonl [--out latency.png] [--x time|frame] [--title T] [--skip N]
 
 Needs numpy and matplotlib (Debian: apt-get install python3-numpy python3-matplotlib).
 """
@@ -69,10 +69,15 @@ def main(argv=None):
     ap.add_argument("--out", help="PNG to write (default: the KPI file's name with .png)")
     ap.add_argument("--x", choices=("time", "frame"), default="time", help="x axis of the latency plot")
     ap.add_argument("--title", help="title over the figure (default: the KPI file's name)")
+    ap.add_argument("--skip", type=int, default=0, metavar="N",
+                    help="leave out the first N lines (e.g. the frames that capture the CUDA graph)")
     a = ap.parse_args(argv)
     out = a.out or os.path.splitext(a.kpi)[0] + ".png"
     try:
-        kpi = dr.Kpi(dr.read_kpi(a.kpi))
+        records = dr.read_kpi(a.kpi)
+        if a.skip < 0 or a.skip >= len(records):
+            raise dr.ReportError("--skip %d leaves none of the %d KPI lines" % (a.skip, len(records)))
+        kpi = dr.Kpi(records[a.skip:])
         parent = os.path.dirname(os.path.abspath(out))
         if not os.path.isdir(parent):
             raise dr.ReportError("output directory %s does not exist" % parent)

@@ -250,7 +250,8 @@ std::string pipeline_bench_json(const PipelineBenchOptions& o, const PipelineBen
                   ", \"warmup_frames\": " + std::to_string(o.warmup) + ", \"fps\": " + num(r.fps()) +
                   ", \"live_tracks\": " + num(r.mean_tracks) + ", \"visible\": " + num(r.mean_visible) +
                   ", \"cuda_graph\": " + std::string(o.pipeline.cuda_graph && r.device != "cpu" ? "true" : "false") +
-                  ", \"stream_priority\": \"" + (o.pipeline.high_priority ? "high" : "normal") + "\"" +
+                  ", \"stream_priority\": \"" +
+                  (r.device == "cpu" ? "none" : o.pipeline.high_priority ? "high" : "normal") + "\"" +
                   ", \"overlap_encoder\": " +
                   std::string(o.pipeline.overlap_encoder && !o.pipeline.sync_timing && r.device != "cpu" ? "true" : "false") +
                   ", \"release_cached_memory\": " +

@@ -91,6 +91,10 @@ with tempfile.TemporaryDirectory() as tmp:
           abs(rows["rest"][3] - sum(slow_rest) / len(slow_rest)) < 0.006, "rest = e2e - stages: %s" % rows.get("rest"))
     check(slow[-1] >= cut, "the data has a tail")
     check("1 lines that are not JSON objects were skipped" in err, "the bad line is reported")
+    rc, out, err = run(kpi, "--out", png, "--skip", "100")
+    check(rc == 0 and "200 processed" in out, "--skip 100 leaves 200 lines: %s" % out.splitlines()[:1])
+    rc, out, err = run(kpi, "--out", png, "--skip", "300")
+    check(rc == 1 and "leaves none" in err, "--skip past the end: exit 1 (%s)" % err.strip())
     rc, out, err = run(kpi, "--x", "frame")
     check(rc == 0 and os.path.isfile(os.path.join(tmp, "kpi.png")), "default output name next to the KPI file")
 
