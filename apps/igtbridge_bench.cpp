@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
   gpu->add_option("--live-fps", g.live_fps, "the live run's pace, frames/s")->capture_default_str();
   gpu->add_option("--live-frames", g.live_frames, "frames sent in the live run (0: none)")->capture_default_str();
   gpu->add_option("--live-kpi", g.live_kpi_path,
-                  "write the live run's per-frame KPI lines (stage times) to this file, for scripts/kpi_tail.py");
+                  "write the live run's per-frame KPI lines (stage times) to this file, for scripts/plot_kpi.py");
   gpu->add_flag("--live-monitoring", g.live_monitoring,
                 "the live run with the monitoring endpoint on, loaded as a dashboard and Prometheus would load it "
                 "(events, every picture, /metrics each second)");

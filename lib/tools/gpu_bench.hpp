@@ -32,11 +32,11 @@ std::vector<ReferenceRun> parse_reference_runs(const std::string& list);
 struct GpuBenchOptions {
   PipelineBenchOptions pipeline;  ///< recording, frames, models (back to back, no sockets)
   /// The daemon's options for the live run; the bench sets its ports (ephemeral,
-  /// loopback), and turns the KPI file and recording off.
+  /// loopback), turns recording off, and the KPI file off unless live_kpi_path.
   InferenceOptions live;
   /// Where the live run writes the bridge's KPI lines (one JSON line per frame
   /// with its stage times, as kpi.path), to place the tail
-  /// (scripts/kpi_tail.py); empty: none.
+  /// (scripts/plot_kpi.py's stage table); empty: none.
   std::string live_kpi_path;
   double live_fps = 100;            ///< the replay's pace
   /// The live run with the monitoring endpoint on and a browser's load on it:
