@@ -11,16 +11,14 @@ source .gpu/device-env.sh >"$OUT/env.log" 2>&1
 
 # aoti_packages PRECISION DIR ROLE...: one background export_aoti.py per role (Inductor takes minutes
 # each), log $OUT/aoti_PRECISION_ROLE[_TAG].log; `wait` for them. AOTI_ARGS: more export_aoti.py
-# arguments (e.g. "--inductor-config max_autotune=True"), AOTI_TAG: a log name suffix for them;
-# AOTI_CHECKS=1: with export_aoti.py's checks (package vs eager, ms/forward), else --no-checks.
+# arguments (e.g. "--inductor-config max_autotune=True"), AOTI_TAG: a log name suffix for them.
 aoti_packages() {
   local p=$1 dir=$2 r
   shift 2
   for r in "$@"; do
     # shellcheck disable=SC2086  # AOTI_ARGS is a list of words
     timeout "${AOTI_LIMIT_S:-300}" python3 scripts/export_aoti.py --dfine-repo upstream/D-FINE \
-      --mobilesam-repo upstream/MobileSAM --out-dir "$dir" --precision "$p" --only "$r" \
-      $([ "${AOTI_CHECKS:-0}" = 1 ] || echo --no-checks) \
+      --mobilesam-repo upstream/MobileSAM --out-dir "$dir" --precision "$p" --only "$r" --no-checks \
       ${AOTI_ARGS:-} >"$OUT/aoti_${p}_$r${AOTI_TAG:+_$AOTI_TAG}.log" 2>&1 &
   done
 }
