@@ -77,7 +77,6 @@ with tempfile.TemporaryDirectory() as tmp:
               "percentiles %s equal the lines' %s" % (got, ["%.2f" % w for w in want]))
     check("fps:      30.0" in out, "fps from the timestamps")
     # The slow frames (i % 97 == 0: 0, 97, 194, 291) are the slowest 1 % and slow in detect alone.
-    slow = sorted(ok_e2e)[-4:]
     cut = pct(ok_e2e, 99)
     n_slow = sum(1 for e in ok_e2e if e >= cut)
     check(("(%d frames, e2e >= %.2f)" % (n_slow, cut)) in out and 1 <= n_slow <= 4, "the slowest 1 %% named: %s" % out)
@@ -89,7 +88,7 @@ with tempfile.TemporaryDirectory() as tmp:
     slow_rest = [r for e, r in zip(ok_e2e, ok_rest) if e >= cut]
     check("rest" in rows and abs(rows["rest"][0] - pct(ok_rest, 50)) < 0.006 and
           abs(rows["rest"][3] - sum(slow_rest) / len(slow_rest)) < 0.006, "rest = e2e - stages: %s" % rows.get("rest"))
-    check(slow[-1] >= cut, "the data has a tail")
+    check(all(e >= 24.0 for e in ok_e2e if e >= cut), "the slowest 1 % are only frames slow in detect")
     check("1 lines that are not JSON objects were skipped" in err, "the bad line is reported")
     rc, out, err = run(kpi, "--out", png, "--skip", "100")
     check(rc == 0 and "200 processed" in out, "--skip 100 leaves 200 lines: %s" % out.splitlines()[:1])
