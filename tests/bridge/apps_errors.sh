@@ -13,7 +13,13 @@ expect() {  # expect NAME CODE PATTERN -- ARGS...
   local name=$1 code=$2 pattern=$3
   shift 4
   local rc=0
-  "$bin/igtbridge" --config "$src/config/igtbridge.yaml" --set output.port=$((20000 + RANDOM % 40000)) "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  # Every case ends by itself; one that serves instead (a bug, or a port that was free after all)
+  # is stopped after 60 s and fails here, not as the whole test's timeout.
+  timeout 60 "$bin/igtbridge" --config "$src/config/igtbridge.yaml" --set output.port=$((20000 + RANDOM % 40000)) "$@" \
+    >"$tmp/out" 2>"$tmp/err" || rc=$?
+  if [ "$rc" = 124 ]; then
+    echo "FAIL $name: still running after 60 s (stopped)"; cat "$tmp/err"; fails=$((fails + 1)); return
+  fi
   if [ "$rc" != "$code" ]; then
     echo "FAIL $name: exit $rc, expected $code"; cat "$tmp/err"; fails=$((fails + 1)); return
   fi
@@ -53,9 +59,13 @@ expect "check-config: KPI directory missing" 2 "kpi.path: cannot write the KPI f
 expect "check-config: record.dir under a file" 2 "record.dir: cannot record there: '$tmp/garbage.pt'" -- \
   --check-config --record "$tmp/garbage.pt/rec"
 busy=$((20000 + RANDOM % 40000))
-python3 -c "import socket,time,sys; s=socket.socket(); s.bind(('127.0.0.1',$busy)); s.listen(); sys.stdout.write('up\n'); sys.stdout.flush(); time.sleep(30)" >"$tmp/busy" &
+# The port stays taken until the two cases are done (killed below): under ASan on a busy
+# machine one start of igtbridge can take longer than any fixed sleep.
+python3 -c "import socket,time,sys; s=socket.socket(); s.bind(('127.0.0.1',$busy)); s.listen(); sys.stdout.write('up\n'); sys.stdout.flush(); time.sleep(3600)" >"$tmp/busy" &
 busy_pid=$!
-for _ in $(seq 50); do grep -q up "$tmp/busy" 2>/dev/null && break; sleep 0.1; done
+trap 'kill "$busy_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 300); do grep -q up "$tmp/busy" 2>/dev/null && break; sleep 0.1; done
+grep -q up "$tmp/busy" || { echo "FAIL could not take a port for the port-in-use cases"; exit 1; }
 expect "check-config: output.port in use" 2 "output.port $busy: cannot bind 127.0.0.1:$busy.*--set output.port=PORT" -- \
   --check-config --set output.port=$busy
 expect "run: output.port in use names the key" 3 "output.port $busy: cannot bind" -- --set output.port=$busy
