@@ -276,7 +276,7 @@ void Pipeline::Impl::warm_up() {
   c10::InferenceMode inference;
   SamFrame frame;
   const torch::Tensor emb = segmenter_.encode(segmenter_input(
-      to_unit_image(upload_image(warm, device_)), &frame, opt_.segmenter_input, sam_norm_).to(enc_dtype_));
+      to_unit_image(upload_image(warm, device_)), &frame, opt_.segmenter_input, sam_norm_, enc_dtype_));
   const auto zeros = torch::zeros({tracker_->slots(), 4}, torch::dtype(dec_dtype_).device(device_));
   for (std::int64_t n = device_.is_cpu() ? 1 : tracker_->slots(); n < tracker_->slots(); n *= 2)
     for (int i = 0; i < 2; ++i) segmenter_.decode(emb, zeros.slice(0, 0, n));
@@ -457,14 +457,14 @@ torch::Tensor Pipeline::Impl::run_network(const torch::Tensor& in) {
 torch::Tensor Pipeline::Impl::run_detect_segment(const torch::Tensor& hwc, Laps& laps) {
   const std::int64_t height = hwc.size(0), width = hwc.size(1);
   const torch::Tensor unit = to_unit_image(hwc);
-  const torch::Tensor det_in = detector_input(unit, opt_.detector_input).to(det_dtype_);
+  const torch::Tensor det_in = detector_input(unit, opt_.detector_input, det_dtype_);
   // The segmenter's image embedding needs the frame only. With a fork it is
   // queued first, on the fork's stream, and runs beside the detector and the
   // tracker; `unit` and `emb` live until after the join (see StreamFork).
   SamFrame frame;
   torch::Tensor emb;
   const auto encode = [&] {
-    emb = segmenter_.encode(segmenter_input(unit, &frame, opt_.segmenter_input, sam_norm_).to(enc_dtype_));
+    emb = segmenter_.encode(segmenter_input(unit, &frame, opt_.segmenter_input, sam_norm_, enc_dtype_));
   };
   std::optional<StreamFork::Branch> branch;
   if (fork_) {
@@ -475,7 +475,7 @@ torch::Tensor Pipeline::Impl::run_detect_segment(const torch::Tensor& hwc, Laps&
   laps.lap(Stage::Preprocess);
 
   const auto [logits, boxes] = detector_.run(det_in);
-  const DetectionSet dets = postprocess_detections(logits, boxes, width, height, opt_.detect);
+  const DetectionSet dets = postprocess_detections(logits, boxes, opt_.detect);
   laps.lap(Stage::Detect);
 
   // One byte buffer for everything the frame returns: the tracker writes the
@@ -510,7 +510,7 @@ torch::Tensor Pipeline::Impl::run_detect_segment(const torch::Tensor& hwc, Laps&
       throw std::runtime_error("decoder returned mask_logits" + shape_of(mask_logits) + " for " +
                                std::to_string(used) + " boxes");
     const torch::Tensor masks = masks_from_logits(mask_logits, frame, height, width, opt_.segmenter_input);
-    labels.copy_(compose_labels(masks, slots.ids.slice(0, 0, used), height, width));
+    compose_labels_into(masks, slots.ids.slice(0, 0, used), labels);
   }
   laps.lap(Stage::Segment);
   return packed;

@@ -6,7 +6,7 @@
 
 using namespace igtb;
 
-TEST_CASE("detections: sigmoid, top-k over queries x classes, boxes to pixels, validity by threshold") {
+TEST_CASE("detections: sigmoid, top-k over queries x classes, their boxes, validity by threshold") {
   // 3 queries, 2 classes.
   auto logits = torch::full({1, 3, 2}, -10.0f);
   logits[0][2][1] = 2.0f;  // query 2, class 1: sigmoid 0.881
@@ -17,17 +17,15 @@ TEST_CASE("detections: sigmoid, top-k over queries x classes, boxes to pixels, v
   DetectConfig c;
   c.top_k = 3;
   c.score_threshold = 0.6;
-  const DetectionSet d = postprocess_detections(logits, boxes, 800, 600, c);
+  const DetectionSet d = postprocess_detections(logits, boxes, c);
   REQUIRE(d.scores.numel() == 3);
   CHECK(d.scores[0].item<float>() == Approx(1 / (1 + std::exp(-2.0))));
   CHECK(d.classes[0].item<std::int64_t>() == 1);
   CHECK(d.classes[1].item<std::int64_t>() == 0);
-  // cx 0.5, cy 0.25, w 0.2, h 0.1 of 800 x 600 -> x 320..480, y 120..180
-  CHECK(d.boxes_px[0][0].item<float>() == Approx(320));
-  CHECK(d.boxes_px[0][1].item<float>() == Approx(120));
-  CHECK(d.boxes_px[0][2].item<float>() == Approx(480));
-  CHECK(d.boxes_px[0][3].item<float>() == Approx(180));
-  CHECK(d.boxes_norm[0][0].item<float>() == 0.5f);
+  // Each candidate keeps its query's box, unchanged (the tracker scales it).
+  REQUIRE(d.boxes_norm.sizes() == torch::IntArrayRef({3, 4}));
+  CHECK(torch::equal(d.boxes_norm[0], boxes[0][2]));
+  CHECK(torch::equal(d.boxes_norm[1], boxes[0][0]));
   CHECK(d.valid[0].item<bool>());
   CHECK_FALSE(d.valid[1].item<bool>());  // 0.5 < 0.6
   CHECK_FALSE(d.valid[2].item<bool>());
@@ -36,10 +34,10 @@ TEST_CASE("detections: sigmoid, top-k over queries x classes, boxes to pixels, v
 TEST_CASE("top_k larger than queries x classes keeps them all; malformed outputs are rejected") {
   DetectConfig c;
   c.top_k = 100;
-  const DetectionSet d = postprocess_detections(torch::zeros({1, 2, 3}), torch::zeros({1, 2, 4}), 10, 10, c);
+  const DetectionSet d = postprocess_detections(torch::zeros({1, 2, 3}), torch::zeros({1, 2, 4}), c);
   CHECK(d.scores.numel() == 6);
-  CHECK_THROWS_AS(postprocess_detections(torch::zeros({1, 2, 3}), torch::zeros({1, 3, 4}), 10, 10, c),
+  CHECK_THROWS_AS(postprocess_detections(torch::zeros({1, 2, 3}), torch::zeros({1, 3, 4}), c),
                   std::invalid_argument);
-  CHECK_THROWS_AS(postprocess_detections(torch::zeros({2, 3}), torch::zeros({1, 2, 4}), 10, 10, c),
+  CHECK_THROWS_AS(postprocess_detections(torch::zeros({2, 3}), torch::zeros({1, 2, 4}), c),
                   std::invalid_argument);
 }

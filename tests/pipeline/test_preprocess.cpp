@@ -50,6 +50,17 @@ TEST_CASE("to_unit_image scales by the type's range; grey stays one channel, the
   CHECK(i16[0][0][0][1].item<float>() == Approx(1.0));
 }
 
+TEST_CASE("to_unit_range gives exactly the values of a cast to float32 first") {
+  const auto u8 = torch::arange(256, torch::kInt32).to(torch::kUInt8);
+  CHECK(torch::equal(to_unit_range(u8), u8.to(torch::kFloat32) / 255.0));
+  const auto i8 = torch::arange(-128, 128, torch::kInt32).to(torch::kInt8);
+  CHECK(torch::equal(to_unit_range(i8), (i8.to(torch::kFloat32) + 128.0) / 255.0));
+  const auto i16 = torch::randint(-32768, 32768, {4096}, torch::kInt16);
+  CHECK(torch::equal(to_unit_range(i16), (i16.to(torch::kFloat32) + 32768.0) / 65535.0));
+  CHECK(to_unit_range(u8).scalar_type() == torch::kFloat32);
+  CHECK(to_unit_range(i16).scalar_type() == torch::kFloat32);
+}
+
 TEST_CASE("detector input: a plain resize to 640x640") {
   const auto x = detector_input(to_unit_image(upload_image(gray(820, 616, 51), torch::kCPU)));
   CHECK(x.sizes() == torch::IntArrayRef({1, 3, 640, 640}));
@@ -58,9 +69,19 @@ TEST_CASE("detector input: a plain resize to 640x640") {
   // Resizing one grey channel then repeating it equals resizing three equal channels.
   const auto grey = torch::rand({1, 1, 61, 83});
   CHECK((detector_input(grey, 64) - detector_input(grey.expand({1, 3, 61, 83}).contiguous(), 64)).abs().max().item<float>() < 1e-6f);
+  // The model's precision in the same copy: contiguous, the values of a cast afterwards.
+  const auto half = detector_input(grey, 64, torch::kHalf);
+  CHECK(half.scalar_type() == torch::kHalf);
+  CHECK(half.is_contiguous());
+  CHECK(torch::equal(half, detector_input(grey, 64).to(torch::kHalf)));
   SamFrame f1, f3;
   const auto one = segmenter_input(grey, &f1, 128), three = segmenter_input(grey.expand({1, 3, 61, 83}).contiguous(), &f3, 128);
   CHECK((one - three).abs().max().item<float>() < 1e-5f);  // the same up to float rounding
+  // The encoder's precision written directly: the values of a cast afterwards.
+  const auto norm = SamNormalization::on(torch::kCPU);
+  const auto sam_half = segmenter_input(grey, nullptr, 128, norm, torch::kHalf);
+  CHECK(sam_half.scalar_type() == torch::kHalf);
+  CHECK(torch::equal(sam_half, segmenter_input(grey, nullptr, 128, norm).to(torch::kHalf)));
 }
 
 TEST_CASE("segmenter input: longest side to 1024, ImageNet normalisation, zero padding bottom/right") {

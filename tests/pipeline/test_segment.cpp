@@ -74,3 +74,21 @@ TEST_CASE("compose_labels writes each track's id where its mask is; overlaps go 
   CHECK(none.sizes() == torch::IntArrayRef({3, 4}));
   CHECK(none.sum().item<int>() == 0);
 }
+
+TEST_CASE("compose_labels_into writes in place, as the pipeline's packed result needs, the same labels") {
+  const auto masks = torch::rand({5, 7, 9}) > 0.6;
+  const auto ids = torch::tensor({3, 200, 17, 255, 1}, torch::kUInt8);
+  // The reference: the widest type, the larger id where masks overlap.
+  const auto expected =
+      std::get<0>((masks.to(torch::kInt64) * ids.to(torch::kInt64).view({-1, 1, 1})).max(0)).to(torch::kUInt8);
+  auto packed = torch::full({10 + 7 * 9}, 77, torch::kUInt8);
+  auto labels = packed.slice(0, 10).view({7, 9});
+  compose_labels_into(masks, ids, labels);
+  CHECK(torch::equal(labels, expected));
+  CHECK(torch::equal(packed.slice(0, 0, 10), torch::full({10}, 77, torch::kUInt8)));  // the bytes before untouched
+  CHECK(torch::equal(compose_labels(masks, ids, 7, 9), expected));
+  compose_labels_into(torch::zeros({0, 7, 9}, torch::kBool), torch::zeros({0}, torch::kUInt8), labels);
+  CHECK(labels.sum().item<int>() == 0);
+  auto wrong = torch::zeros({7, 8}, torch::kUInt8);
+  CHECK_THROWS_AS(compose_labels_into(masks, ids, wrong), std::invalid_argument);
+}

@@ -4,8 +4,7 @@
 
 namespace igtb {
 
-DetectionSet postprocess_detections(const torch::Tensor& logits, const torch::Tensor& boxes, std::int64_t width,
-                                    std::int64_t height, const DetectConfig& c) {
+DetectionSet postprocess_detections(const torch::Tensor& logits, const torch::Tensor& boxes, const DetectConfig& c) {
   if (logits.dim() != 3 || boxes.dim() != 3 || boxes.size(2) != 4 || logits.size(1) != boxes.size(1))
     throw std::invalid_argument("detector outputs must be logits [B, Q, C] and boxes [B, Q, 4]");
   const auto classes = logits.size(2);
@@ -16,12 +15,7 @@ DetectionSet postprocess_detections(const torch::Tensor& logits, const torch::Te
   d.scores = scores;
   d.classes = index.remainder(classes);
   const auto query = index.div(classes, "floor");
-  d.boxes_norm = boxes[0].to(torch::kFloat32).index_select(0, query);
-  const auto cx = d.boxes_norm.select(1, 0), cy = d.boxes_norm.select(1, 1);
-  const auto w = d.boxes_norm.select(1, 2), h = d.boxes_norm.select(1, 3);
-  d.boxes_px = torch::stack({(cx - w / 2) * double(width), (cy - h / 2) * double(height), (cx + w / 2) * double(width),
-                             (cy + h / 2) * double(height)},
-                            1);
+  d.boxes_norm = boxes[0].index_select(0, query).to(torch::kFloat32);
   d.valid = scores >= c.score_threshold;
   return d;
 }

@@ -16,13 +16,12 @@ struct DetectConfig {
 struct DetectionSet {
   torch::Tensor scores;      ///< [K] float, sigmoid of the logit, descending
   torch::Tensor classes;     ///< [K] int64
-  torch::Tensor boxes_norm;  ///< [K, 4] cx, cy, w, h normalised (the matcher's frame)
-  torch::Tensor boxes_px;    ///< [K, 4] x0, y0, x1, y1 in input pixels
+  torch::Tensor boxes_norm;  ///< [K, 4] cx, cy, w, h normalised (the tracker's input; it scales them itself)
   torch::Tensor valid;       ///< [K] bool: score >= threshold
 };
 
-/// Image 0 of the batch: sigmoid, top-k over queries x classes, boxes to pixels.
-DetectionSet postprocess_detections(const torch::Tensor& logits, const torch::Tensor& boxes, std::int64_t width,
-                                    std::int64_t height, const DetectConfig& c);
+/// Image 0 of the batch: sigmoid, top-k over queries x classes, their boxes.
+/// Nothing more: every op here is a kernel on the frame's critical path.
+DetectionSet postprocess_detections(const torch::Tensor& logits, const torch::Tensor& boxes, const DetectConfig& c);
 
 }  // namespace igtb

@@ -40,8 +40,10 @@ torch::Tensor to_unit_range(const torch::Tensor& values);
 /// gives the same values as resizing three equal channels at a third of the cost.
 torch::Tensor to_unit_image(const torch::Tensor& hwc);
 
-/// D-FINE style: plain (bilinear) resize of [1, 1 or 3, H, W] to [1, 3, size, size].
-torch::Tensor detector_input(const torch::Tensor& image01, std::int64_t size = 640);
+/// D-FINE style: plain (bilinear) resize of [1, 1 or 3, H, W] to [1, 3, size, size],
+/// contiguous, in `dtype` (the grey channel's repetition and the cast are one copy).
+torch::Tensor detector_input(const torch::Tensor& image01, std::int64_t size = 640,
+                             torch::ScalarType dtype = torch::kFloat32);
 
 /// Where the SAM-style input lies in its padded square.
 struct SamFrame {
@@ -59,9 +61,10 @@ struct SamNormalization {
 
 /// SAM style: resize the longest side to `size` (keeping the aspect),
 /// normalise with `norm` (a grey channel serves all three), pad bottom/right
-/// with zeros to [1, 3, size, size]. `image01` is [1, 1 or 3, H, W] float.
+/// with zeros to [1, 3, size, size]. `image01` is [1, 1 or 3, H, W] float;
+/// the result is in `dtype` (cast as the normalised values are written).
 torch::Tensor segmenter_input(const torch::Tensor& image01, SamFrame* frame, std::int64_t size,
-                              const SamNormalization& norm);
+                              const SamNormalization& norm, torch::ScalarType dtype = torch::kFloat32);
 /// The same, making the constants on the image's device (tests, one-offs).
 torch::Tensor segmenter_input(const torch::Tensor& image01, SamFrame* frame, std::int64_t size = 1024);
 

@@ -1,6 +1,7 @@
 #include "pipeline/stages/segment.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 #include "pipeline/stages/resize.hpp"
@@ -41,9 +42,22 @@ torch::Tensor masks_from_logits(const torch::Tensor& logits, const SamFrame& f, 
 
 torch::Tensor compose_labels(const torch::Tensor& masks, const torch::Tensor& ids, std::int64_t height,
                              std::int64_t width) {
-  if (masks.size(0) == 0) return torch::zeros({height, width}, masks.options().dtype(torch::kUInt8));
-  const auto labelled = masks.to(torch::kInt32) * ids.to(torch::kInt32).view({-1, 1, 1});
-  return std::get<0>(labelled.max(0)).to(torch::kUInt8);
+  torch::Tensor labels = torch::empty({height, width}, masks.options().dtype(torch::kUInt8));
+  compose_labels_into(masks, ids, labels);
+  return labels;
+}
+
+void compose_labels_into(const torch::Tensor& masks, const torch::Tensor& ids, torch::Tensor& labels) {
+  if (masks.dim() != 3 || ids.numel() != masks.size(0) || labels.scalar_type() != torch::kUInt8 ||
+      labels.sizes() != masks.sizes().slice(1))
+    throw std::invalid_argument("compose_labels: masks [N, H, W], ids [N] and uint8 labels [H, W] expected");
+  if (masks.size(0) == 0) {
+    labels.zero_();
+    return;
+  }
+  // bool x uint8 is uint8 (ids are at most 255), so the maximum needs no wider type.
+  const torch::Tensor labelled = masks * ids.to(torch::kUInt8).view({-1, 1, 1});
+  at::amax_out(labels, labelled, {0});
 }
 
 }  // namespace igtb

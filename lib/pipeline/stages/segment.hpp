@@ -23,4 +23,8 @@ torch::Tensor masks_from_logits(const torch::Tensor& logits, const SamFrame& f, 
 torch::Tensor compose_labels(const torch::Tensor& masks, const torch::Tensor& ids, std::int64_t height,
                              std::int64_t width);
 
+/// The same into `labels` (uint8 [H, W], e.g. the frame's packed result):
+/// two kernels (mask x id in uint8, the maximum over N written in place).
+void compose_labels_into(const torch::Tensor& masks, const torch::Tensor& ids, torch::Tensor& labels);
+
 }  // namespace igtb
