@@ -7,7 +7,8 @@ build=${BUILD_DIR:-$root/build}
 gen=()
 command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
 # Configure when there is no build yet, or when an earlier configure failed (a cache, no build files).
-if [ ! -f "$build/CMakeCache.txt" ] || { [ ! -f "$build/build.ninja" ] && [ ! -f "$build/Makefile" ]; }; then
+if [ ! -f "$build/build.ninja" ] && [ ! -f "$build/Makefile" ]; then
+  rm -f "$build/CMakeCache.txt"  # a failed configure's cache (maybe of another generator) starts again
   cmake -S "$root" -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-Release}" ${CMAKE_ARGS:-}
 fi
 targets=()

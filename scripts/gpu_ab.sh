@@ -26,9 +26,11 @@ build() {  # build SOURCE_DIR BUILD_DIR LOG
     cmake --build "$2" -j "$(nproc)" --target igtbridge-bench) >"$3" 2>&1
 }
 build . build-gpu "$OUT/build_new.log" &
+b1=$!
 build "$BASE_TREE" /tmp/igtb-ab-base-build "$OUT/build_base.log" &
+b2=$!
 [ "${REAL:-0}" = 1 ] && AOTI_LIMIT_S=${REAL_DEADLINE_S:-300} aoti_packages fp16 "$M/aoti_fp16" detector encoder decoder
-wait -n; wait -n  # the two builds (the exports may go on)
+wait "$b1" "$b2"  # the two builds (the exports may go on)
 for l in build_new build_base; do echo "$l: $(tail -n 1 "$OUT/$l.log")"; done
 declare -A bin=([new]=build-gpu/apps/igtbridge-bench [base]=/tmp/igtb-ab-base-build/apps/igtbridge-bench)
 run() {  # run TAG MODEL_ARGS...: ROUNDS alternating runs of base and new

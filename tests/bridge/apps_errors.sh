@@ -15,7 +15,7 @@ expect() {  # expect NAME CODE PATTERN -- ARGS...
   local rc=0
   # Every case ends by itself; one that serves instead (a bug, or a port that was free after all)
   # is stopped after 60 s and fails here, not as the whole test's timeout.
-  timeout 60 "$bin/igtbridge" --config "$src/config/igtbridge.yaml" --set output.port=$((20000 + RANDOM % 40000)) "$@" \
+  timeout -k 10 60 "$bin/igtbridge" --config "$src/config/igtbridge.yaml" --set output.port=$((20000 + RANDOM % 40000)) "$@" \
     >"$tmp/out" 2>"$tmp/err" || rc=$?
   if [ "$rc" = 124 ]; then
     echo "FAIL $name: still running after 60 s (stopped)"; cat "$tmp/err"; fails=$((fails + 1)); return
@@ -63,7 +63,7 @@ busy=$((20000 + RANDOM % 40000))
 # machine one start of igtbridge can take longer than any fixed sleep.
 python3 -c "import socket,time,sys; s=socket.socket(); s.bind(('127.0.0.1',$busy)); s.listen(); sys.stdout.write('up\n'); sys.stdout.flush(); time.sleep(3600)" >"$tmp/busy" &
 busy_pid=$!
-trap 'kill "$busy_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill "$busy_pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT  # || true: under set -e a failed kill would end the trap
 for _ in $(seq 300); do grep -q up "$tmp/busy" 2>/dev/null && break; sleep 0.1; done
 grep -q up "$tmp/busy" || { echo "FAIL could not take a port for the port-in-use cases"; exit 1; }
 expect "check-config: output.port in use" 2 "output.port $busy: cannot bind 127.0.0.1:$busy.*--set output.port=PORT" -- \

@@ -70,6 +70,7 @@ TEST_CASE("detector input: a plain resize to 640x640") {
   const auto grey = torch::rand({1, 1, 61, 83});
   CHECK((detector_input(grey, 64) - detector_input(grey.expand({1, 3, 61, 83}).contiguous(), 64)).abs().max().item<float>() < 1e-6f);
   // The model's precision in the same copy: contiguous, the values of a cast afterwards.
+  CHECK(detector_input(grey, 64).is_contiguous());  // a grey channel repeated, not a stride-0 view
   const auto half = detector_input(grey, 64, torch::kHalf);
   CHECK(half.scalar_type() == torch::kHalf);
   CHECK(half.is_contiguous());

@@ -82,7 +82,12 @@ torch::Tensor to_unit_image(const torch::Tensor& hwc) {
 
 torch::Tensor detector_input(const torch::Tensor& image01, std::int64_t size, torch::ScalarType dtype) {
   const auto x = resize_bilinear(image01, size, size);
-  return x.expand({1, 3, size, size}).to(dtype, false, false, torch::MemoryFormat::Contiguous);
+  if (x.size(1) == 3 && x.scalar_type() == dtype && x.is_contiguous()) return x;
+  // One copy repeats a grey channel and casts (`to` would hand back the
+  // expanded view itself where no cast is needed: a stride of 0, not contiguous).
+  torch::Tensor out = torch::empty({1, 3, size, size}, x.options().dtype(dtype));
+  out.copy_(x.expand({1, 3, size, size}));
+  return out;
 }
 
 SamNormalization SamNormalization::on(const torch::Device& device) {

@@ -18,8 +18,9 @@ torch::Tensor boxes_to_sam(const torch::Tensor& boxes_xyxy, const SamFrame& f);
 torch::Tensor masks_from_logits(const torch::Tensor& logits, const SamFrame& f, std::int64_t height,
                                 std::int64_t width, std::int64_t size = 1024);
 
-/// masks bool [N, H, W], ids uint8 [N] -> labels uint8 [H, W]; where masks
-/// overlap the larger id wins (deterministic, no ordering on the host).
+/// masks bool [N, H, W], ids uint8 [N] (1..255; a wider type is cast to
+/// uint8 first) -> labels uint8 [H, W]; where masks overlap the larger id
+/// wins (deterministic, no ordering on the host).
 torch::Tensor compose_labels(const torch::Tensor& masks, const torch::Tensor& ids, std::int64_t height,
                              std::int64_t width);
 
