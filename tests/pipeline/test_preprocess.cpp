@@ -1,5 +1,8 @@
 #include "pipeline/stages/preprocess.hpp"
 
+#include <cstdint>
+#include <limits>
+
 // LibTorch's c10 logging defines a CHECK macro of its own (it aborts and
 // counts nothing); these tests mean Catch's, so LibTorch comes first.
 #undef CHECK
@@ -57,6 +60,11 @@ TEST_CASE("to_unit_range gives exactly the values of a cast to float32 first") {
   CHECK(torch::equal(to_unit_range(i8), (i8.to(torch::kFloat32) + 128.0) / 255.0));
   const auto i16 = torch::randint(-32768, 32768, {4096}, torch::kInt16);
   CHECK(torch::equal(to_unit_range(i16), (i16.to(torch::kFloat32) + 32768.0) / 65535.0));
+  auto i32 = torch::randint(-2147483647, 2147483647, {4096}, torch::kInt32);
+  i32[0] = std::numeric_limits<std::int32_t>::min();
+  i32[1] = std::numeric_limits<std::int32_t>::max();
+  CHECK(torch::equal(to_unit_range(i32), (i32.to(torch::kFloat32) + 2147483648.0) / 4294967295.0));
+  CHECK(to_unit_range(i32).scalar_type() == torch::kFloat32);
   CHECK(to_unit_range(u8).scalar_type() == torch::kFloat32);
   CHECK(to_unit_range(i16).scalar_type() == torch::kFloat32);
 }
