@@ -21,13 +21,9 @@ trap 'tar czf "$RESULTS/ab.tgz" -C "$OUT" .' EXIT
 start=$(date +%s)
 source scripts/gpu_common.sh
 [ -f "$BASE_TREE/CMakeLists.txt" ] || { echo "no base tree in $BASE_TREE"; exit 2; }
-build() {  # build SOURCE_DIR BUILD_DIR LOG
-  (cmake -S "$1" -B "$2" -G Ninja $GPU_CMAKE_ARGS -DIGTB_BUILD_TESTS=OFF &&
-    cmake --build "$2" -j "$(nproc)" --target igtbridge-bench) >"$3" 2>&1
-}
-build . build-gpu "$OUT/build_new.log" &
+build_bench . build-gpu "$OUT/build_new.log" &
 b1=$!
-build "$BASE_TREE" /tmp/igtb-ab-base-build "$OUT/build_base.log" &
+build_bench "$BASE_TREE" /tmp/igtb-ab-base-build "$OUT/build_base.log" &
 b2=$!
 [ "${REAL:-0}" = 1 ] && AOTI_LIMIT_S=${REAL_DEADLINE_S:-300} aoti_packages fp16 "$M/aoti_fp16" detector encoder decoder
 wait "$b1" "$b2"  # the two builds (the exports may go on)

@@ -7,8 +7,7 @@
 # Carry ["upstream", ".gpu"]; needs $OUT. Random weights (see gpu_models.sh).
 set -uo pipefail
 source scripts/gpu_common.sh
-( cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS -DIGTB_BUILD_TESTS=OFF &&
-  cmake --build build-gpu -j "$(nproc)" --target igtbridge-bench ) >"$OUT/cxx_build.log" 2>&1 &
+build_bench &
 aoti_packages fp16 "$M/aoti_fp16" detector encoder decoder
 python3 scripts/export_dfine.py --repo upstream/D-FINE --size s --out "$M/dfine_s/fp16.pt" --precision fp16 \
   --no-checks >"$OUT/ts_dfine.log" 2>&1

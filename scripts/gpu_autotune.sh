@@ -36,8 +36,7 @@ if ls .gpu-cache/tune-cache.tgz.* >/dev/null 2>&1; then
   echo "cache in: $(du -sh "$TUNE_CACHE" | cut -f1)"
 fi
 if [ "${BASE:-0}" = 1 ]; then
-  ( nice -n 19 cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS -DIGTB_BUILD_TESTS=OFF &&
-    nice -n 19 cmake --build build-gpu -j "$(nproc)" --target igtbridge-bench ) >"$OUT/cxx_build.log" 2>&1 &
+  ( renice -n 19 "$BASHPID" >/dev/null; build_bench ) &
   ( renice -n 19 "$BASHPID" >/dev/null; export TORCHINDUCTOR_CACHE_DIR=/tmp/igtb-inductor-base
     AOTI_LIMIT_S=560 aoti_packages fp16 "$M/aoti_fp16" detector encoder decoder; wait ) &
 fi

@@ -1,5 +1,6 @@
 # Sourced by the GPU machine's scripts (gpu_aoti.sh, gpu_precision.sh): the
-# common start and the AOTInductor packages compiled in parallel.
+# common start, the AOTInductor packages compiled in parallel (aoti_packages)
+# and the benchmark alone built (build_bench).
 # Needs $OUT; sets M (the models folder, $MODELS or /tmp/igtb-models) and
 # FRAMES; sources .gpu/device-env.sh (log in $OUT/env.log).
 : "${OUT:?set OUT to the result folder}"
@@ -21,4 +22,13 @@ aoti_packages() {
       --mobilesam-repo upstream/MobileSAM --out-dir "$dir" --precision "$p" --only "$r" --no-checks \
       ${AOTI_ARGS:-} >"$OUT/aoti_${p}_$r${AOTI_TAG:+_$AOTI_TAG}.log" 2>&1 &
   done
+}
+
+# build_bench [SOURCE_DIR [BUILD_DIR [LOG]]]: igtbridge-bench alone (no tests) from SOURCE_DIR
+# (default .) into BUILD_DIR (default build-gpu), log LOG (default $OUT/cxx_build.log).
+build_bench() {
+  local src=${1:-.} dir=${2:-build-gpu}
+  # shellcheck disable=SC2086  # GPU_CMAKE_ARGS is a list of words
+  (cmake -S "$src" -B "$dir" -G Ninja $GPU_CMAKE_ARGS -DIGTB_BUILD_TESTS=OFF &&
+    cmake --build "$dir" -j "$(nproc)" --target igtbridge-bench) >"${3:-$OUT/cxx_build.log}" 2>&1
 }

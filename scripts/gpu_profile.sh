@@ -29,8 +29,7 @@ OUT=/tmp/igtb-profile
 mkdir -p "$OUT"
 trap 'tar czf "$RESULTS/profile.tgz" -C "$OUT" . ; ls -la "$OUT"' EXIT
 source scripts/gpu_common.sh
-( cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS -DIGTB_BUILD_TESTS=OFF &&
-  cmake --build build-gpu -j "$(nproc)" --target igtbridge-bench ) >"$OUT/cxx_build.log" 2>&1 &
+build_bench &
 aoti_packages fp16 "$M/aoti_fp16" detector encoder decoder
 for v in ${VARIANTS:-}; do
   AOTI_TAG=${v%%:*} AOTI_ARGS=$(tr ',' '\n' <<<"${v#*:}" | sed 's/^/--inductor-config /' | tr '\n' ' ') \
