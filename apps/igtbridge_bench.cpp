@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
   igtb::ContourBenchOptions c;
   igtb::GpuBenchOptions g;
   t.file = igtb::app::installed_data_file(IGTB_DEFAULT_BENCH_FILE);
-  std::string reference, reference_runs = "eager:fp32,compile:fp16", config_path, json_path, log_level = "warn";
+  std::string reference, reference_runs = "eager:fp32,compile:fp16", config_path, json_path, trace_path,
+      log_level = "warn";
   std::vector<std::string> overrides;
   bool sync = false;
   double min_ratio = 0, min_fps = 0;
@@ -85,6 +86,9 @@ int main(int argc, char** argv) {
   pipeline->add_option("--kernel-profile", p.kernel_profile,
                        "record the GPU kernels (CUPTI) over this many further frames: where the frame's time goes "
                        "(CUDA builds)");
+  pipeline->add_option("--kernel-trace", trace_path,
+                       "with --kernel-profile: every kernel of those frames to this CSV file (start, end, stream, "
+                       "name), for scripts/kernel_timeline.py");
   pipeline->add_option("--kernel-top", p.kernel_top, "kernels listed by name with --kernel-profile")->capture_default_str();
   pipeline->add_option("--min-fps", min_fps, "exit 1 if the sustained frames per second is below this");
   gpu->add_option("--reference", reference,
@@ -139,6 +143,9 @@ int main(int argc, char** argv) {
     if (frames) p.frames = frames;
     if (warmup) p.warmup = warmup;
     igtb::ResultFile json(json_path);
+    if (!trace_path.empty() && p.kernel_profile == 0) throw std::invalid_argument("--kernel-trace needs --kernel-profile");
+    p.kernel_trace = !trace_path.empty();
+    igtb::ResultFile trace(trace_path);
     if (*pipeline && p.streams > 1) {
       const auto r = igtb::run_streams_bench(p);
       json.write(igtb::streams_bench_json(p, r));
@@ -147,6 +154,7 @@ int main(int argc, char** argv) {
     if (*pipeline) {
       const auto r = igtb::run_pipeline_bench(p);
       json.write(igtb::pipeline_bench_json(p, r));
+      trace.write(r.kernel_trace);
       std::printf("%s", igtb::pipeline_bench_table(p, r, min_fps).c_str());
       return r.fps() < min_fps ? 1 : 0;
     }

@@ -88,14 +88,15 @@ def export_one(role, args, dev, dtype):
     for p in module.parameters():
         p.requires_grad_(False)
     path = os.path.join(args.out_dir, role + ".pt2")
-    with torch.no_grad():
+    with torch.no_grad(), sdpa_backends(args.sdpa):
         ep = torch.export.export(module, example, dynamic_shapes=dynamic, strict=False)
         t1 = time.time()
         configs = {**ROLE_INDUCTOR_DEFAULTS[role], **args.inductor_configs}
         torch._inductor.aoti_compile_and_package(ep, package_path=path, inductor_configs=configs)
-    log("%s: exported in %.1f s, compiled in %.1f s -> %s (%.1f MB), %s on %s%s" % (
+    log("%s: exported in %.1f s, compiled in %.1f s -> %s (%.1f MB), %s on %s%s%s" % (
         role, t1 - t0, time.time() - t1, path, os.path.getsize(path) / 1e6, args.precision, dev,
-        "; Inductor " + ", ".join("%s=%s" % kv for kv in sorted(configs.items())) if configs else ""))
+        "; Inductor " + ", ".join("%s=%s" % kv for kv in sorted(configs.items())) if configs else "",
+        "; attention " + args.sdpa if args.sdpa != "auto" else ""))
     if dev.type != "cuda" or args.no_checks:
         return
     compiled = torch._inductor.aoti_load_package(path)
@@ -120,6 +121,20 @@ def export_one(role, args, dev, dtype):
             role, where or "none", "ok" if why is None else "FAILED: " + why))
         log("%s: ms/forward package %.3f, eager module %.3f" % (
             role, time_ms(lambda: compiled(*example)), time_ms(lambda: module(*example))))
+
+
+def sdpa_backends(name):
+    """A context in which scaled_dot_product_attention may use only the backend `name` ("auto": PyTorch's
+    choice, which on the H100 is cuDNN's attention for these shapes). The choice is made when the graph is
+    exported and lowered, so it is fixed in the package."""
+    import contextlib
+
+    if name == "auto":
+        return contextlib.nullcontext()
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    return sdpa_kernel([{"flash": SDPBackend.FLASH_ATTENTION, "efficient": SDPBackend.EFFICIENT_ATTENTION,
+                         "math": SDPBackend.MATH, "cudnn": SDPBackend.CUDNN_ATTENTION}[name]])
 
 
 def inductor_config(text):
@@ -159,6 +174,8 @@ def main():
                     help="an Inductor option for the compile (repeatable), e.g. max_autotune=True "
                          "coordinate_descent_tuning=True; unknown keys fail the export. The detector and encoder "
                          "have freezing=True unless this sets it")
+    ap.add_argument("--sdpa", default="auto", choices=["auto", "flash", "efficient", "math", "cudnn"],
+                    help="the attention backend compiled into the packages (default: PyTorch's choice)")
     args = ap.parse_args()
     args.inductor_configs = dict(args.inductor_config)
     if "detector" in args.only and not args.dfine_repo:

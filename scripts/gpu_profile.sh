@@ -16,7 +16,13 @@
 #      defaults; no checks: loading a package back in Python crashed on
 #      PyTorch 2.11, parity is gpu_precision.sh's), each run back to back
 #      with the base decoder and its kernel summary, against step 1's run.
+#      The key sdpa (sdpa=flash, efficient, math, cudnn) is export_aoti.py's
+#      --sdpa, the attention backend: such a variant exports the decoder too.
+#      Each run's kernels also go to trace_TAG.csv, step 1's read by
+#      scripts/kernel_timeline.py (which stream waits for which).
 #   Also the base run with pipeline.stream_priority=normal (default high).
+# TESTS=1 builds the tests too and runs `ctest -L gpu` after the exports;
+# ROUNDS=2 runs the base and the variants again (no profile) after them;
 # QUICK=1 leaves out the serial profile; LIVE_SET: more arguments for the
 # live runs (e.g. "--set pipeline.stream_priority=normal"); LIVE_RATES picks the live paces
 # (default "100 200"; set and empty: no live run).
@@ -29,28 +35,46 @@ OUT=/tmp/igtb-profile
 mkdir -p "$OUT"
 trap 'tar czf "$RESULTS/profile.tgz" -C "$OUT" . ; ls -la "$OUT"' EXIT
 source scripts/gpu_common.sh
-build_bench &
+if [ "${TESTS:-0}" = 1 ]; then
+  # shellcheck disable=SC2086  # GPU_CMAKE_ARGS is a list of words
+  (cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS && cmake --build build-gpu -j "$(nproc)") >"$OUT/cxx_build.log" 2>&1 &
+else
+  build_bench &
+fi
 aoti_packages fp16 "$M/aoti_fp16" detector encoder decoder
+# variant_args KEY=VALUE,...: export_aoti.py's arguments for a variant's options.
+variant_args() { tr ',' '\n' <<<"$1" | sed -e 's/^sdpa=/--sdpa /' -e 's/^\([^-]\)/--inductor-config \1/' | tr '\n' ' '; }
 for v in ${VARIANTS:-}; do
-  AOTI_TAG=${v%%:*} AOTI_ARGS=$(tr ',' '\n' <<<"${v#*:}" | sed 's/^/--inductor-config /' | tr '\n' ' ') \
-    aoti_packages fp16 "$M/aoti_fp16_${v%%:*}" detector encoder
+  roles="detector encoder"
+  case "${v#*:}" in *sdpa=*) roles+=" decoder" ;; esac
+  # shellcheck disable=SC2086  # roles is a list of words
+  AOTI_TAG=${v%%:*} AOTI_ARGS=$(variant_args "${v#*:}") aoti_packages fp16 "$M/aoti_fp16_${v%%:*}" $roles
 done
 wait
 tail -n 1 "$OUT/cxx_build.log"
+if [ "${TESTS:-0}" = 1 ]; then
+  echo "== ctest -L gpu"
+  ctest --test-dir build-gpu -L gpu --output-on-failure >"$OUT/gpu_tests.log" 2>&1
+  grep -E "tests passed|tests failed|Test +#" "$OUT/gpu_tests.log" | tail -12
+fi
 grep -h "export_aoti\] [a-z]*: \|FAILED\|Fatal\|Error" "$OUT"/aoti_*.log | cut -c1-300
 B=build-gpu/apps
 models=(--set models.device=cuda --set models.precision=fp16 --set "models.detector=$M/aoti_fp16/detector.pt2"
         --set "models.encoder=$M/aoti_fp16/encoder.pt2" --set "models.decoder=$M/aoti_fp16/decoder.pt2")
 echo "== back to back, kernel profile"
 "$B/igtbridge-bench" pipeline --frames 300 --kernel-profile "${KERNEL_FRAMES:-50}" --kernel-top 40 \
-  --json "$OUT/pipeline.json" "${models[@]}" >"$OUT/pipeline.txt" 2>&1 ||
+  --kernel-trace "$OUT/trace.csv" --json "$OUT/pipeline.json" "${models[@]}" >"$OUT/pipeline.txt" 2>&1 ||
   { tail -n 5 "$OUT/pipeline.txt"; "$B/igtbridge-bench" pipeline --frames 300 "${models[@]}" >"$OUT/pipeline.txt" 2>&1; }
 head -n 64 "$OUT/pipeline.txt"
+[ -s "$OUT/trace.csv" ] && python3 scripts/kernel_timeline.py "$OUT/trace.csv" --frames "${KERNEL_FRAMES:-50}" \
+  --dump "$OUT/frame.txt" | tee "$OUT/timeline.txt" | head -n 70
 if [ "${QUICK:-0}" != 1 ]; then
   echo "== the same without the encoder beside the detector (each model's kernels alone)"
   "$B/igtbridge-bench" pipeline --frames 100 --kernel-profile 20 --kernel-top 10 --set pipeline.overlap_encoder=false \
-    "${models[@]}" >"$OUT/pipeline_serial.txt" 2>&1
+    --kernel-trace "$OUT/trace_serial.csv" "${models[@]}" >"$OUT/pipeline_serial.txt" 2>&1
   grep -E "e2e|sustained|kernels:|stream " "$OUT/pipeline_serial.txt"
+  python3 scripts/kernel_timeline.py "$OUT/trace_serial.csv" --frames 20 --dump "$OUT/frame_serial.txt" \
+    >"$OUT/timeline_serial.txt" && head -n 3 "$OUT/timeline_serial.txt"
 fi
 echo "== back to back, pipeline.stream_priority=normal (against the default, high)"
 "$B/igtbridge-bench" pipeline --frames 300 --kernel-profile 30 --kernel-top 15 --json "$OUT/pipeline_normal.json" \
@@ -58,12 +82,27 @@ echo "== back to back, pipeline.stream_priority=normal (against the default, hig
 grep -E "e2e|sustained|kernels:|stream |error" "$OUT/pipeline_normal.txt"
 for v in ${VARIANTS:-}; do
   t=${v%%:*} d=$M/aoti_fp16_${v%%:*}
+  dec=()
+  [ -f "$d/decoder.pt2" ] && dec=(--set "models.decoder=$d/decoder.pt2")
   echo "== variant $t (${v#*:}): back to back, kernel summary"
   "$B/igtbridge-bench" pipeline --frames 300 --kernel-profile 30 --kernel-top 15 --json "$OUT/pipeline_$t.json" \
-    "${models[@]}" --set "models.detector=$d/detector.pt2" --set "models.encoder=$d/encoder.pt2" \
-    >"$OUT/pipeline_$t.txt" 2>&1
+    "${models[@]}" --set "models.detector=$d/detector.pt2" --set "models.encoder=$d/encoder.pt2" "${dec[@]}" \
+    --kernel-trace "$OUT/trace_$t.csv" >"$OUT/pipeline_$t.txt" 2>&1
   grep -E "e2e|sustained|kernels:|stream |error" "$OUT/pipeline_$t.txt"
+  [ -s "$OUT/trace_$t.csv" ] && python3 scripts/kernel_timeline.py "$OUT/trace_$t.csv" --frames 30 \
+    >"$OUT/timeline_$t.txt" && sed -n 2,5p "$OUT/timeline_$t.txt"
 done
+if [ -n "${VARIANTS:-}" ] && [ "${ROUNDS:-1}" = 2 ]; then
+  echo "== round 2 (no profile): base, then each variant"
+  "$B/igtbridge-bench" pipeline --frames 300 "${models[@]}" 2>&1 | grep -E "e2e|sustained" | sed 's/^/base: /'
+  for v in ${VARIANTS:-}; do
+    t=${v%%:*} d=$M/aoti_fp16_${v%%:*}
+    dec=()
+    [ -f "$d/decoder.pt2" ] && dec=(--set "models.decoder=$d/decoder.pt2")
+    "$B/igtbridge-bench" pipeline --frames 300 "${models[@]}" --set "models.detector=$d/detector.pt2" \
+      --set "models.encoder=$d/encoder.pt2" "${dec[@]}" 2>&1 | grep -E "e2e|sustained|error" | sed "s/^/$t: /"
+  done
+fi
 nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,pstate,utilization.gpu --format=csv -lms 50 \
   >"$OUT/clocks.csv" 2>&1 &
 smi=$!

@@ -77,6 +77,28 @@ KernelProfile summarize_kernels(const std::vector<KernelRecord>& records, std::u
   return p;
 }
 
+std::string kernel_trace_csv(std::vector<KernelRecord> records) {
+  std::sort(records.begin(), records.end(),
+            [](const KernelRecord& a, const KernelRecord& b) { return a.start_ns < b.start_ns; });
+  const std::uint64_t t0 = records.empty() ? 0 : records.front().start_ns;
+  std::string s = "start_us,end_us,stream,kernel\n";
+  char line[96];
+  for (const auto& r : records) {
+    const std::uint64_t end = std::max(r.start_ns, r.end_ns);
+    std::snprintf(line, sizeof line, "%.3f,%.3f,%u,", double(r.start_ns - t0) / 1e3, double(end - t0) / 1e3,
+                  r.stream);
+    s += line;
+    std::string name = short_kernel_name(r.name);
+    if (name.find_first_of(",\"\n") != std::string::npos) {
+      std::string q = "\"";
+      for (char c : name) q += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' ? ' ' : c);
+      name = q + "\"";
+    }
+    s += name + "\n";
+  }
+  return s;
+}
+
 std::string kernel_profile_table(const KernelProfile& p, std::size_t top) {
   char line[512];
   std::string s;

@@ -50,6 +50,12 @@ KernelProfile summarize_kernels(const std::vector<KernelRecord>& records, std::u
 /// demangled name without template arguments, parameters and anonymous namespaces.
 std::string short_kernel_name(const std::string& mangled);
 
+/// The records as CSV, one kernel a line in order of start: "start_us,end_us,stream,kernel",
+/// times in microseconds from the earliest start, names as short_kernel_name gives them
+/// (quoted where they hold a comma or a quote). What `--kernel-trace FILE` writes, for
+/// scripts/kernel_timeline.py (which stream waits for which, and where the frame's time goes).
+std::string kernel_trace_csv(std::vector<KernelRecord> records);
+
 /// A text table: totals, per stream, then the `top` largest kernels and the rest.
 std::string kernel_profile_table(const KernelProfile& p, std::size_t top);
 

@@ -114,7 +114,9 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
     for (std::uint64_t i = 0; i < o.kernel_profile; ++i)
       p.process(images[(o.warmup + o.frames + o.count_copies + i) % images.size()]);
     const double wall_ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
-    r.kernels = summarize_kernels(profiler.stop(), o.kernel_profile, wall_ms);
+    const std::vector<KernelRecord> records = profiler.stop();
+    r.kernels = summarize_kernels(records, o.kernel_profile, wall_ms);
+    if (o.kernel_trace) r.kernel_trace = kernel_trace_csv(records);
   }
   const PipelineCounters counters = p.counters();
   r.graph_captures = counters.graph_captures;

@@ -21,6 +21,7 @@ struct PipelineBenchOptions {
   std::uint64_t count_copies = 0;  ///< frames after the timed ones over which copies are counted (CUPTI); 0 = none
   std::uint64_t kernel_profile = 0;  ///< frames after those over which the GPU kernels are recorded (CUPTI); 0 = none
   std::size_t kernel_top = 25;       ///< kernels listed by name in the report
+  bool kernel_trace = false;         ///< with kernel_profile: keep every record (PipelineBenchResult::kernel_trace)
   std::size_t streams = 1;  ///< run_streams_bench: pipelines at once, one thread each (the bridge's lanes)
   /// run_streams_bench: stream i's device is stream_devices[i % size] (models.stream_devices); empty: pipeline.device.
   std::vector<std::string> stream_devices;
@@ -50,6 +51,7 @@ struct PipelineBenchResult {
   std::uint64_t copy_frames = 0;  ///< frames the copies were counted over (0: not counted)
   CopyCounts copies;
   KernelProfile kernels;  ///< frames == 0: not profiled
+  std::string kernel_trace;  ///< options.kernel_trace: the profiled frames' records, kernel_trace_csv
   double fps() const { return seconds > 0 ? double(frames) / seconds : 0; }
 };
 

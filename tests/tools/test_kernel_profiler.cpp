@@ -57,6 +57,21 @@ TEST_CASE("summarize_kernels: per frame, by name and stream, GPU busy as the uni
   CHECK(summarize_kernels({}, 0, 0).frames == 0);  // nothing profiled: no division by zero
 }
 
+TEST_CASE("kernel_trace_csv: one line a kernel in order of start, microseconds from the first", "[kernels]") {
+  const std::vector<KernelRecord> records = {
+      {"_ZN2at6native29vectorized_elementwise_kernelILi4ENS0_11FillFunctorIfEENS_6detail5ArrayIPcLi1EEEEEviT0_T1_", 9,
+       3002500, 3004000},
+      {"triton_poi_fused_add_0", 7, 3000000, 3001250},
+      {"odd, \"name\"", 7, 3005000, 3004000},  // a comma and quotes; an end before its start (clamped)
+  };
+  CHECK(kernel_trace_csv(records) ==
+        "start_us,end_us,stream,kernel\n"
+        "0.000,1.250,7,triton_poi_fused_add_0\n"
+        "2.500,4.000,9,at::native::vectorized_elementwise_kernel\n"
+        "5.000,5.000,7,\"odd, \"\"name\"\"\"\n");
+  CHECK(kernel_trace_csv({}) == "start_us,end_us,stream,kernel\n");
+}
+
 TEST_CASE("the kernel profiler refuses clearly where CUPTI is not built in", "[kernels]") {
   if (KernelProfiler::available()) SUCCEED("CUPTI is built in (the GPU machine): the bench runs it there");
   else {
