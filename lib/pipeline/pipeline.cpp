@@ -509,8 +509,7 @@ torch::Tensor Pipeline::Impl::run_detect_segment(const torch::Tensor& hwc, Laps&
     if (mask_logits.dim() != 4 || mask_logits.size(0) != used)
       throw std::runtime_error("decoder returned mask_logits" + shape_of(mask_logits) + " for " +
                                std::to_string(used) + " boxes");
-    const torch::Tensor masks = masks_from_logits(mask_logits, frame, height, width, opt_.segmenter_input);
-    compose_labels_into(masks, slots.ids.slice(0, 0, used), labels);
+    labels_from_logits_into(mask_logits, frame, slots.ids.slice(0, 0, used), labels, opt_.segmenter_input);
   }
   laps.lap(Stage::Segment);
   return packed;

@@ -1,7 +1,7 @@
 // The segment stage's geometry (the modules themselves plug in with the
-// model loading): boxes into the segmenter's 1024 frame, MobileSAM-style mask
-// logits back to input pixels, and the masks composed into one label map.
-// All on the device, no host synchronisation.
+// model loading): boxes into the segmenter's 1024 frame, and MobileSAM-style
+// mask logits back to input pixels as one label map. All on the device, no
+// host synchronisation.
 #pragma once
 
 #include <torch/torch.h>
@@ -13,19 +13,17 @@ namespace igtb {
 /// [N, 4] x0, y0, x1, y1 in input pixels -> the same in the SAM frame.
 torch::Tensor boxes_to_sam(const torch::Tensor& boxes_xyxy, const SamFrame& f);
 
-/// mask_logits [N, 1, 256, 256] -> bool [N, H, W]: bilinear to size x size,
-/// crop the image part (f.height x f.width), bilinear to H x W, logit > 0.
-torch::Tensor masks_from_logits(const torch::Tensor& logits, const SamFrame& f, std::int64_t height,
-                                std::int64_t width, std::int64_t size = 1024);
-
-/// masks bool [N, H, W], ids uint8 [N] (1..255; a wider type is cast to
-/// uint8 first) -> labels uint8 [H, W]; where masks overlap the larger id
-/// wins (deterministic, no ordering on the host).
-torch::Tensor compose_labels(const torch::Tensor& masks, const torch::Tensor& ids, std::int64_t height,
-                             std::int64_t width);
-
-/// The same into `labels` (uint8 [H, W], e.g. the frame's packed result):
-/// two kernels (mask x id in uint8, the maximum over N written in place).
-void compose_labels_into(const torch::Tensor& masks, const torch::Tensor& ids, torch::Tensor& labels);
+/// mask_logits [N, 1, h, w] (SAM's low-resolution masks of the size x size
+/// square, any floating type), ids uint8 [N] (0: an empty slot, ignored) ->
+/// labels uint8 [H, W], written in place (e.g. the frame's packed result):
+/// each pixel the largest id whose mask covers it, 0 where none does. A mask
+/// covers a pixel where its logits, bilinear to size x size, cut to the
+/// image part (f.height x f.width) and bilinear to H x W (SAM's
+/// postprocess_masks), are above 0: computed per pixel from at most 4 x 4
+/// logits (mask_taps.hpp), with no float or bool masks in between, on the
+/// CPU or in one CUDA kernel (the same floats; PyTorch's two resizes agree
+/// but for rounding, within about 1e-6 of the threshold).
+void labels_from_logits_into(const torch::Tensor& logits, const SamFrame& f, const torch::Tensor& ids,
+                             torch::Tensor& labels, std::int64_t size = 1024);
 
 }  // namespace igtb
