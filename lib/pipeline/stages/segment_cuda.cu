@@ -13,7 +13,7 @@ constexpr int kThreads = 128;
 /// cuda_fp16's implicit conversions (builds may turn those off).
 struct Half {
   __half value;
-  __device__ operator float() const { return __half2float(value); }
+  __host__ __device__ operator float() const { return __half2float(value); }
 };
 static_assert(sizeof(Half) == sizeof(__half), "Half is read in place of __half");
 
