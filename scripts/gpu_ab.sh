@@ -11,6 +11,12 @@
 # ready by REAL_DEADLINE_S after the start), each run with a kernel profile
 # (kernels per frame, per stream). Prints one line per run; all output in
 # $OUT/ab.tgz. Carry ["upstream", ".gpu"]; needs $OUT.
+# TESTS=1: this tree is built whole and `ctest -L gpu` runs as soon as it is
+# (beside the rest). With REAL=1: the first real run of the new build also
+# writes its kernel trace (scripts/kernel_timeline.py reads it), and
+# VARIANT="TAG:KEY=VALUE[,...]" exports the packages again with those options
+# (gpu_common.sh's variant_args) and runs the new build with them against
+# the default packages, alternating, ROUNDS times.
 set -uo pipefail
 : "${OUT:?set OUT to the result folder}"
 : "${BASE_TREE:=upstream/ab-base}"
@@ -21,11 +27,28 @@ trap 'tar czf "$RESULTS/ab.tgz" -C "$OUT" .' EXIT
 start=$(date +%s)
 source scripts/gpu_common.sh
 [ -f "$BASE_TREE/CMakeLists.txt" ] || { echo "no base tree in $BASE_TREE"; exit 2; }
-build_bench . build-gpu "$OUT/build_new.log" &
-b1=$!
+if [ "${TESTS:-0}" = 1 ]; then
+  # shellcheck disable=SC2086  # GPU_CMAKE_ARGS is a list of words
+  (cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS && cmake --build build-gpu -j "$(nproc)") >"$OUT/build_new.log" 2>&1 &
+  b1=$!
+  (wait "$b1" 2>/dev/null; while kill -0 "$b1" 2>/dev/null; do sleep 1; done
+   ctest --test-dir build-gpu -L gpu --output-on-failure >"$OUT/gpu_tests.log" 2>&1) &
+  tests=$!
+else
+  build_bench . build-gpu "$OUT/build_new.log" &
+  b1=$!
+fi
 build_bench "$BASE_TREE" /tmp/igtb-ab-base-build "$OUT/build_base.log" &
 b2=$!
 [ "${REAL:-0}" = 1 ] && AOTI_LIMIT_S=${REAL_DEADLINE_S:-300} aoti_packages fp16 "$M/aoti_fp16" detector encoder decoder
+vtag=${VARIANT%%:*}
+if [ "${REAL:-0}" = 1 ] && [ -n "${VARIANT:-}" ]; then
+  roles="detector encoder"
+  case "${VARIANT#*:}" in *sdpa=*) roles+=" decoder" ;; esac
+  # shellcheck disable=SC2086  # roles is a list of words
+  AOTI_LIMIT_S=${REAL_DEADLINE_S:-300} AOTI_TAG=$vtag AOTI_ARGS=$(variant_args "${VARIANT#*:}") \
+    aoti_packages fp16 "$M/aoti_fp16_$vtag" $roles
+fi
 wait "$b1" "$b2"  # the two builds (the exports may go on)
 for l in build_new build_base; do echo "$l: $(tail -n 1 "$OUT/$l.log")"; done
 declare -A bin=([new]=build-gpu/apps/igtbridge-bench [base]=/tmp/igtb-ab-base-build/apps/igtbridge-bench)
@@ -45,13 +68,41 @@ run() {  # run TAG MODEL_ARGS...: ROUNDS alternating runs of base and new
 }
 run demo
 if [ "${REAL:-0}" = 1 ]; then
-  wait  # the exports, bounded by their timeout
+  while pgrep -f export_aoti.py >/dev/null; do sleep 1; done  # the exports, bounded by their timeout
   grep -h "export_aoti\] [a-z]*: \|Error" "$OUT"/aoti_*.log | cut -c1-200
   if [ -f "$M/aoti_fp16/detector.pt2" ] && [ -f "$M/aoti_fp16/encoder.pt2" ] && [ -f "$M/aoti_fp16/decoder.pt2" ]; then
-    run real --set models.precision=fp16 --set "models.detector=$M/aoti_fp16/detector.pt2" \
-      --set "models.encoder=$M/aoti_fp16/encoder.pt2" --set "models.decoder=$M/aoti_fp16/decoder.pt2"
+    real=(--set models.precision=fp16 --set "models.detector=$M/aoti_fp16/detector.pt2"
+          --set "models.encoder=$M/aoti_fp16/encoder.pt2" --set "models.decoder=$M/aoti_fp16/decoder.pt2")
+    build-gpu/apps/igtbridge-bench pipeline --file tests/data/SpinePhantomFreehand.igs.mha --frames 200 \
+      --kernel-profile 50 --kernel-trace "$OUT/trace.csv" --set models.device=cuda "${real[@]}" >"$OUT/trace_run.txt" 2>&1 &&
+      python3 scripts/kernel_timeline.py "$OUT/trace.csv" --frames 50 --dump "$OUT/frame.txt" >"$OUT/timeline.txt" &&
+      head -n 40 "$OUT/timeline.txt"
+    run real "${real[@]}"
+    d=$M/aoti_fp16_$vtag
+    if [ -n "${VARIANT:-}" ] && [ -f "$d/detector.pt2" ] && [ -f "$d/encoder.pt2" ]; then
+      dec=()
+      [ -f "$d/decoder.pt2" ] && dec=(--set "models.decoder=$d/decoder.pt2")
+      for r in $(seq "${ROUNDS:-2}"); do
+        for v in default "$vtag"; do
+          extra=()
+          [ "$v" = "$vtag" ] && extra=(--set "models.detector=$d/detector.pt2" --set "models.encoder=$d/encoder.pt2" "${dec[@]}")
+          build-gpu/apps/igtbridge-bench pipeline --file tests/data/SpinePhantomFreehand.igs.mha --frames "${FRAMES:-500}" \
+            --kernel-profile 30 --kernel-top 25 --set models.device=cuda "${real[@]}" "${extra[@]}" \
+            >"$OUT/packages_${v}_$r.txt" 2>&1
+          echo "packages $v $r: $(grep -E "^ *e2e |sustained:|kernels:|^ *stream |error" "$OUT/packages_${v}_$r.txt" |
+            tr -s ' ' | cut -c1-120 | paste -sd'|')"
+        done
+      done
+    elif [ -n "${VARIANT:-}" ]; then
+      echo "variant $vtag: its packages were not ready"
+    fi
   else
     echo "real: the packages were not ready after ${REAL_DEADLINE_S:-300} s"
   fi
+fi
+if [ "${TESTS:-0}" = 1 ]; then
+  wait "$tests"
+  echo "ctest -L gpu: $(grep -E "tests passed|tests failed" "$OUT/gpu_tests.log")"
+  grep -E "Test +#" "$OUT/gpu_tests.log" | tr -s ' ' | cut -c1-100
 fi
 echo "gpu_ab: $(( $(date +%s) - start )) s"

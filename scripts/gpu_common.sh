@@ -24,6 +24,10 @@ aoti_packages() {
   done
 }
 
+# variant_args KEY=VALUE[,KEY=VALUE...]: export_aoti.py's arguments for a variant's options (sdpa=B is
+# --sdpa B, the attention backend; any other key an --inductor-config).
+variant_args() { tr ',' '\n' <<<"$1" | sed -e 's/^sdpa=/--sdpa /' -e 's/^\([^-]\)/--inductor-config \1/' | tr '\n' ' '; }
+
 # build_bench [SOURCE_DIR [BUILD_DIR [LOG]]]: igtbridge-bench alone (no tests) from SOURCE_DIR
 # (default .) into BUILD_DIR (default build-gpu), log LOG (default $OUT/cxx_build.log).
 build_bench() {

@@ -44,8 +44,6 @@ else
   build_bench &
 fi
 aoti_packages fp16 "$M/aoti_fp16" detector encoder decoder
-# variant_args KEY=VALUE,...: export_aoti.py's arguments for a variant's options.
-variant_args() { tr ',' '\n' <<<"$1" | sed -e 's/^sdpa=/--sdpa /' -e 's/^\([^-]\)/--inductor-config \1/' | tr '\n' ' '; }
 for v in ${VARIANTS:-}; do
   roles="detector encoder"
   case "${v#*:}" in *sdpa=*) roles+=" decoder" ;; esac
