@@ -41,7 +41,8 @@ fi
 build_bench "$BASE_TREE" /tmp/igtb-ab-base-build "$OUT/build_base.log" &
 b2=$!
 [ "${REAL:-0}" = 1 ] && AOTI_LIMIT_S=${REAL_DEADLINE_S:-300} aoti_packages fp16 "$M/aoti_fp16" detector encoder decoder
-vtag=${VARIANT%%:*}
+vtag=${VARIANT:-}
+vtag=${vtag%%:*}
 if [ "${REAL:-0}" = 1 ] && [ -n "${VARIANT:-}" ]; then
   roles="detector encoder"
   case "${VARIANT#*:}" in *sdpa=*) roles+=" decoder" ;; esac
