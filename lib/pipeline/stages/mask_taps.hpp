@@ -1,14 +1,13 @@
-// SAM's mask post-processing as arithmetic on plain arrays, written once for
-// the host and a CUDA kernel (segment_cuda.cu), as track_step.hpp is for the
-// tracker: the low-resolution logits (side_h x side_w, SAM's 256x256 for the
+// SAM's mask post-processing as arithmetic on plain arrays, written for the
+// host and a CUDA kernel alike (the kernel is not in yet: it has not run on
+// the GPU machine), as track_step.hpp is for the tracker: the low-resolution logits (side_h x side_w, SAM's 256x256 for the
 // padded square) are upsampled bilinearly to the square (size x size), cut to
 // the frame's part (part_h x part_w) and resized bilinearly to the frame
 // (height x width); a pixel belongs to a mask where the result is above 0.
 // Both resizes are PyTorch's bilinear interpolation (align_corners false) and
 // separable, so each output pixel is a fixed mix of at most 4 x 4 logits:
 // taps() composes the two resizes along one axis. Free of LibTorch so that
-// nvcc compiles it alone; the CUDA build compiles it without fused
-// multiply-adds, so host and device give the same floats.
+// nvcc can compile it alone.
 #pragma once
 
 #include <cstdint>
