@@ -11,8 +11,8 @@
 # ready by REAL_DEADLINE_S after the start), each run with a kernel profile
 # (kernels per frame, per stream). Prints one line per run; all output in
 # $OUT/ab.tgz. Carry ["upstream", ".gpu"]; needs $OUT.
-# TESTS=1: this tree is built whole and `ctest -L gpu` runs as soon as it is
-# (beside the rest). With REAL=1: the first real run of the new build also
+# TESTS=1: this tree is built whole and `ctest -L gpu` runs after the timed
+# runs. FRAMES: timed frames a run (gpu_common.sh's default, 200). With REAL=1: the first real run of the new build also
 # writes its kernel trace (scripts/kernel_timeline.py reads it), and
 # VARIANT="TAG:KEY=VALUE[,...]" exports the packages again with those options
 # (gpu_common.sh's variant_args) and runs the new build with them against
@@ -29,11 +29,9 @@ source scripts/gpu_common.sh
 [ -f "$BASE_TREE/CMakeLists.txt" ] || { echo "no base tree in $BASE_TREE"; exit 2; }
 if [ "${TESTS:-0}" = 1 ]; then
   # shellcheck disable=SC2086  # GPU_CMAKE_ARGS is a list of words
-  (cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS && cmake --build build-gpu -j "$(nproc)") >"$OUT/build_new.log" 2>&1 &
+  (cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS -DIGTB_BUILD_TESTS=ON -DIGTB_GPU_TESTS=ON &&
+    cmake --build build-gpu -j "$(nproc)") >"$OUT/build_new.log" 2>&1 &
   b1=$!
-  (wait "$b1" 2>/dev/null; while kill -0 "$b1" 2>/dev/null; do sleep 1; done
-   ctest --test-dir build-gpu -L gpu --output-on-failure >"$OUT/gpu_tests.log" 2>&1) &
-  tests=$!
 else
   build_bench . build-gpu "$OUT/build_new.log" &
   b1=$!
@@ -50,7 +48,9 @@ if [ "${REAL:-0}" = 1 ] && [ -n "${VARIANT:-}" ]; then
   AOTI_LIMIT_S=${REAL_DEADLINE_S:-300} AOTI_TAG=$vtag AOTI_ARGS=$(variant_args "${VARIANT#*:}") \
     aoti_packages fp16 "$M/aoti_fp16_$vtag" $roles
 fi
-wait "$b1" "$b2"  # the two builds (the exports may go on)
+wait "$b1"
+built=$?
+wait "$b2"  # the two builds (the exports may go on)
 for l in build_new build_base; do echo "$l: $(tail -n 1 "$OUT/$l.log")"; done
 declare -A bin=([new]=build-gpu/apps/igtbridge-bench [base]=/tmp/igtb-ab-base-build/apps/igtbridge-bench)
 run() {  # run TAG MODEL_ARGS...: ROUNDS alternating runs of base and new
@@ -59,7 +59,7 @@ run() {  # run TAG MODEL_ARGS...: ROUNDS alternating runs of base and new
   for r in $(seq "${ROUNDS:-2}"); do
     for v in base new; do
       # --file: the recording of this tree (the base tree's own default path is its tests/data, not carried).
-      "${bin[$v]}" pipeline --file "$PWD/tests/data/SpinePhantomFreehand.igs.mha" --frames "${FRAMES:-500}" \
+      "${bin[$v]}" pipeline --file "$PWD/tests/data/SpinePhantomFreehand.igs.mha" --frames "$FRAMES" \
         --kernel-profile 30 --kernel-top 25 --set models.device=cuda "$@" \
         >"$OUT/${tag}_${v}_$r.txt" 2>&1
       echo "$tag $v $r: $(grep -E "^ *e2e |sustained:|kernels:|^ *stream |error" "$OUT/${tag}_${v}_$r.txt" |
@@ -87,7 +87,7 @@ if [ "${REAL:-0}" = 1 ]; then
         for v in default "$vtag"; do
           extra=()
           [ "$v" = "$vtag" ] && extra=(--set "models.detector=$d/detector.pt2" --set "models.encoder=$d/encoder.pt2" "${dec[@]}")
-          build-gpu/apps/igtbridge-bench pipeline --file tests/data/SpinePhantomFreehand.igs.mha --frames "${FRAMES:-500}" \
+          build-gpu/apps/igtbridge-bench pipeline --file tests/data/SpinePhantomFreehand.igs.mha --frames "$FRAMES" \
             --kernel-profile 30 --kernel-top 25 --set models.device=cuda "${real[@]}" "${extra[@]}" \
             >"$OUT/packages_${v}_$r.txt" 2>&1
           echo "packages $v $r: $(grep -E "^ *e2e |sustained:|kernels:|^ *stream |error" "$OUT/packages_${v}_$r.txt" |
@@ -101,9 +101,13 @@ if [ "${REAL:-0}" = 1 ]; then
     echo "real: the packages were not ready after ${REAL_DEADLINE_S:-300} s"
   fi
 fi
-if [ "${TESTS:-0}" = 1 ]; then
-  wait "$tests"
-  echo "ctest -L gpu: $(grep -E "tests passed|tests failed" "$OUT/gpu_tests.log")"
-  grep -E "Test +#" "$OUT/gpu_tests.log" | tr -s ' ' | cut -c1-100
+if [ "${TESTS:-0}" = 1 ]; then  # after the timed runs: the tests would share the GPU with them
+  if [ "$built" = 0 ]; then
+    ctest --test-dir build-gpu -L gpu --no-tests=error --output-on-failure >"$OUT/gpu_tests.log" 2>&1
+    echo "ctest -L gpu: $(grep -E "tests passed|tests failed" "$OUT/gpu_tests.log")"
+    grep -E "Test +#" "$OUT/gpu_tests.log" | tr -s ' ' | cut -c1-100
+  else
+    echo "ctest -L gpu: not run, the build failed (build_new.log)"
+  fi
 fi
 echo "gpu_ab: $(( $(date +%s) - start )) s"

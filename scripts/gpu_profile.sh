@@ -22,7 +22,7 @@
 #      scripts/kernel_timeline.py (which stream waits for which).
 #   Also the base run with pipeline.stream_priority=normal (default high).
 # TESTS=1 builds the tests too and runs `ctest -L gpu` after the exports;
-# ROUNDS=2 runs the base and the variants again (no profile) after them;
+# ROUNDS=2 (or more) runs the base and the variants once more (no profile) after them;
 # QUICK=1 leaves out the serial profile; LIVE_SET: more arguments for the
 # live runs (e.g. "--set pipeline.stream_priority=normal"); LIVE_RATES picks the live paces
 # (default "100 200"; set and empty: no live run).
@@ -33,13 +33,15 @@ set -uo pipefail
 RESULTS=$OUT
 OUT=/tmp/igtb-profile
 mkdir -p "$OUT"
+rm -f "$OUT"/trace*.csv "$OUT"/timeline*.txt "$OUT"/frame*.txt  # a warm machine keeps the last call's
 trap 'tar czf "$RESULTS/profile.tgz" -C "$OUT" . ; ls -la "$OUT"' EXIT
 source scripts/gpu_common.sh
 if [ "${TESTS:-0}" = 1 ]; then
   # shellcheck disable=SC2086  # GPU_CMAKE_ARGS is a list of words
   # The GPU tests run as soon as the build is done, beside the exports (their figures are not timed).
-  ( (cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS && cmake --build build-gpu -j "$(nproc)") >"$OUT/cxx_build.log" 2>&1 &&
-    ctest --test-dir build-gpu -L gpu --output-on-failure >"$OUT/gpu_tests.log" 2>&1) &
+  ( (cmake -S . -B build-gpu -G Ninja $GPU_CMAKE_ARGS -DIGTB_BUILD_TESTS=ON -DIGTB_GPU_TESTS=ON &&
+     cmake --build build-gpu -j "$(nproc)") >"$OUT/cxx_build.log" 2>&1 &&
+    ctest --test-dir build-gpu -L gpu --no-tests=error --output-on-failure >"$OUT/gpu_tests.log" 2>&1) &
 else
   build_bench &
 fi
@@ -66,7 +68,7 @@ echo "== back to back, kernel profile"
   { tail -n 5 "$OUT/pipeline.txt"; "$B/igtbridge-bench" pipeline --frames 300 "${models[@]}" >"$OUT/pipeline.txt" 2>&1; }
 head -n 64 "$OUT/pipeline.txt"
 [ -s "$OUT/trace.csv" ] && python3 scripts/kernel_timeline.py "$OUT/trace.csv" --frames "${KERNEL_FRAMES:-50}" \
-  --dump "$OUT/frame.txt" | tee "$OUT/timeline.txt" | head -n 70
+  --dump "$OUT/frame.txt" >"$OUT/timeline.txt" && head -n 70 "$OUT/timeline.txt"
 if [ "${QUICK:-0}" != 1 ]; then
   echo "== the same without the encoder beside the detector (each model's kernels alone)"
   "$B/igtbridge-bench" pipeline --frames 100 --kernel-profile 20 --kernel-top 10 --set pipeline.overlap_encoder=false \
@@ -91,7 +93,7 @@ for v in ${VARIANTS:-}; do
   [ -s "$OUT/trace_$t.csv" ] && python3 scripts/kernel_timeline.py "$OUT/trace_$t.csv" --frames 30 \
     >"$OUT/timeline_$t.txt" && sed -n 2,5p "$OUT/timeline_$t.txt"
 done
-if [ -n "${VARIANTS:-}" ] && [ "${ROUNDS:-1}" = 2 ]; then
+if [ -n "${VARIANTS:-}" ] && [ "${ROUNDS:-1}" -ge 2 ]; then
   echo "== round 2 (no profile): base, then each variant"
   "$B/igtbridge-bench" pipeline --frames 300 "${models[@]}" 2>&1 | grep -E "e2e|sustained" | sed 's/^/base: /'
   for v in ${VARIANTS:-}; do

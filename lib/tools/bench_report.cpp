@@ -110,7 +110,7 @@ std::string contour_bench_table(const ContourBenchOptions& o, const std::vector<
 ResultFile::ResultFile(std::string path) : path_(std::move(path)) {
   if (path_.empty()) return;
   out_.open(path_ + ".partial");
-  if (!out_) throw std::runtime_error("--json: cannot write '" + path_ + ".partial'");
+  if (!out_) throw std::runtime_error("cannot write the result file '" + path_ + ".partial'");
 }
 
 ResultFile::~ResultFile() {
@@ -125,7 +125,7 @@ void ResultFile::write(const std::string& text) {
   out_ << text;
   out_.close();
   if (!out_ || std::rename((path_ + ".partial").c_str(), path_.c_str()) != 0)
-    throw std::runtime_error("--json: cannot write '" + path_ + "'");
+    throw std::runtime_error("cannot write the result file '" + path_ + "'");
 }
 
 }  // namespace igtb

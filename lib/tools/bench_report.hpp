@@ -23,7 +23,7 @@ std::string streams_bench_table(const PipelineBenchOptions& options, const Strea
 /// One row per label map.
 std::string contour_bench_table(const ContourBenchOptions& options, const std::vector<ContourBenchCase>& cases);
 
-/// --json FILE: written as FILE.partial, opened at construction (a bad path
+/// --json FILE (and --kernel-trace FILE): written as FILE.partial, opened at construction (a bad path
 /// fails before the run) and renamed to FILE by write(), so a failed or
 /// killed run leaves no empty or half-written FILE behind. An empty path
 /// writes nothing.

@@ -78,8 +78,8 @@ KernelProfile summarize_kernels(const std::vector<KernelRecord>& records, std::u
 }
 
 std::string kernel_trace_csv(std::vector<KernelRecord> records) {
-  std::sort(records.begin(), records.end(),
-            [](const KernelRecord& a, const KernelRecord& b) { return a.start_ns < b.start_ns; });
+  std::stable_sort(records.begin(), records.end(),
+                   [](const KernelRecord& a, const KernelRecord& b) { return a.start_ns < b.start_ns; });
   const std::uint64_t t0 = records.empty() ? 0 : records.front().start_ns;
   std::string s = "start_us,end_us,stream,kernel\n";
   char line[96];
@@ -89,9 +89,9 @@ std::string kernel_trace_csv(std::vector<KernelRecord> records) {
                   r.stream);
     s += line;
     std::string name = short_kernel_name(r.name);
-    if (name.find_first_of(",\"\n") != std::string::npos) {
+    if (name.find_first_of(",\"\n\r") != std::string::npos) {
       std::string q = "\"";
-      for (char c : name) q += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' ? ' ' : c);
+      for (char c : name) q += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' || c == '\r' ? ' ' : c);
       name = q + "\"";
     }
     s += name + "\n";

@@ -101,7 +101,8 @@ TEST_CASE("labels_from_logits_into: overlaps go to the larger id, empty slots an
   auto labels = packed.slice(0, 10).view({7, 9});
   labels_from_logits_into(logits, f, torch::tensor({4, 9, 0}, torch::kUInt8), labels);
   CHECK(labels[3][0].item<int>() == 4);
-  CHECK(labels[3][5].item<int>() == 9);  // the overlap
+  CHECK(labels[3][4].item<int>() == 9);  // the overlap (mask 0 reaches x = 0..4, mask 1 x = 4..8)
+  CHECK(labels[3][5].item<int>() == 9);
   CHECK(labels[3][8].item<int>() == 9);
   CHECK(torch::equal(packed.slice(0, 0, 10), torch::full({10}, 77, torch::kUInt8)));  // the bytes before untouched
   // half logits: the same labels as their float values
@@ -114,6 +115,8 @@ TEST_CASE("labels_from_logits_into: overlaps go to the larger id, empty slots an
   CHECK_THROWS_AS(labels_from_logits_into(logits, f, torch::tensor({4, 9, 0}, torch::kUInt8), wide), std::invalid_argument);
   CHECK_THROWS_AS(labels_from_logits_into(logits, f, torch::tensor({4, 9}, torch::kUInt8), labels), std::invalid_argument);
   CHECK_THROWS_AS(labels_from_logits_into(logits.to(torch::kInt32), f, torch::tensor({4, 9, 0}, torch::kUInt8), labels),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(labels_from_logits_into(torch::zeros({3, 1, 0, 0}), f, torch::tensor({4, 9, 0}, torch::kUInt8), labels),
                   std::invalid_argument);
 }
 

@@ -31,8 +31,8 @@ struct Geometry {
   int height = 0, width = 0;
 };
 
-/// Up to four source indices and their weights (unused taps weigh 0 and
-/// point at index 0).
+/// Four source indices and their weights (where both resizes reach the same
+/// logit, the index repeats; a tap clamped at the edge may weigh 0).
 struct Taps {
   int index[4];
   float weight[4];

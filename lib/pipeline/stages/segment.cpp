@@ -93,8 +93,8 @@ void labels_from_logits_into(const torch::Tensor& logits, const SamFrame& f, con
     throw std::invalid_argument(
         "labels_from_logits_into: logits [N, 1, h, w], uint8 ids [N] and contiguous uint8 labels [H, W] on one device "
         "expected");
-  if (!torch::isFloatingType(logits.scalar_type()))
-    throw std::invalid_argument("labels_from_logits_into: floating-point logits expected");
+  if (!torch::isFloatingType(logits.scalar_type()) || logits.size(2) == 0 || logits.size(3) == 0)
+    throw std::invalid_argument("labels_from_logits_into: floating-point logits of at least 1 x 1 expected");
   if (f.height <= 0 || f.width <= 0 || f.height > size || f.width > size)
     throw std::invalid_argument("labels_from_logits_into: the image part must lie inside the square");
   masks::Geometry g;
