@@ -75,21 +75,4 @@ IGTB_HD inline float mix_rows(const Taps& ty, float r0, float r1, float r2, floa
   return ((ty.weight[0] * r0 + ty.weight[1] * r1) + ty.weight[2] * r2) + ty.weight[3] * r3;
 }
 
-/// The label of pixel (y, x): the largest ids[k] whose mask k is above 0
-/// there, 0 where none is. logits: n x side_h x side_w, row-major.
-template <typename T>
-IGTB_HD inline std::uint8_t pixel_label(const Geometry& g, const T* logits, const std::uint8_t* ids, const Taps& ty,
-                                        const Taps& tx) {
-  std::uint8_t label = 0;
-  const long plane = long(g.side_h) * g.side_w;
-  for (int k = 0; k < g.n; ++k) {
-    if (ids[k] <= label) continue;
-    const T* m = logits + k * plane;
-    const float v = mix_rows(ty, mix_row(m + long(ty.index[0]) * g.side_w, tx), mix_row(m + long(ty.index[1]) * g.side_w, tx),
-                             mix_row(m + long(ty.index[2]) * g.side_w, tx), mix_row(m + long(ty.index[3]) * g.side_w, tx));
-    if (v > 0.0f) label = ids[k];
-  }
-  return label;
-}
-
 }  // namespace igtb::masks

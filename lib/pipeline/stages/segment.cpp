@@ -27,7 +27,7 @@ std::pair<std::int64_t, std::int64_t> upsampled_part(std::int64_t side, std::int
   return {rows, rows * f};
 }
 
-// On CUDA, until the one-pass kernel (mask_taps.hpp's pixel_label) has run on
+// On CUDA, until the one-pass kernel (branch label-kernel-next) has run on
 // the GPU machine: LibTorch's two resizes of the image part, the threshold
 // and the larger id, as before (the same masks but for rounding).
 void labels_by_resizing(const torch::Tensor& logits, const SamFrame& f, const torch::Tensor& ids,
@@ -46,8 +46,7 @@ std::vector<masks::Taps> axis_taps(int out, int part, int square, int side) {
   return t;
 }
 
-// The host's way through the same arithmetic as masks::pixel_label: for each
-// mask, the logit rows the output reaches are mixed once per output column,
+// The one pass on the host (mask_taps.hpp's arithmetic): for each mask, the logit rows the output reaches are mixed once per output column,
 // then each output row combines four of those, column after column. One
 // thread: ATen's parallel_for would need this file built with OpenMP (a
 // second OpenMP runtime beside the one LibTorch ships with, on the GPU
