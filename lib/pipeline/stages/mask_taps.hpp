@@ -1,13 +1,14 @@
-// SAM's mask post-processing as arithmetic on plain arrays, written for the
-// host and a CUDA kernel alike (the kernel is not in yet: it has not run on
-// the GPU machine), as track_step.hpp is for the tracker: the low-resolution logits (side_h x side_w, SAM's 256x256 for the
+// SAM's mask post-processing as arithmetic on plain arrays, written once for
+// the host and a CUDA kernel (segment_cuda.cu), as track_step.hpp is for the
+// tracker: the low-resolution logits (side_h x side_w, SAM's 256x256 for the
 // padded square) are upsampled bilinearly to the square (size x size), cut to
 // the frame's part (part_h x part_w) and resized bilinearly to the frame
 // (height x width); a pixel belongs to a mask where the result is above 0.
 // Both resizes are PyTorch's bilinear interpolation (align_corners false) and
 // separable, so each output pixel is a fixed mix of at most 4 x 4 logits:
 // taps() composes the two resizes along one axis. Free of LibTorch so that
-// nvcc can compile it alone.
+// nvcc compiles it alone; the CUDA build compiles it without fused
+// multiply-adds, so host and device give the same floats.
 #pragma once
 
 #include <cstdint>
@@ -73,6 +74,23 @@ IGTB_HD inline float mix_row(const T* row, const Taps& tx) {
 /// Four row mixes combined at the row taps `ty`: the pixel's value.
 IGTB_HD inline float mix_rows(const Taps& ty, float r0, float r1, float r2, float r3) {
   return ((ty.weight[0] * r0 + ty.weight[1] * r1) + ty.weight[2] * r2) + ty.weight[3] * r3;
+}
+
+/// The label of pixel (y, x): the largest ids[k] whose mask k is above 0
+/// there, 0 where none is. logits: n x side_h x side_w, row-major.
+template <typename T>
+IGTB_HD inline std::uint8_t pixel_label(const Geometry& g, const T* logits, const std::uint8_t* ids, const Taps& ty,
+                                        const Taps& tx) {
+  std::uint8_t label = 0;
+  const long plane = long(g.side_h) * g.side_w;
+  for (int k = 0; k < g.n; ++k) {
+    if (ids[k] <= label) continue;
+    const T* m = logits + k * plane;
+    const float v = mix_rows(ty, mix_row(m + long(ty.index[0]) * g.side_w, tx), mix_row(m + long(ty.index[1]) * g.side_w, tx),
+                             mix_row(m + long(ty.index[2]) * g.side_w, tx), mix_row(m + long(ty.index[3]) * g.side_w, tx));
+    if (v > 0.0f) label = ids[k];
+  }
+  return label;
 }
 
 }  // namespace igtb::masks

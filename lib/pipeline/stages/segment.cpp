@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <stdexcept>
-#include <utility>
 #include <vector>
 
 #include "pipeline/stages/mask_taps.hpp"
-#include "pipeline/stages/resize.hpp"
+#include "pipeline/stages/segment_cuda.hpp"
+
+#ifdef IGTB_WITH_CUDA
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
 
 namespace igtb {
 
@@ -14,39 +18,14 @@ torch::Tensor boxes_to_sam(const torch::Tensor& boxes_xyxy, const SamFrame& f) {
 
 namespace {
 
-// The logits rows (or columns) the first upsampling needs for the `keep`
-// output rows it keeps, and the output rows it then makes: where `size` is a
-// multiple of `side` (SAM: 1024 = 4 x 256), an output row i reads source rows
-// floor((i + 0.5) / f - 0.5) and the one after, so the first
-// ceil(keep / f) + 1 source rows give the same first `keep` rows exactly
-// (same scale 1 / f, no row clamped that was not clamped before).
-std::pair<std::int64_t, std::int64_t> upsampled_part(std::int64_t side, std::int64_t size, std::int64_t keep) {
-  if (side <= 0 || size % side != 0) return {side, size};
-  const std::int64_t f = size / side;
-  const std::int64_t rows = std::min(side, (keep + f - 1) / f + 1);
-  return {rows, rows * f};
-}
-
-// On CUDA, until the one-pass kernel (branch label-kernel-next) has run on
-// the GPU machine: LibTorch's two resizes of the image part, the threshold
-// and the larger id, as before (the same masks but for rounding).
-void labels_by_resizing(const torch::Tensor& logits, const SamFrame& f, const torch::Tensor& ids,
-                        torch::Tensor& labels, std::int64_t size) {
-  const auto [rows, out_rows] = upsampled_part(logits.size(2), size, f.height);
-  const auto [cols, out_cols] = upsampled_part(logits.size(3), size, f.width);
-  torch::Tensor x = resize_bilinear(logits.slice(2, 0, rows).slice(3, 0, cols).to(torch::kFloat32), out_rows, out_cols);
-  x = resize_bilinear(x.slice(2, 0, f.height).slice(3, 0, f.width), labels.size(0), labels.size(1));
-  // bool x uint8 is uint8 (ids are at most 255), so the maximum needs no wider type.
-  at::amax_out(labels, (x.squeeze(1) > 0) * ids.view({-1, 1, 1}), {0});
-}
-
 std::vector<masks::Taps> axis_taps(int out, int part, int square, int side) {
   std::vector<masks::Taps> t(static_cast<std::size_t>(out));
   for (int i = 0; i < out; ++i) t[std::size_t(i)] = masks::taps(i, out, part, square, side);
   return t;
 }
 
-// The one pass on the host (mask_taps.hpp's arithmetic): for each mask, the logit rows the output reaches are mixed once per output column,
+// The host's way through the same arithmetic as masks::pixel_label: for each
+// mask, the logit rows the output reaches are mixed once per output column,
 // then each output row combines four of those, column after column. One
 // thread: ATen's parallel_for would need this file built with OpenMP (a
 // second OpenMP runtime beside the one LibTorch ships with, on the GPU
@@ -115,7 +94,16 @@ void labels_from_logits_into(const torch::Tensor& logits, const SamFrame& f, con
     labels_on_host(g, l.data_ptr<float>(), i.data_ptr<std::uint8_t>(), labels.data_ptr<std::uint8_t>());
     return;
   }
-  labels_by_resizing(logits, f, ids, labels, size);
+#ifdef IGTB_WITH_CUDA
+  const bool half = logits.scalar_type() == torch::kHalf;
+  const torch::Tensor l = (half ? logits : logits.to(torch::kFloat32)).contiguous();
+  const torch::Tensor i = ids.contiguous();
+  const c10::cuda::CUDAGuard on(labels.device());
+  masks::launch_labels(g, l.data_ptr(), half, i.data_ptr<std::uint8_t>(), labels.data_ptr<std::uint8_t>(),
+                       static_cast<void*>(c10::cuda::getCurrentCUDAStream(labels.device().index()).stream()));
+#else
+  throw std::invalid_argument("labels_from_logits_into: this build has no CUDA kernels");
+#endif
 }
 
 }  // namespace igtb

@@ -21,10 +21,8 @@ torch::Tensor boxes_to_sam(const torch::Tensor& boxes_xyxy, const SamFrame& f);
 /// image part (f.height x f.width) and bilinear to H x W (SAM's
 /// postprocess_masks), are above 0: computed per pixel from at most 4 x 4
 /// logits (mask_taps.hpp), with no float or bool masks in between, on the
-/// CPU (PyTorch's two resizes agree but for rounding, within 1e-4 of the
-/// threshold). On CUDA, LibTorch's two resizes of the image part, the
-/// threshold and the maximum of mask x id, until the one-pass kernel has
-/// run on the GPU machine.
+/// CPU or in one CUDA kernel (the same floats; PyTorch's two resizes agree
+/// but for rounding, within 1e-4 of the threshold).
 void labels_from_logits_into(const torch::Tensor& logits, const SamFrame& f, const torch::Tensor& ids,
                              torch::Tensor& labels, std::int64_t size = 1024);
 
