@@ -42,11 +42,9 @@ b2=$!
 vtag=${VARIANT:-}
 vtag=${vtag%%:*}
 if [ "${REAL:-0}" = 1 ] && [ -n "${VARIANT:-}" ]; then
-  roles="detector encoder"
-  case "${VARIANT#*:}" in *sdpa=*) roles+=" decoder" ;; esac
-  # shellcheck disable=SC2086  # roles is a list of words
+  # shellcheck disable=SC2046  # the roles are a list of words
   AOTI_LIMIT_S=${REAL_DEADLINE_S:-300} AOTI_TAG=$vtag AOTI_ARGS=$(variant_args "${VARIANT#*:}") \
-    aoti_packages fp16 "$M/aoti_fp16_$vtag" $roles
+    aoti_packages fp16 "$M/aoti_fp16_$vtag" $(variant_roles "${VARIANT#*:}")
 fi
 wait "$b1"
 built=$?
@@ -80,13 +78,12 @@ if [ "${REAL:-0}" = 1 ]; then
       head -n 40 "$OUT/timeline.txt"
     run real "${real[@]}"
     d=$M/aoti_fp16_$vtag
-    if [ -n "${VARIANT:-}" ] && [ -f "$d/detector.pt2" ] && [ -f "$d/encoder.pt2" ]; then
-      dec=()
-      [ -f "$d/decoder.pt2" ] && dec=(--set "models.decoder=$d/decoder.pt2")
+    if [ -n "${VARIANT:-}" ] && [ -n "$(variant_models "$d")" ]; then
       for r in $(seq "${ROUNDS:-2}"); do
         for v in default "$vtag"; do
           extra=()
-          [ "$v" = "$vtag" ] && extra=(--set "models.detector=$d/detector.pt2" --set "models.encoder=$d/encoder.pt2" "${dec[@]}")
+          # shellcheck disable=SC2207  # variant_models is a list of words
+          [ "$v" = "$vtag" ] && extra=($(variant_models "$d"))
           build-gpu/apps/igtbridge-bench pipeline --file tests/data/SpinePhantomFreehand.igs.mha --frames "$FRAMES" \
             --kernel-profile 30 --kernel-top 25 --set models.device=cuda "${real[@]}" "${extra[@]}" \
             >"$OUT/packages_${v}_$r.txt" 2>&1

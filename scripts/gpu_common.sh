@@ -25,8 +25,27 @@ aoti_packages() {
 }
 
 # variant_args KEY=VALUE[,KEY=VALUE...]: export_aoti.py's arguments for a variant's options (sdpa=B is
-# --sdpa B, the attention backend; any other key an --inductor-config).
-variant_args() { tr ',' '\n' <<<"$1" | sed -e 's/^sdpa=/--sdpa /' -e 's/^\([^-]\)/--inductor-config \1/' | tr '\n' ' '; }
+# --sdpa B, the attention backend; only=... picks the roles (variant_roles); any other key an
+# --inductor-config).
+variant_args() {
+  tr ',' '\n' <<<"$1" | grep -v '^only=' | sed -e 's/^sdpa=/--sdpa /' -e 's/^\([^-]\)/--inductor-config \1/' | tr '\n' ' '
+}
+
+# variant_roles KEY=VALUE[,...]: the roles a variant exports again: those of only=ROLE[+ROLE...]
+# (e.g. only=decoder), else the detector and encoder, and the decoder too with sdpa=.
+variant_roles() {
+  local only
+  only=$(tr ',' '\n' <<<"$1" | sed -n 's/^only=//p')
+  if [ -n "$only" ]; then tr '+' ' ' <<<"$only"
+  else case "$1" in *sdpa=*) echo "detector encoder decoder" ;; *) echo "detector encoder" ;; esac
+  fi
+}
+
+# variant_models DIR: --set arguments for each role DIR has a package of (the others stay the defaults).
+variant_models() {
+  local r
+  for r in detector encoder decoder; do [ -f "$1/$r.pt2" ] && printf -- '--set models.%s=%s ' "$r" "$1/$r.pt2"; done
+}
 
 # build_bench [SOURCE_DIR [BUILD_DIR [LOG]]]: igtbridge-bench alone (no tests) from SOURCE_DIR
 # (default .) into BUILD_DIR (default build-gpu), log LOG (default $OUT/cxx_build.log).

@@ -20,7 +20,11 @@
 #      --sdpa, the attention backend: such a variant exports the decoder too.
 #      Each run's kernels also go to trace_TAG.csv, step 1's read by
 #      scripts/kernel_timeline.py (which stream waits for which).
+#      only=ROLE[+ROLE] exports just those roles again (e.g. "decmath:sdpa=math,only=decoder"); the
+#      others stay the defaults.
 #   Also the base run with pipeline.stream_priority=normal (default high).
+# REFS=1: at the end the headline of docs/performance.md, igtbridge-bench gpu back to back, live at 100
+# frames/s and the Python references (eager fp32, torch.compile fp16) in one command (headline.txt/.json).
 # TESTS=1 builds the tests too and runs `ctest -L gpu` after the exports;
 # ROUNDS=2 (or more) runs the base and the variants once more (no profile) after them;
 # QUICK=1 leaves out the serial profile; LIVE_SET: more arguments for the
@@ -47,10 +51,9 @@ else
 fi
 aoti_packages fp16 "$M/aoti_fp16" detector encoder decoder
 for v in ${VARIANTS:-}; do
-  roles="detector encoder"
-  case "${v#*:}" in *sdpa=*) roles+=" decoder" ;; esac
-  # shellcheck disable=SC2086  # roles is a list of words
-  AOTI_TAG=${v%%:*} AOTI_ARGS=$(variant_args "${v#*:}") aoti_packages fp16 "$M/aoti_fp16_${v%%:*}" $roles
+  # shellcheck disable=SC2046  # the roles are a list of words
+  AOTI_TAG=${v%%:*} AOTI_ARGS=$(variant_args "${v#*:}") aoti_packages fp16 "$M/aoti_fp16_${v%%:*}" \
+    $(variant_roles "${v#*:}")
 done
 wait
 tail -n 1 "$OUT/cxx_build.log"
@@ -82,12 +85,11 @@ echo "== back to back, pipeline.stream_priority=normal (against the default, hig
   "${models[@]}" --set pipeline.stream_priority=normal >"$OUT/pipeline_normal.txt" 2>&1
 grep -E "e2e|sustained|kernels:|stream |error" "$OUT/pipeline_normal.txt"
 for v in ${VARIANTS:-}; do
-  t=${v%%:*} d=$M/aoti_fp16_${v%%:*}
-  dec=()
-  [ -f "$d/decoder.pt2" ] && dec=(--set "models.decoder=$d/decoder.pt2")
+  t=${v%%:*}
   echo "== variant $t (${v#*:}): back to back, kernel summary"
+  # shellcheck disable=SC2046  # variant_models is a list of words
   "$B/igtbridge-bench" pipeline --frames 300 --kernel-profile 30 --kernel-top 15 --json "$OUT/pipeline_$t.json" \
-    "${models[@]}" --set "models.detector=$d/detector.pt2" --set "models.encoder=$d/encoder.pt2" "${dec[@]}" \
+    "${models[@]}" $(variant_models "$M/aoti_fp16_$t") \
     --kernel-trace "$OUT/trace_$t.csv" >"$OUT/pipeline_$t.txt" 2>&1
   grep -E "e2e|sustained|kernels:|stream |error" "$OUT/pipeline_$t.txt"
   [ -s "$OUT/trace_$t.csv" ] && python3 scripts/kernel_timeline.py "$OUT/trace_$t.csv" --frames 30 \
@@ -97,11 +99,10 @@ if [ -n "${VARIANTS:-}" ] && [ "${ROUNDS:-1}" -ge 2 ]; then
   echo "== round 2 (no profile): base, then each variant"
   "$B/igtbridge-bench" pipeline --frames 300 "${models[@]}" 2>&1 | grep -E "e2e|sustained" | sed 's/^/base: /'
   for v in ${VARIANTS:-}; do
-    t=${v%%:*} d=$M/aoti_fp16_${v%%:*}
-    dec=()
-    [ -f "$d/decoder.pt2" ] && dec=(--set "models.decoder=$d/decoder.pt2")
-    "$B/igtbridge-bench" pipeline --frames 300 "${models[@]}" --set "models.detector=$d/detector.pt2" \
-      --set "models.encoder=$d/encoder.pt2" "${dec[@]}" 2>&1 | grep -E "e2e|sustained|error" | sed "s/^/$t: /"
+    t=${v%%:*}
+    # shellcheck disable=SC2046  # variant_models is a list of words
+    "$B/igtbridge-bench" pipeline --frames 300 "${models[@]}" $(variant_models "$M/aoti_fp16_$t") 2>&1 |
+      grep -E "e2e|sustained|error" | sed "s/^/$t: /"
   done
 fi
 nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,pstate,utilization.gpu --format=csv -lms 50 \
@@ -114,3 +115,14 @@ for fps in ${LIVE_RATES-100 200}; do
     grep -v "^\[" | tee "$OUT/live_$fps.txt" | grep -E "C\+\+ live|live:|stages"
 done
 kill "$smi" 2>/dev/null
+if [ "${REFS:-0}" = 1 ]; then
+  # The headline of docs/performance.md: back to back, live at 100 frames/s through the sockets, the copies
+  # counted, and the Python references (eager fp32, torch.compile fp16) as child processes, in one command.
+  echo "== headline: igtbridge-bench gpu with the references"
+  "$B/igtbridge-bench" gpu --file tests/data/SpinePhantomFreehand.igs.mha --frames 300 --count-copies 20 \
+    --live-fps 100 --live-frames 1500 "${models[@]}" \
+    --reference "python3 scripts/reference_pipeline.py --dfine-repo upstream/D-FINE --dfine-size s --mobilesam-repo upstream/MobileSAM" \
+    --reference-runs eager:fp32,compile:fp16 --reference-timeout 240 --work-dir "$OUT/ref" \
+    --json "$OUT/headline.json" >"$OUT/headline.txt" 2>&1
+  grep -v "^\[" "$OUT/headline.txt" | tail -n 30
+fi
