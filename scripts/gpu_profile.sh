@@ -22,7 +22,8 @@
 #      scripts/kernel_timeline.py (which stream waits for which).
 #      only=ROLE[+ROLE] exports just those roles again (e.g. "decmath:sdpa=math,only=decoder"); the
 #      others stay the defaults.
-#   Also the base run with pipeline.stream_priority=normal (default high).
+#   Also the base run with each pipeline.stream_priority of PRIORITIES (default "normal"; the default
+#   is high), with its trace and timeline.
 # REFS=1: at the end the headline of docs/performance.md, igtbridge-bench gpu back to back, live at 100
 # frames/s and the Python references (eager fp32, torch.compile fp16) in one command (headline.txt/.json).
 # TESTS=1 builds the tests too and runs `ctest -L gpu` after the exports;
@@ -80,10 +81,14 @@ if [ "${QUICK:-0}" != 1 ]; then
   python3 scripts/kernel_timeline.py "$OUT/trace_serial.csv" --frames 20 --dump "$OUT/frame_serial.txt" \
     >"$OUT/timeline_serial.txt" && head -n 3 "$OUT/timeline_serial.txt"
 fi
-echo "== back to back, pipeline.stream_priority=normal (against the default, high)"
-"$B/igtbridge-bench" pipeline --frames 300 --kernel-profile 30 --kernel-top 15 --json "$OUT/pipeline_normal.json" \
-  "${models[@]}" --set pipeline.stream_priority=normal >"$OUT/pipeline_normal.txt" 2>&1
-grep -E "e2e|sustained|kernels:|stream |error" "$OUT/pipeline_normal.txt"
+for p in ${PRIORITIES:-normal}; do
+  echo "== back to back, pipeline.stream_priority=$p (against the default, high)"
+  "$B/igtbridge-bench" pipeline --frames 300 --kernel-profile 30 --kernel-top 15 --json "$OUT/pipeline_$p.json" \
+    "${models[@]}" --set "pipeline.stream_priority=$p" --kernel-trace "$OUT/trace_$p.csv" >"$OUT/pipeline_$p.txt" 2>&1
+  grep -E "e2e|sustained|kernels:|stream |error" "$OUT/pipeline_$p.txt"
+  [ -s "$OUT/trace_$p.csv" ] && python3 scripts/kernel_timeline.py "$OUT/trace_$p.csv" --frames 30 \
+    --dump "$OUT/frame_$p.txt" >"$OUT/timeline_$p.txt" && sed -n 1,5p "$OUT/timeline_$p.txt"
+done
 for v in ${VARIANTS:-}; do
   t=${v%%:*}
   echo "== variant $t (${v#*:}): back to back, kernel summary"
