@@ -46,7 +46,6 @@ PipelineOptions pipeline_options(const config::BridgeConfig& cfg) {
   p.cuda_graph = cfg.pipeline.cuda_graph;
   p.overlap_encoder = cfg.pipeline.overlap_encoder;
   p.high_priority = cfg.pipeline.stream_priority == "high";
-  p.encoder_high_priority = cfg.pipeline.stream_priority == "encoder";
   p.release_cached_memory = cfg.pipeline.release_cached_memory;
   p.upload_slots = cfg.pipeline.upload_slots;
   p.cpu_threads = cfg.pipeline.cpu_threads;

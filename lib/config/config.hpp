@@ -56,7 +56,7 @@ struct PipelineConfig {
   std::string kind = "detect_segment";  // detect_segment | segment (a semantic segmentation network)
   bool cuda_graph = true;  // CUDA: capture each frame shape's work once, replay it
   bool overlap_encoder = true;  // CUDA: the segmenter's image encoder on a second stream, beside the detector
-  std::string stream_priority = "high";  // CUDA: high | normal | encoder: which stream goes first
+  std::string stream_priority = "high";  // CUDA: high | normal, the pipeline's own stream (the critical path)
   bool release_cached_memory = true;  // CUDA: after a graph capture, cached device memory back to the driver
   int upload_slots = 4;    // CUDA: pinned host slots of the upload ring, 1..64
   int cpu_threads = 0;     // CPU: LibTorch threads; 0 = OMP_NUM_THREADS where set, else every core

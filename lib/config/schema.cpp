@@ -111,11 +111,10 @@ std::vector<Field> fields() {
       field("pipeline.overlap_encoder", at(&BridgeConfig::pipeline, &PipelineConfig::overlap_encoder), Bool{},
             "on cuda: run the segmenter's image encoder on a second stream beside the detector"),
       field("pipeline.stream_priority", at(&BridgeConfig::pipeline, &PipelineConfig::stream_priority),
-            OneOf{{"high", "normal", "encoder"}},
+            OneOf{{"high", "normal"}},
             "on cuda: high: the pipeline's own stream (detector, tracker, decoder, copies: the frame's critical "
             "path) at the GPU's greatest stream priority, the encoder's side stream and other programs' work at "
-            "normal; normal: every stream alike; encoder: the encoder's side stream at the greatest priority, "
-            "the pipeline's at normal"),
+            "normal; normal: every stream alike"),
       field("pipeline.release_cached_memory", at(&BridgeConfig::pipeline, &PipelineConfig::release_cached_memory),
             Bool{},
             "on cuda: after each CUDA graph capture, give the device memory the eager frames left cached back "

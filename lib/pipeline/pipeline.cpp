@@ -201,7 +201,7 @@ Pipeline::Impl::Impl(PipelineOptions options)
     ring_ = std::make_unique<UploadRing>(device_, opt_.upload_slots);
     input_buffers_ = std::make_shared<BufferPool>(opt_.upload_slots, page_locking(device_));
     if (opt_.cuda_graph && !opt_.sync_timing) graph_ = std::make_unique<FrameGraph>(device_);
-    if (opt_.overlap_encoder && !opt_.sync_timing) fork_ = std::make_unique<StreamFork>(device_, opt_.encoder_high_priority);
+    if (opt_.overlap_encoder && !opt_.sync_timing) fork_ = std::make_unique<StreamFork>(device_);
   } else {
     UploadRing::check_slots(opt_.upload_slots);  // unused on the CPU, still a bad option
     const char* omp = std::getenv("OMP_NUM_THREADS");

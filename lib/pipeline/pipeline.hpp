@@ -91,14 +91,6 @@ struct PipelineOptions {
   /// normal priority, so its kernels fill the SMs the critical path leaves
   /// (H100, 2026-12-07: 3.85 -> 3.73 ms a frame back to back).
   bool high_priority = true;
-  /// On CUDA: the encoder's side stream at the device's greatest priority
-  /// instead (with high_priority off: the detector then fills the SMs the
-  /// encoder leaves). For measuring which branch should go first.
-  bool encoder_high_priority = false;
-  /// pipeline.stream_priority's value for these options: high, encoder or normal.
-  const char* stream_priority_name() const {
-    return high_priority ? "high" : encoder_high_priority ? "encoder" : "normal";
-  }
   /// On CUDA: after each successful graph capture, give the device memory the
   /// eager frames left in LibTorch's cache back to the driver (the graph keeps
   /// its own pool; costs one device synchronisation per capture).

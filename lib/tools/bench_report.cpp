@@ -62,7 +62,7 @@ std::string pipeline_bench_table(const PipelineBenchOptions& o, const PipelineBe
             o.pipeline.cuda_graph ? "on" : "off", ull(r.graph_captures), ull(r.graph_replays),
             r.graph_failure.empty() ? "" : "; capture failed: ", r.graph_failure.c_str(),
             o.pipeline.overlap_encoder && !o.pipeline.sync_timing ? "yes" : "no",
-            o.pipeline.stream_priority_name());
+            o.pipeline.high_priority ? "high" : "normal");
   }
   if (r.copy_frames > 0) {
     const double n = double(r.copy_frames);

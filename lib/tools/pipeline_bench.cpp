@@ -253,7 +253,7 @@ std::string pipeline_bench_json(const PipelineBenchOptions& o, const PipelineBen
                   ", \"live_tracks\": " + num(r.mean_tracks) + ", \"visible\": " + num(r.mean_visible) +
                   ", \"cuda_graph\": " + std::string(o.pipeline.cuda_graph && r.device != "cpu" ? "true" : "false") +
                   ", \"stream_priority\": \"" +
-                  (r.device == "cpu" ? "none" : o.pipeline.stream_priority_name()) + "\"" +
+                  (r.device == "cpu" ? "none" : o.pipeline.high_priority ? "high" : "normal") + "\"" +
                   ", \"overlap_encoder\": " +
                   std::string(o.pipeline.overlap_encoder && !o.pipeline.sync_timing && r.device != "cpu" ? "true" : "false") +
                   ", \"release_cached_memory\": " +

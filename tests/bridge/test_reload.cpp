@@ -131,24 +131,6 @@ TEST_CASE("a reload takes the models and what shapes their work; sockets, names 
   CHECK(config::changed_keys(c, b) == std::vector<std::string>{"output.port"});
 }
 
-TEST_CASE("pipeline.stream_priority picks which stream a (re)built pipeline puts first") {
-  const auto o = [](const char* value) {
-    return pipeline_options(config::default_config({std::string("pipeline.stream_priority=") + value}));
-  };
-  CHECK(o("high").high_priority);
-  CHECK_FALSE(o("high").encoder_high_priority);
-  CHECK(std::string(o("high").stream_priority_name()) == "high");
-  CHECK_FALSE(o("encoder").high_priority);
-  CHECK(o("encoder").encoder_high_priority);
-  CHECK(std::string(o("encoder").stream_priority_name()) == "encoder");
-  CHECK_FALSE(o("normal").high_priority);
-  CHECK_FALSE(o("normal").encoder_high_priority);
-  CHECK(std::string(o("normal").stream_priority_name()) == "normal");
-  CHECK(std::string(pipeline_options(config::default_config()).stream_priority_name()) == "high");
-  CHECK_THROWS_WITH(config::default_config({"pipeline.stream_priority=detector"}),
-                    Catch::Contains("high, normal, encoder"));
-}
-
 TEST_CASE("new pipelines swap in between frames: none lost, the client stays, the new model from the next frame") {
   const test::Scene scene = test::two_class_scene();
   const config::BridgeConfig cfg = segment_config(test::save_two_class_model("reload_two_class", 160));

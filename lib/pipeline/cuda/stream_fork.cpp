@@ -22,10 +22,10 @@ cudaStream_t raw(const c10::Stream& s) { return c10::cuda::CUDAStream(c10::cuda:
 }  // namespace
 #endif
 
-StreamFork::StreamFork(const torch::Device& device, bool high_priority) : device_(device) {
+StreamFork::StreamFork(const torch::Device& device) : device_(device) {
   if (!device_.is_cuda()) throw std::invalid_argument("a stream fork needs a CUDA device, not " + device_.str());
 #ifdef IGTB_WITH_CUDA
-  side_ = std::make_unique<OwnedStream>(device_, high_priority);
+  side_ = std::make_unique<OwnedStream>(device_);
   const c10::cuda::CUDAGuard guard(device_);
   cudaEvent_t e = nullptr;
   check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "event");

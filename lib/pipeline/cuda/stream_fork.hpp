@@ -31,8 +31,7 @@ class StreamFork {
   /// A second stream (the fork's own) and two events on `device`. Throws
   /// std::invalid_argument for a device that is not CUDA, std::logic_error
   /// where the build has no CUDA.
-  /// `high_priority`: the fork's stream at the device's greatest priority.
-  explicit StreamFork(const torch::Device& device, bool high_priority = false);
+  explicit StreamFork(const torch::Device& device);
   ~StreamFork();
   StreamFork(const StreamFork&) = delete;
   StreamFork& operator=(const StreamFork&) = delete;
