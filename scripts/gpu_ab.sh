@@ -11,12 +11,14 @@
 # ready by REAL_DEADLINE_S after the start), each run with a kernel profile
 # (kernels per frame, per stream). Prints one line per run; all output in
 # $OUT/ab.tgz. Carry ["upstream", ".gpu"]; needs $OUT.
-# TESTS=1: this tree is built whole and `ctest -L gpu` runs after the timed
-# runs. FRAMES: timed frames a run (gpu_common.sh's default, 200). With REAL=1: the first real run of the new build also
+# TESTS=1: this tree is built whole and `ctest -L gpu` runs after the builds,
+# while the exports compile (before any timed run). FRAMES: timed frames a run (gpu_common.sh's default, 200). With REAL=1: the first real run of the new build also
 # writes its kernel trace (scripts/kernel_timeline.py reads it), and
-# VARIANT="TAG:KEY=VALUE[,...]" exports the packages again with those options
-# (gpu_common.sh's variant_args) and runs the new build with them against
-# the default packages, alternating, ROUNDS times.
+# VARIANT="TAG:KEY=VALUE[,...] ..." (one or more) exports the packages again with those options
+# (gpu_common.sh's variant_args, variant_roles) and runs the new build with each against
+# the default packages, alternating, ROUNDS times (the last round with each one's kernel trace). SETS="TAG:KEY=VALUE[,KEY=VALUE...] ..." runs the new
+# build with the real models once more for each, with those settings (e.g.
+# "serial:pipeline.overlap_encoder=false"), its kernel trace and timeline.
 set -uo pipefail
 : "${OUT:?set OUT to the result folder}"
 : "${BASE_TREE:=upstream/ab-base}"
@@ -39,17 +41,27 @@ fi
 build_bench "$BASE_TREE" /tmp/igtb-ab-base-build "$OUT/build_base.log" &
 b2=$!
 [ "${REAL:-0}" = 1 ] && AOTI_LIMIT_S=${REAL_DEADLINE_S:-300} aoti_packages fp16 "$M/aoti_fp16" detector encoder decoder
-vtag=${VARIANT:-}
-vtag=${vtag%%:*}
-if [ "${REAL:-0}" = 1 ] && [ -n "${VARIANT:-}" ]; then
+tags=()
+for v in ${VARIANT:-}; do
+  tags+=("${v%%:*}")
+  [ "${REAL:-0}" = 1 ] || continue
   # shellcheck disable=SC2046  # the roles are a list of words
-  AOTI_LIMIT_S=${REAL_DEADLINE_S:-300} AOTI_TAG=$vtag AOTI_ARGS=$(variant_args "${VARIANT#*:}") \
-    aoti_packages fp16 "$M/aoti_fp16_$vtag" $(variant_roles "${VARIANT#*:}")
-fi
+  AOTI_LIMIT_S=${REAL_DEADLINE_S:-300} AOTI_TAG=${v%%:*} AOTI_ARGS=$(variant_args "${v#*:}") \
+    aoti_packages fp16 "$M/aoti_fp16_${v%%:*}" $(variant_roles "${v#*:}")
+done
 wait "$b1"
 built=$?
 wait "$b2"  # the two builds (the exports may go on)
 for l in build_new build_base; do echo "$l: $(tail -n 1 "$OUT/$l.log")"; done
+if [ "${TESTS:-0}" = 1 ]; then  # while the exports compile, before the timed runs (not beside them)
+  if [ "$built" = 0 ]; then
+    ctest --test-dir build-gpu -L gpu --no-tests=error --output-on-failure >"$OUT/gpu_tests.log" 2>&1
+    echo "ctest -L gpu: $(grep -E "tests passed|tests failed" "$OUT/gpu_tests.log")"
+    grep -E "Test +#" "$OUT/gpu_tests.log" | tr -s ' ' | cut -c1-100
+  else
+    echo "ctest -L gpu: not run, the build failed (build_new.log)"
+  fi
+fi
 declare -A bin=([new]=build-gpu/apps/igtbridge-bench [base]=/tmp/igtb-ab-base-build/apps/igtbridge-bench)
 run() {  # run TAG MODEL_ARGS...: ROUNDS alternating runs of base and new
   local tag=$1 r v
@@ -68,7 +80,7 @@ run() {  # run TAG MODEL_ARGS...: ROUNDS alternating runs of base and new
 run demo
 if [ "${REAL:-0}" = 1 ]; then
   while pgrep -f export_aoti.py >/dev/null; do sleep 1; done  # the exports, bounded by their timeout
-  grep -h "export_aoti\] [a-z]*: \|Error" "$OUT"/aoti_*.log | cut -c1-200
+  grep -h "export_aoti\] [a-z]*: \|broadcast_image\|Error" "$OUT"/aoti_*.log | cut -c1-200
   if [ -f "$M/aoti_fp16/detector.pt2" ] && [ -f "$M/aoti_fp16/encoder.pt2" ] && [ -f "$M/aoti_fp16/decoder.pt2" ]; then
     real=(--set models.precision=fp16 --set "models.detector=$M/aoti_fp16/detector.pt2"
           --set "models.encoder=$M/aoti_fp16/encoder.pt2" --set "models.decoder=$M/aoti_fp16/decoder.pt2")
@@ -77,13 +89,28 @@ if [ "${REAL:-0}" = 1 ]; then
       python3 scripts/kernel_timeline.py "$OUT/trace.csv" --frames 50 --dump "$OUT/frame.txt" >"$OUT/timeline.txt" &&
       head -n 40 "$OUT/timeline.txt"
     run real "${real[@]}"
-    d=$M/aoti_fp16_$vtag
-    if [ -n "${VARIANT:-}" ] && [ -n "$(variant_models "$d")" ]; then
+    for e in ${SETS:-}; do  # the new build with other settings, each with its trace and timeline
+      t=${e%%:*} sets=()
+      for kv in $(tr ',' ' ' <<<"${e#*:}"); do sets+=(--set "$kv"); done
+      build-gpu/apps/igtbridge-bench pipeline --file tests/data/SpinePhantomFreehand.igs.mha --frames "$FRAMES" \
+        --kernel-profile 30 --kernel-top 15 --kernel-trace "$OUT/trace_$t.csv" --set models.device=cuda \
+        "${real[@]}" "${sets[@]}" >"$OUT/set_$t.txt" 2>&1
+      echo "set $t: $(grep -E "^ *e2e |sustained:|kernels:|^ *stream |error" "$OUT/set_$t.txt" |
+        tr -s ' ' | cut -c1-120 | paste -sd'|')"
+      [ -s "$OUT/trace_$t.csv" ] && python3 scripts/kernel_timeline.py "$OUT/trace_$t.csv" --frames 30 \
+        --dump "$OUT/frame_$t.txt" >"$OUT/timeline_$t.txt" && sed -n 1,4p "$OUT/timeline_$t.txt"
+    done
+    ready=()
+    for t in "${tags[@]}"; do
+      if [ -n "$(variant_models "$M/aoti_fp16_$t")" ]; then ready+=("$t"); else echo "variant $t: its packages were not ready"; fi
+    done
+    if [ ${#ready[@]} -gt 0 ]; then
       for r in $(seq "${ROUNDS:-2}"); do
-        for v in default "$vtag"; do
+        for v in default "${ready[@]}"; do
           extra=()
           # shellcheck disable=SC2207  # variant_models is a list of words
-          [ "$v" = "$vtag" ] && extra=($(variant_models "$d"))
+          [ "$v" != default ] && extra=($(variant_models "$M/aoti_fp16_$v"))
+          [ "$r" = "${ROUNDS:-2}" ] && extra+=(--kernel-trace "$OUT/trace_pkg_$v.csv")
           build-gpu/apps/igtbridge-bench pipeline --file tests/data/SpinePhantomFreehand.igs.mha --frames "$FRAMES" \
             --kernel-profile 30 --kernel-top 25 --set models.device=cuda "${real[@]}" "${extra[@]}" \
             >"$OUT/packages_${v}_$r.txt" 2>&1
@@ -91,20 +118,13 @@ if [ "${REAL:-0}" = 1 ]; then
             tr -s ' ' | cut -c1-120 | paste -sd'|')"
         done
       done
-    elif [ -n "${VARIANT:-}" ]; then
-      echo "variant $vtag: its packages were not ready"
+      for v in default "${ready[@]}"; do
+        [ -s "$OUT/trace_pkg_$v.csv" ] && python3 scripts/kernel_timeline.py "$OUT/trace_pkg_$v.csv" --frames 30 \
+          --dump "$OUT/frame_pkg_$v.txt" >"$OUT/timeline_pkg_$v.txt" && sed -n 1,4p "$OUT/timeline_pkg_$v.txt"
+      done
     fi
   else
     echo "real: the packages were not ready after ${REAL_DEADLINE_S:-300} s"
-  fi
-fi
-if [ "${TESTS:-0}" = 1 ]; then  # after the timed runs: the tests would share the GPU with them
-  if [ "$built" = 0 ]; then
-    ctest --test-dir build-gpu -L gpu --no-tests=error --output-on-failure >"$OUT/gpu_tests.log" 2>&1
-    echo "ctest -L gpu: $(grep -E "tests passed|tests failed" "$OUT/gpu_tests.log")"
-    grep -E "Test +#" "$OUT/gpu_tests.log" | tr -s ' ' | cut -c1-100
-  else
-    echo "ctest -L gpu: not run, the build failed (build_new.log)"
   fi
 fi
 echo "gpu_ab: $(( $(date +%s) - start )) s"
