@@ -40,4 +40,8 @@ TEST_CASE("top_k larger than queries x classes keeps them all; malformed outputs
                   std::invalid_argument);
   CHECK_THROWS_AS(postprocess_detections(torch::zeros({2, 3}), torch::zeros({1, 2, 4}), c),
                   std::invalid_argument);
+  CHECK_THROWS_AS(postprocess_detections(torch::zeros({1, 0, 3}), torch::zeros({1, 0, 4}), c),
+                  std::invalid_argument);  // no queries
+  CHECK_THROWS_AS(postprocess_detections(torch::zeros({1, 2, 0}), torch::zeros({1, 2, 4}), c),
+                  std::invalid_argument);  // no classes
 }
