@@ -1,7 +1,7 @@
 // The label map kernel of the segment stage (mask_taps.hpp's pixel_label, one
 // thread a pixel), free of LibTorch so that nvcc compiles it alone. Built from
-// segment_cuda.cu where LibTorch has CUDA; elsewhere (segment_nocuda.cpp) it
-// throws.
+// segment_cuda.cu where LibTorch has CUDA; elsewhere nothing calls it (the
+// segment stage's call is compiled only with IGTB_WITH_CUDA).
 #pragma once
 
 #include <cstdint>
