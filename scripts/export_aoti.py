@@ -68,20 +68,12 @@ def build(role, args, dev, dtype):
     img = export_mobilesam.test_image(dev, log=log).to(dtype)
     if role == "encoder":
         return enc, (img,), None
-    dec = export_mobilesam.SamBoxDecoder(sam, broadcast_image=args.decoder_broadcast_image).eval().to(dtype)
+    dec = export_mobilesam.SamBoxDecoder(sam).eval().to(dtype)
     with torch.no_grad():
         # Contiguous, like every example input here: a package is compiled for its examples' strides
         # and checks them only under AOTI_RUNTIME_CHECK_INPUTS=1; the C++ side passes contiguous inputs.
         emb = enc(img).contiguous()
     boxes = export_mobilesam.random_boxes(min(3, args.max_boxes), torch.Generator().manual_seed(3)).to(dev, dtype)
-    if args.decoder_broadcast_image:  # eager, against the expanded formulation on the same inputs
-        expanded = export_mobilesam.SamBoxDecoder(sam).eval().to(dtype)
-        with torch.no_grad():
-            (m1, i1), (m0, i0) = dec(emb, boxes), expanded(emb, boxes)
-        log("decoder broadcast_image against expanded (eager, %s): masks max |diff| %.3g (of max %.3g), "
-            "iou max |diff| %.3g, mask signs agree on %.5f of the pixels" % (
-                args.precision, (m1.float() - m0.float()).abs().max().item(), m0.float().abs().max().item(),
-                (i1.float() - i0.float()).abs().max().item(), ((m1 > 0) == (m0 > 0)).float().mean().item()))
     n = torch.export.Dim("boxes", min=2, max=args.max_boxes)  # 0 and 1 are specialized: see the docstring
     return dec, (emb, boxes), ({}, {1: n})
 
@@ -184,11 +176,6 @@ def main():
                          "have freezing=True unless this sets it")
     ap.add_argument("--sdpa", default="auto", choices=["auto", "flash", "efficient", "math", "cudnn"],
                     help="the attention backend compiled into the packages (default: PyTorch's choice)")
-    ap.add_argument("--decoder-broadcast-image", action="store_true",
-                    help="the decoder reads the image embedding once for all boxes in its first layer "
-                         "(export_mobilesam.SamBoxDecoder's broadcast_image) instead of expanded over them. "
-                         "Not the default: the same masks, but 0.12 ms slower a frame on the H100 (10 boxes, "
-                         "2026-12-07, bench/results/2026-12-07-issue24-labels-gpu.md)")
     args = ap.parse_args()
     args.inductor_configs = dict(args.inductor_config)
     if "detector" in args.only and not args.dfine_repo:

@@ -100,15 +100,8 @@ def _recombine_heads(self, x):
 class SamBoxDecoder(nn.Module):
     """(embeddings[1,256,64,64], boxes[1,N,4] xyxy in the 1024 frame) -> (mask_logits[N,1,256,256], iou[N,1])."""
 
-    def __init__(self, sam, broadcast_image=False):
+    def __init__(self, sam):
         super().__init__()
-        # broadcast_image: the image embedding and its positional encoding enter the transformer once
-        # (batch 1) instead of expanded over the N prompts: its first layer's image-side projections
-        # (token-to-image keys and values, image-to-token queries) are then computed once for all N,
-        # the attention products broadcast over the prompts, and from the first image update on the keys
-        # are per prompt as before. The same arithmetic per prompt (fp16 outputs equal to the bit on the H100),
-        # but its AOTInductor package was 0.12 ms slower a frame with 10 boxes (2026-12-07): off by default.
-        self.broadcast_image = broadcast_image
         pe = sam.prompt_encoder
         # A copy (upstream's own modules stay untouched for the parity check), whose attention layers split
         # and merge heads with unflatten/flatten instead of Python arithmetic on traced sizes.
@@ -143,11 +136,8 @@ class SamBoxDecoder(nn.Module):
         # MaskDecoder.predict_masks, single-mask output.
         output_tokens = torch.cat([md.iou_token.weight, md.mask_tokens.weight], 0)
         tokens = torch.cat([output_tokens.unsqueeze(0).expand(sparse.size(0), -1, -1), sparse], 1)
-        src = embeddings + self.no_mask_embed
-        pos = self.dense_pe
-        if not self.broadcast_image:
-            src = src.expand(tokens.size(0), -1, -1, -1)
-            pos = pos.expand(tokens.size(0), -1, -1, -1)
+        src = (embeddings + self.no_mask_embed).expand(tokens.size(0), -1, -1, -1)
+        pos = self.dense_pe.expand(tokens.size(0), -1, -1, -1)
         c, h, w = embeddings.shape[1], embeddings.shape[2], embeddings.shape[3]
         hs, src = md.transformer(src, pos, tokens)
         iou_token_out = hs[:, 0, :]

@@ -80,7 +80,7 @@ run() {  # run TAG MODEL_ARGS...: ROUNDS alternating runs of base and new
 run demo
 if [ "${REAL:-0}" = 1 ]; then
   while pgrep -f export_aoti.py >/dev/null; do sleep 1; done  # the exports, bounded by their timeout
-  grep -h "export_aoti\] [a-z]*: \|broadcast_image\|Error" "$OUT"/aoti_*.log | cut -c1-200
+  grep -h "export_aoti\] [a-z]*: \|Error" "$OUT"/aoti_*.log | cut -c1-200
   if [ -f "$M/aoti_fp16/detector.pt2" ] && [ -f "$M/aoti_fp16/encoder.pt2" ] && [ -f "$M/aoti_fp16/decoder.pt2" ]; then
     real=(--set models.precision=fp16 --set "models.detector=$M/aoti_fp16/detector.pt2"
           --set "models.encoder=$M/aoti_fp16/encoder.pt2" --set "models.decoder=$M/aoti_fp16/decoder.pt2")

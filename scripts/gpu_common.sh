@@ -25,11 +25,10 @@ aoti_packages() {
 }
 
 # variant_args KEY=VALUE[,KEY=VALUE...]: export_aoti.py's arguments for a variant's options (sdpa=B is
-# --sdpa B, the attention backend; flag=NAME is --NAME, e.g. flag=decoder-broadcast-image; only=... picks
-# the roles (variant_roles); any other key an --inductor-config).
+# --sdpa B, the attention backend; only=... picks the roles (variant_roles); any other key an
+# --inductor-config).
 variant_args() {
-  tr ',' '\n' <<<"$1" | grep -v '^only=' |
-    sed -e 's/^sdpa=/--sdpa /' -e 's/^flag=/--/' -e 's/^\([^-]\)/--inductor-config \1/' | tr '\n' ' '
+  tr ',' '\n' <<<"$1" | grep -v '^only=' | sed -e 's/^sdpa=/--sdpa /' -e 's/^\([^-]\)/--inductor-config \1/' | tr '\n' ' '
 }
 
 # variant_roles KEY=VALUE[,...]: the roles a variant exports again: those of only=ROLE[+ROLE...]
