@@ -72,8 +72,7 @@ run() {  # run TAG MODEL_ARGS...: ROUNDS alternating runs of base and new
       "${bin[$v]}" pipeline --file "$PWD/tests/data/SpinePhantomFreehand.igs.mha" --frames "$FRAMES" \
         --kernel-profile 30 --kernel-top 25 --set models.device=cuda "$@" \
         >"$OUT/${tag}_${v}_$r.txt" 2>&1
-      echo "$tag $v $r: $(grep -E "^ *e2e |sustained:|kernels:|^ *stream |error" "$OUT/${tag}_${v}_$r.txt" |
-        tr -s ' ' | cut -c1-120 | paste -sd'|')"
+      echo "$tag $v $r: $(run_line "$OUT/${tag}_${v}_$r.txt")"
     done
   done
 }
@@ -86,8 +85,7 @@ if [ "${REAL:-0}" = 1 ]; then
           --set "models.encoder=$M/aoti_fp16/encoder.pt2" --set "models.decoder=$M/aoti_fp16/decoder.pt2")
     build-gpu/apps/igtbridge-bench pipeline --file tests/data/SpinePhantomFreehand.igs.mha --frames 200 \
       --kernel-profile 50 --kernel-trace "$OUT/trace.csv" --set models.device=cuda "${real[@]}" >"$OUT/trace_run.txt" 2>&1 &&
-      python3 scripts/kernel_timeline.py "$OUT/trace.csv" --frames 50 --dump "$OUT/frame.txt" >"$OUT/timeline.txt" &&
-      head -n 40 "$OUT/timeline.txt"
+      timeline "" 50 40
     run real "${real[@]}"
     for e in ${SETS:-}; do  # the new build with other settings, each with its trace and timeline
       t=${e%%:*} sets=()
@@ -95,10 +93,8 @@ if [ "${REAL:-0}" = 1 ]; then
       build-gpu/apps/igtbridge-bench pipeline --file tests/data/SpinePhantomFreehand.igs.mha --frames "$FRAMES" \
         --kernel-profile 30 --kernel-top 15 --kernel-trace "$OUT/trace_$t.csv" --set models.device=cuda \
         "${real[@]}" "${sets[@]}" >"$OUT/set_$t.txt" 2>&1
-      echo "set $t: $(grep -E "^ *e2e |sustained:|kernels:|^ *stream |error" "$OUT/set_$t.txt" |
-        tr -s ' ' | cut -c1-120 | paste -sd'|')"
-      [ -s "$OUT/trace_$t.csv" ] && python3 scripts/kernel_timeline.py "$OUT/trace_$t.csv" --frames 30 \
-        --dump "$OUT/frame_$t.txt" >"$OUT/timeline_$t.txt" && sed -n 1,4p "$OUT/timeline_$t.txt"
+      echo "set $t: $(run_line "$OUT/set_$t.txt")"
+      timeline "$t" 30 4
     done
     ready=()
     for t in "${tags[@]}"; do
@@ -114,13 +110,11 @@ if [ "${REAL:-0}" = 1 ]; then
           build-gpu/apps/igtbridge-bench pipeline --file tests/data/SpinePhantomFreehand.igs.mha --frames "$FRAMES" \
             --kernel-profile 30 --kernel-top 25 --set models.device=cuda "${real[@]}" "${extra[@]}" \
             >"$OUT/packages_${v}_$r.txt" 2>&1
-          echo "packages $v $r: $(grep -E "^ *e2e |sustained:|kernels:|^ *stream |error" "$OUT/packages_${v}_$r.txt" |
-            tr -s ' ' | cut -c1-120 | paste -sd'|')"
+          echo "packages $v $r: $(run_line "$OUT/packages_${v}_$r.txt")"
         done
       done
       for v in default "${ready[@]}"; do
-        [ -s "$OUT/trace_pkg_$v.csv" ] && python3 scripts/kernel_timeline.py "$OUT/trace_pkg_$v.csv" --frames 30 \
-          --dump "$OUT/frame_pkg_$v.txt" >"$OUT/timeline_pkg_$v.txt" && sed -n 1,4p "$OUT/timeline_pkg_$v.txt"
+        timeline "pkg_$v" 30 4
       done
     fi
   else

@@ -41,6 +41,19 @@ variant_roles() {
   fi
 }
 
+# run_line FILE: an igtbridge-bench pipeline output's key lines (e2e, frames/s, kernels, streams, errors)
+# on one line.
+run_line() { grep -E "^ *e2e |sustained:|kernels:|^ *stream |error" "$1" | tr -s ' ' | cut -c1-120 | paste -sd'|'; }
+
+# timeline TAG FRAMES LINES: scripts/kernel_timeline.py on $OUT/trace_TAG.csv (trace.csv where TAG is
+# empty), FRAMES frames, into timeline_TAG.txt and frame_TAG.txt (the median frame); shows its first LINES
+# lines. Nothing where the trace is missing or empty.
+timeline() {
+  local s=${1:+_$1}
+  [ -s "$OUT/trace$s.csv" ] && python3 scripts/kernel_timeline.py "$OUT/trace$s.csv" --frames "$2" \
+    --dump "$OUT/frame$s.txt" >"$OUT/timeline$s.txt" && head -n "$3" "$OUT/timeline$s.txt"
+}
+
 # variant_models DIR: --set arguments for each role DIR has a package of (the others stay the defaults).
 variant_models() {
   local r

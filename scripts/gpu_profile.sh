@@ -71,23 +71,20 @@ echo "== back to back, kernel profile"
   --kernel-trace "$OUT/trace.csv" --json "$OUT/pipeline.json" "${models[@]}" >"$OUT/pipeline.txt" 2>&1 ||
   { tail -n 5 "$OUT/pipeline.txt"; "$B/igtbridge-bench" pipeline --frames 300 "${models[@]}" >"$OUT/pipeline.txt" 2>&1; }
 head -n 64 "$OUT/pipeline.txt"
-[ -s "$OUT/trace.csv" ] && python3 scripts/kernel_timeline.py "$OUT/trace.csv" --frames "${KERNEL_FRAMES:-50}" \
-  --dump "$OUT/frame.txt" >"$OUT/timeline.txt" && head -n 70 "$OUT/timeline.txt"
+timeline "" "${KERNEL_FRAMES:-50}" 70
 if [ "${QUICK:-0}" != 1 ]; then
   echo "== the same without the encoder beside the detector (each model's kernels alone)"
   "$B/igtbridge-bench" pipeline --frames 100 --kernel-profile 20 --kernel-top 10 --set pipeline.overlap_encoder=false \
     --kernel-trace "$OUT/trace_serial.csv" "${models[@]}" >"$OUT/pipeline_serial.txt" 2>&1
   grep -E "e2e|sustained|kernels:|stream " "$OUT/pipeline_serial.txt"
-  python3 scripts/kernel_timeline.py "$OUT/trace_serial.csv" --frames 20 --dump "$OUT/frame_serial.txt" \
-    >"$OUT/timeline_serial.txt" && head -n 3 "$OUT/timeline_serial.txt"
+  timeline serial 20 3
 fi
 for p in ${PRIORITIES:-normal}; do
   echo "== back to back, pipeline.stream_priority=$p (against the default, high)"
   "$B/igtbridge-bench" pipeline --frames 300 --kernel-profile 30 --kernel-top 15 --json "$OUT/pipeline_$p.json" \
     "${models[@]}" --set "pipeline.stream_priority=$p" --kernel-trace "$OUT/trace_$p.csv" >"$OUT/pipeline_$p.txt" 2>&1
   grep -E "e2e|sustained|kernels:|stream |error" "$OUT/pipeline_$p.txt"
-  [ -s "$OUT/trace_$p.csv" ] && python3 scripts/kernel_timeline.py "$OUT/trace_$p.csv" --frames 30 \
-    --dump "$OUT/frame_$p.txt" >"$OUT/timeline_$p.txt" && sed -n 1,5p "$OUT/timeline_$p.txt"
+  timeline "$p" 30 5
 done
 for v in ${VARIANTS:-}; do
   t=${v%%:*}
@@ -97,8 +94,7 @@ for v in ${VARIANTS:-}; do
     "${models[@]}" $(variant_models "$M/aoti_fp16_$t") \
     --kernel-trace "$OUT/trace_$t.csv" >"$OUT/pipeline_$t.txt" 2>&1
   grep -E "e2e|sustained|kernels:|stream |error" "$OUT/pipeline_$t.txt"
-  [ -s "$OUT/trace_$t.csv" ] && python3 scripts/kernel_timeline.py "$OUT/trace_$t.csv" --frames 30 \
-    >"$OUT/timeline_$t.txt" && sed -n 2,5p "$OUT/timeline_$t.txt"
+  timeline "$t" 30 5
 done
 if [ -n "${VARIANTS:-}" ] && [ "${ROUNDS:-1}" -ge 2 ]; then
   echo "== round 2 (no profile): base, then each variant"
