@@ -2,11 +2,12 @@
 """Where a frame's GPU time goes, stream by stream, from `igtbridge-bench pipeline --kernel-profile N
 --kernel-trace FILE` (every kernel of the N profiled frames: start, end, stream, name).
 
-    scripts/kernel_timeline.py trace.csv --frames N [--dump frame.txt]
+    scripts/kernel_timeline.py trace.csv [--frames N] [--dump frame.txt]
 
-Frames are cut at the N - 1 longest stretches in which no kernel runs (frames back to back: each
-ends with the wait for its copy to the host). For each stream: kernels, busy time and when its first
-kernel starts and its last ends, from the frame's first kernel (median over the frames); its waits
+A frame opens where the trace's first stream runs its first kernels again after everything before
+them has ended (the frames are replays of one graph, back to back); --frames N says how many the
+trace should hold and a different count is an error (exit 1), not a guess. For each stream: kernels,
+busy time and when its first kernel starts and its last ends, from the frame's first kernel (median over the frames); its waits
 (gaps of more than --gap-us between two of its kernels, where it waits for another stream or the
 host); and the median frame's kernels in runs of one family (ATen = LibTorch's own, our pre- and
 post-processing and the packages' fallbacks; Triton = Inductor's generated kernels; library =
@@ -29,26 +30,47 @@ def family(name):
 
 
 def read(path):
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    out = [(float(r["start_us"]), float(r["end_us"]), int(r["stream"]), r["kernel"]) for r in rows]
+    """The trace's kernels sorted by start; exit 1 with one line for a file that is missing or not a trace."""
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        out = [(float(r["start_us"]), float(r["end_us"]), int(r["stream"]), r["kernel"]) for r in rows]
+    except (OSError, KeyError, TypeError, ValueError) as e:
+        sys.exit("kernel_timeline: %s is not a kernel trace (start_us,end_us,stream,kernel): %s" % (path, e))
     out.sort()
     return out
 
 
-def split_frames(kernels, frames):
-    """The kernels cut into `frames` groups at the longest idle stretches."""
-    if frames <= 1 or not kernels:
-        return [kernels]
-    gaps = []  # (idle us, index of the first kernel after it)
-    end = kernels[0][1]
+SIGNATURE = 3  # kernels that open a frame: its first stream's first names
+
+
+def split_frames(kernels):
+    """The kernels cut into frames: a frame opens where the trace's first stream runs its first
+    SIGNATURE kernel names again, in order, after every kernel before them has ended. The trace starts
+    at a frame's first kernel and the frames are replays of one graph, so each opens the same way
+    (other streams may start in between); idle time says nothing (inside a frame a stream may wait
+    longer than the host takes between two frames)."""
+    if not kernels:
+        return []
+    first = kernels[0][2]
+    on_first = [i for i, k in enumerate(kernels) if k[2] == first]  # indices of the first stream's kernels
+    names = [kernels[i][3] for i in on_first]
+    sig = names[:SIGNATURE]
+    starts, end, n = [0], kernels[0][1], 1  # n: the first stream's kernels before index i
     for i in range(1, len(kernels)):
-        if kernels[i][0] > end:
-            gaps.append((kernels[i][0] - end, i))
+        if kernels[i][2] == first:
+            if kernels[i][0] >= end and names[n:n + len(sig)] == sig:
+                starts.append(i)
+            n += 1
         end = max(end, kernels[i][1])
-    cuts = sorted(i for _, i in sorted(gaps, reverse=True)[:frames - 1])
-    bounds = [0] + cuts + [len(kernels)]
+    bounds = starts + [len(kernels)]
     return [kernels[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+def opening(kernels):
+    """The names split_frames cuts at, for messages."""
+    first = kernels[0][2]
+    return [k[3] for k in kernels if k[2] == first][:SIGNATURE]
 
 
 def busy(spans):
@@ -102,14 +124,17 @@ def runs(frame):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("trace")
-    ap.add_argument("--frames", type=int, required=True, help="frames profiled (--kernel-profile N)")
+    ap.add_argument("--frames", type=int, help="frames profiled (--kernel-profile N): the trace must hold that many")
     ap.add_argument("--gap-us", type=float, default=8.0, help="a stream's idle stretch reported as a wait")
     ap.add_argument("--dump", help="write the median frame's kernels one a line to this file")
     a = ap.parse_args()
     kernels = read(a.trace)
     if not kernels:
         sys.exit("kernel_timeline: no kernels in %s" % a.trace)
-    frames = split_frames(kernels, a.frames)
+    frames = split_frames(kernels)
+    if a.frames is not None and len(frames) != a.frames:
+        sys.exit("kernel_timeline: %s holds %d frames by their opening kernels (%s), not the %d of --frames" % (
+            a.trace, len(frames), ", ".join(n[:40] for n in opening(kernels)), a.frames))
     counts = [len(f) for f in frames]
     facts = [frame_facts(f, a.gap_us) for f in frames]
     spans = [f["span"] for f in facts]
