@@ -89,6 +89,9 @@ int main(int argc, char** argv) {
   pipeline->add_option("--kernel-trace", trace_path,
                        "with --kernel-profile: every kernel of those frames to this CSV file (start, end, stream, "
                        "name), for scripts/kernel_timeline.py");
+  pipeline->add_option("--replay-timing", p.replay_timing,
+                       "time the CUDA graph's replays over this many further frames without a profiler: the launch "
+                       "call on the host, the graph on the GPU (CUDA events), the frame (CUDA builds)");
   pipeline->add_option("--kernel-top", p.kernel_top, "kernels listed by name with --kernel-profile")->capture_default_str();
   pipeline->add_option("--min-fps", min_fps, "exit 1 if the sustained frames per second is below this");
   gpu->add_option("--reference", reference,
@@ -130,8 +133,8 @@ int main(int argc, char** argv) {
       if (warmup) c.warmup = warmup;
       return std::printf("%s", igtb::contour_bench_table(c, igtb::run_contour_bench(c)).c_str()), 0;
     }
-    if (p.streams > 1 && (p.count_copies || p.kernel_profile || min_fps > 0))
-      throw std::invalid_argument("--streams goes without --count-copies, --kernel-profile and --min-fps");
+    if (p.streams > 1 && (p.count_copies || p.kernel_profile || p.replay_timing || min_fps > 0))
+      throw std::invalid_argument("--streams goes without --count-copies, --kernel-profile, --replay-timing and --min-fps");
     // gpu: the models on CUDA unless a --set says otherwise (a later --set wins).
     if (*gpu) overrides.insert(overrides.begin(), "models.device=cuda");
     const auto cfg = config_path.empty() ? igtb::config::default_config(overrides)

@@ -84,15 +84,15 @@ if [ "${REAL:-0}" = 1 ]; then
     real=(--set models.precision=fp16 --set "models.detector=$M/aoti_fp16/detector.pt2"
           --set "models.encoder=$M/aoti_fp16/encoder.pt2" --set "models.decoder=$M/aoti_fp16/decoder.pt2")
     build-gpu/apps/igtbridge-bench pipeline --file tests/data/SpinePhantomFreehand.igs.mha --frames 200 \
-      --kernel-profile 50 --kernel-trace "$OUT/trace.csv" --set models.device=cuda "${real[@]}" >"$OUT/trace_run.txt" 2>&1 &&
-      timeline "" 50 40
+      --kernel-profile 50 --kernel-trace "$OUT/trace.csv" --replay-timing 200 --set models.device=cuda "${real[@]}" \
+      >"$OUT/trace_run.txt" 2>&1 && echo "traced: $(run_line "$OUT/trace_run.txt")" && timeline "" 50 40
     run real "${real[@]}"
     for e in ${SETS:-}; do  # the new build with other settings, each with its trace and timeline
       t=${e%%:*} sets=()
       for kv in $(tr ',' ' ' <<<"${e#*:}"); do sets+=(--set "$kv"); done
       build-gpu/apps/igtbridge-bench pipeline --file tests/data/SpinePhantomFreehand.igs.mha --frames "$FRAMES" \
-        --kernel-profile 30 --kernel-top 15 --kernel-trace "$OUT/trace_$t.csv" --set models.device=cuda \
-        "${real[@]}" "${sets[@]}" >"$OUT/set_$t.txt" 2>&1
+        --kernel-profile 30 --kernel-top 15 --kernel-trace "$OUT/trace_$t.csv" --replay-timing 200 \
+        --set models.device=cuda "${real[@]}" "${sets[@]}" >"$OUT/set_$t.txt" 2>&1
       echo "set $t: $(run_line "$OUT/set_$t.txt")"
       timeline "$t" 30 4
     done
@@ -108,8 +108,8 @@ if [ "${REAL:-0}" = 1 ]; then
           [ "$v" != default ] && extra=($(variant_models "$M/aoti_fp16_$v"))
           [ "$r" = "${ROUNDS:-2}" ] && extra+=(--kernel-trace "$OUT/trace_pkg_$v.csv")
           build-gpu/apps/igtbridge-bench pipeline --file tests/data/SpinePhantomFreehand.igs.mha --frames "$FRAMES" \
-            --kernel-profile 30 --kernel-top 25 --set models.device=cuda "${real[@]}" "${extra[@]}" \
-            >"$OUT/packages_${v}_$r.txt" 2>&1
+            --kernel-profile 30 --kernel-top 25 --replay-timing 200 --set models.device=cuda "${real[@]}" \
+            "${extra[@]}" >"$OUT/packages_${v}_$r.txt" 2>&1
           echo "packages $v $r: $(run_line "$OUT/packages_${v}_$r.txt")"
         done
       done

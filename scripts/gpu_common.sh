@@ -41,9 +41,11 @@ variant_roles() {
   fi
 }
 
-# run_line FILE: an igtbridge-bench pipeline output's key lines (e2e, frames/s, kernels, streams, errors)
-# on one line.
-run_line() { grep -E "^ *e2e |sustained:|kernels:|^ *stream |error" "$1" | tr -s ' ' | cut -c1-120 | paste -sd'|'; }
+# run_line FILE: an igtbridge-bench pipeline output's key lines (e2e, frames/s, kernels, streams, timed
+# replays, errors) on one line.
+run_line() {
+  grep -E "^ *e2e |sustained:|kernels:|^ *stream |replays timed|error" "$1" | tr -s ' ' | cut -c1-140 | paste -sd'|'
+}
 
 # timeline TAG FRAMES LINES: scripts/kernel_timeline.py on $OUT/trace_TAG.csv (trace.csv where TAG is
 # empty), FRAMES frames, into timeline_TAG.txt and frame_TAG.txt (the median frame); shows its first LINES

@@ -68,15 +68,16 @@ models=(--set models.device=cuda --set models.precision=fp16 --set "models.detec
         --set "models.encoder=$M/aoti_fp16/encoder.pt2" --set "models.decoder=$M/aoti_fp16/decoder.pt2")
 echo "== back to back, kernel profile"
 "$B/igtbridge-bench" pipeline --frames 300 --kernel-profile "${KERNEL_FRAMES:-50}" --kernel-top 40 \
-  --kernel-trace "$OUT/trace.csv" --json "$OUT/pipeline.json" "${models[@]}" >"$OUT/pipeline.txt" 2>&1 ||
+  --kernel-trace "$OUT/trace.csv" --replay-timing 300 --json "$OUT/pipeline.json" "${models[@]}" >"$OUT/pipeline.txt" 2>&1 ||
   { tail -n 5 "$OUT/pipeline.txt"; "$B/igtbridge-bench" pipeline --frames 300 "${models[@]}" >"$OUT/pipeline.txt" 2>&1; }
 head -n 64 "$OUT/pipeline.txt"
+grep "replays timed" "$OUT/pipeline.txt"
 timeline "" "${KERNEL_FRAMES:-50}" 70
 if [ "${QUICK:-0}" != 1 ]; then
   echo "== the same without the encoder beside the detector (each model's kernels alone)"
   "$B/igtbridge-bench" pipeline --frames 100 --kernel-profile 20 --kernel-top 10 --set pipeline.overlap_encoder=false \
-    --kernel-trace "$OUT/trace_serial.csv" "${models[@]}" >"$OUT/pipeline_serial.txt" 2>&1
-  grep -E "e2e|sustained|kernels:|stream " "$OUT/pipeline_serial.txt"
+    --kernel-trace "$OUT/trace_serial.csv" --replay-timing 100 "${models[@]}" >"$OUT/pipeline_serial.txt" 2>&1
+  grep -E "e2e|sustained|kernels:|stream |replays timed" "$OUT/pipeline_serial.txt"
   timeline serial 20 3
 fi
 for p in ${PRIORITIES:-normal}; do

@@ -117,6 +117,8 @@ class Pipeline::Impl {
   int eager_at_shape_ = 0;             ///< eager frames since the shape changed
   bool graph_failed_ = false;          ///< capture failed for this shape: eager until it changes
   std::string graph_failure_;
+  bool time_replays_ = false;              ///< Pipeline::time_replays
+  std::optional<ReplayTimes> last_replay_;  ///< run_cuda's, for process() to hand out
 };
 
 /// Stage times of one frame: each lap() closes a stage.
@@ -299,7 +301,9 @@ PipelineOutput Pipeline::Impl::process(const ImageView& image) {
   std::optional<c10::StreamGuard> on_stream;
   if (stream_) on_stream.emplace(stream_->stream());
   if (device_.is_cuda()) {
+    last_replay_.reset();
     const std::size_t bytes = process_cuda(image, laps);
+    out.replay = last_replay_;
     out.result = finish(result_.data(), bytes, image, laps);
   } else {
     const torch::Tensor host = host_tensor(image).clone();  // owned: the frame's pixels may go
@@ -395,8 +399,13 @@ std::size_t Pipeline::Impl::run_cuda(const torch::Tensor& host, Laps& laps) {
     packed_ = run_stages(frame_, laps);
     result_.copy_async(packed_);  // the one device-to-host copy of the frame, into pinned memory
   };
+  const bool timed = time_replays_ && graph_ && graph_->ready();
   if (graph_ && graph_->ready()) {
-    graph_->replay();  // the stages' times all fall in "result" (see StageTimes)
+    // the stages' times all fall in "result" (see StageTimes)
+    if (timed)
+      graph_->replay_timed();
+    else
+      graph_->replay();
   } else if (graph_ && !graph_failed_ && eager_at_shape_ >= 2) {  // TorchScript settles over two runs
     result_.reserve(bytes);  // the graph copies into this buffer: no reallocation inside the capture
     std::string why;
@@ -416,6 +425,7 @@ std::size_t Pipeline::Impl::run_cuda(const torch::Tensor& host, Laps& laps) {
     ++eager_at_shape_;
   }
   PinnedResult::wait(device_);
+  if (timed) last_replay_ = graph_->replay_times();
   return bytes;
 }
 
@@ -530,6 +540,7 @@ Pipeline::Pipeline(PipelineOptions options) : impl_(std::make_unique<Impl>(std::
 Pipeline::~Pipeline() = default;
 void Pipeline::warm_up() { impl_->warm_up(); }
 void Pipeline::reset_tracks() { impl_->reset_tracks(); }
+void Pipeline::time_replays(bool on) { impl_->time_replays_ = on; }
 PipelineOutput Pipeline::process(const ImageView& image) { return impl_->process(image); }
 const PipelineOptions& Pipeline::options() const { return impl_->opt_; }
 std::string Pipeline::input_problem(const ImageInfo& info) const {

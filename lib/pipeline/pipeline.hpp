@@ -22,6 +22,7 @@
 #include "models/detector_model.hpp"
 #include "models/segmenter_model.hpp"
 #include "models/semantic_model.hpp"
+#include "pipeline/cuda/frame_graph.hpp"
 #include "pipeline/stages/detect.hpp"
 #include "pipeline/stages/result.hpp"
 #include "pipeline/stages/semantic.hpp"
@@ -129,6 +130,9 @@ struct StageTimes {
 struct PipelineOutput {
   FrameResult result;  ///< labels (input geometry) and every live track
   StageTimes times;
+  /// With Pipeline::time_replays on, a frame whose CUDA graph replayed:
+  /// the launch call's host time and the graph's time on the GPU.
+  std::optional<ReplayTimes> replay;
 };
 
 /// What a pipeline has done beside its frames' results.
@@ -160,6 +164,11 @@ class Pipeline {
   /// cached thread_local in ATen), and a cold thread's first real frame pays
   /// for all of it.
   void warm_up();
+
+  /// On: each frame that replays its CUDA graph replays it between two
+  /// timing events and reports PipelineOutput::replay (one more wait, for
+  /// the end event, after the frame's own). Off by default; nothing on the CPU.
+  void time_replays(bool on);
 
   /// Forgets every track (another image stream comes next): the next frame
   /// starts from no tracks, ids from 1 again. Call it on the frames' thread.

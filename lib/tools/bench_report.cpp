@@ -72,6 +72,15 @@ std::string pipeline_bench_table(const PipelineBenchOptions& o, const PipelineBe
             double(r.copies.d2h_bytes) / n, double(r.copies.d2d) / n, double(r.copies.other) / n);
   }
   if (r.kernels.frames > 0) s += kernel_profile_table(r.kernels, o.kernel_top);
+  if (o.replay_timing > 0) {
+    if (r.replay_frames == 0)
+      appendf(s, "  replays timed: none of %llu further frames replayed a graph\n", ull(o.replay_timing));
+    else
+      appendf(s, "  replays timed: launch p50 %.3f p99 %.3f ms (host), graph p50 %.3f p99 %.3f ms (GPU, CUDA events), "
+                 "process p50 %.3f p99 %.3f ms (host); %llu of %llu further frames, no profiler\n",
+              r.replay_launch.p50, r.replay_launch.p99, r.replay_gpu.p50, r.replay_gpu.p99, r.replay_process.p50,
+              r.replay_process.p99, ull(r.replay_frames), ull(o.replay_timing));
+  }
   if (min_fps > 0) appendf(s, "  goal >= %.1f frames/s: %s\n", min_fps, r.fps() >= min_fps ? "met" : "NOT met");
   return s;
 }

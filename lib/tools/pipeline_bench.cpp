@@ -57,6 +57,13 @@ std::vector<double> timed_frames(Pipeline& p, const std::vector<Image>& images, 
   return e2e;
 }
 
+/// {"p50": .., "p95": .., "p99": .., "mean": ..} of a summary, in ms.
+std::string summary_json(const StageSummary& s) {
+  auto num = [](double v) { return json_number(v, 4); };
+  return "{\"p50\": " + num(s.p50) + ", \"p95\": " + num(s.p95) + ", \"p99\": " + num(s.p99) + ", \"mean\": " +
+         num(s.mean) + "}";
+}
+
 }  // namespace
 
 PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
@@ -71,6 +78,9 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
     throw std::invalid_argument("counting copies needs models.device cuda (the CPU makes no host<->device copies)");
   if (o.kernel_profile > 0 && !p.device().is_cuda())
     throw std::invalid_argument("profiling kernels needs models.device cuda");
+  if (o.replay_timing > 0 && (!p.device().is_cuda() || !o.pipeline.cuda_graph || o.pipeline.sync_timing))
+    throw std::invalid_argument("timing graph replays needs models.device cuda with pipeline.cuda_graph on "
+                                "(and no --sync-stages)");
   PipelineBenchResult r;
   r.device = p.device().str();
   r.cpu_threads = at::get_num_threads();
@@ -117,6 +127,25 @@ PipelineBenchResult run_pipeline_bench(const PipelineBenchOptions& o) {
     const std::vector<KernelRecord> records = profiler.stop();
     r.kernels = summarize_kernels(records, o.kernel_profile, wall_ms);
     if (o.kernel_trace) r.kernel_trace = kernel_trace_csv(records);
+  }
+  if (o.replay_timing > 0) {  // a pass of its own as well: one more wait a frame, for the end event
+    std::vector<double> launch, gpu, process;
+    p.time_replays(true);
+    const std::uint64_t first = o.warmup + o.frames + o.count_copies + o.kernel_profile;
+    for (std::uint64_t i = 0; i < o.replay_timing; ++i) {
+      const auto t0 = clock::now();
+      const PipelineOutput out = p.process(images[(first + i) % images.size()]);
+      const auto t1 = clock::now();
+      if (!out.replay) continue;
+      launch.push_back(out.replay->launch_ms);
+      gpu.push_back(out.replay->gpu_ms);
+      process.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+    p.time_replays(false);
+    r.replay_frames = launch.size();
+    r.replay_launch = summarize("launch", launch);
+    r.replay_gpu = summarize("gpu", gpu);
+    r.replay_process = summarize("process", process);
   }
   const PipelineCounters counters = p.counters();
   r.graph_captures = counters.graph_captures;
@@ -219,21 +248,17 @@ StreamsBenchResult run_streams_bench(const PipelineBenchOptions& o) {
 
 std::string streams_bench_json(const PipelineBenchOptions& o, const StreamsBenchResult& r) {
   auto num = [](double v) { return json_number(v, 4); };
-  auto e2e = [&](const StageSummary& s) {
-    return "{\"p50\": " + num(s.p50) + ", \"p95\": " + num(s.p95) + ", \"p99\": " + num(s.p99) + ", \"mean\": " +
-           num(s.mean) + "}";
-  };
   std::string j = "{\"tool\": \"igtbridge-bench pipeline --streams\", \"recording\": " + json_string(o.file) +
                   ", \"frame\": " + json_string(r.frame) + ", \"device\": " + json_string(r.device) +
                   ", \"precision\": " + json_string(o.pipeline.precision_label()) + ", \"detector\": " +
                   json_string(o.pipeline.detector) + ", \"encoder\": " + json_string(o.pipeline.encoder) +
                   ", \"decoder\": " + json_string(o.pipeline.decoder) + ", \"streams\": " +
                   std::to_string(r.each.size()) + ", \"frames_per_stream\": " + std::to_string(r.frames) +
-                  ", \"alone\": {\"e2e_ms\": " + e2e(r.alone) + ", \"fps\": " + num(r.alone_fps) +
+                  ", \"alone\": {\"e2e_ms\": " + summary_json(r.alone) + ", \"fps\": " + num(r.alone_fps) +
                   "}, \"together\": {\"seconds\": " + num(r.seconds) + ", \"total_fps\": " + num(r.total_fps()) +
                   ", \"gpu_memory_mib\": " + num(r.gpu_memory_mib) + ", \"each\": [";
   for (std::size_t s = 0; s < r.each.size(); ++s)
-    j += std::string(s ? ", " : "") + "{\"e2e_ms\": " + e2e(r.each[s]) + ", \"fps\": " + num(r.each_fps[s]) + "}";
+    j += std::string(s ? ", " : "") + "{\"e2e_ms\": " + summary_json(r.each[s]) + ", \"fps\": " + num(r.each_fps[s]) + "}";
   return j + "]}}\n";
 }
 
@@ -264,9 +289,7 @@ std::string pipeline_bench_json(const PipelineBenchOptions& o, const PipelineBen
                   ", \"stages_ms\": {";
   for (std::size_t i = 0; i < r.stages.size(); ++i) {
     const auto& s = r.stages[i];
-    j += (i ? ", " : "") + json_string(s.name) + ": {\"p50\": " + num(s.p50) + ", \"p95\": " + num(s.p95) +
-         ", \"p99\": " + num(s.p99) +
-         ", \"mean\": " + num(s.mean) + "}";
+    j += (i ? ", " : "") + json_string(s.name) + ": " + summary_json(s);
   }
   j += "}";
   if (r.copy_frames > 0) {
@@ -275,6 +298,11 @@ std::string pipeline_bench_json(const PipelineBenchOptions& o, const PipelineBen
          num(double(r.copies.h2d) / n) + ", \"d2h_per_frame\": " + num(double(r.copies.d2h) / n) +
          ", \"d2d_per_frame\": " + num(double(r.copies.d2d) / n) + ", \"h2d_bytes_per_frame\": " +
          num(double(r.copies.h2d_bytes) / n) + ", \"d2h_bytes_per_frame\": " + num(double(r.copies.d2h_bytes) / n) + "}";
+  }
+  if (o.replay_timing > 0) {
+    j += ", \"replay_timing\": {\"frames\": " + std::to_string(r.replay_frames) + ", \"launch_ms\": " +
+         summary_json(r.replay_launch) + ", \"gpu_ms\": " + summary_json(r.replay_gpu) + ", \"process_ms\": " +
+         summary_json(r.replay_process) + "}";
   }
   if (r.kernels.frames > 0) {
     const KernelProfile& k = r.kernels;

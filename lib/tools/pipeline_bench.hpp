@@ -22,6 +22,9 @@ struct PipelineBenchOptions {
   std::uint64_t kernel_profile = 0;  ///< frames after those over which the GPU kernels are recorded (CUPTI); 0 = none
   std::size_t kernel_top = 25;       ///< kernels listed by name in the report
   bool kernel_trace = false;         ///< with kernel_profile: keep every record (PipelineBenchResult::kernel_trace)
+  /// Frames after those whose graph replays are timed without a profiler
+  /// (Pipeline::time_replays; CUDA, graphs on); 0 = none.
+  std::uint64_t replay_timing = 0;
   std::size_t streams = 1;  ///< run_streams_bench: pipelines at once, one thread each (the bridge's lanes)
   /// run_streams_bench: stream i's device is stream_devices[i % size] (models.stream_devices); empty: pipeline.device.
   std::vector<std::string> stream_devices;
@@ -52,6 +55,11 @@ struct PipelineBenchResult {
   CopyCounts copies;
   KernelProfile kernels;  ///< frames == 0: not profiled
   std::string kernel_trace;  ///< options.kernel_trace: the profiled frames' records, kernel_trace_csv
+  /// options.replay_timing: the frames that replayed a graph (0: none did or
+  /// not asked), their launch calls (host), graphs on the GPU (events) and
+  /// Pipeline::process calls (host).
+  std::uint64_t replay_frames = 0;
+  StageSummary replay_launch, replay_gpu, replay_process;
   double fps() const { return seconds > 0 ? double(frames) / seconds : 0; }
 };
 

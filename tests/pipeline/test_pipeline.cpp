@@ -158,6 +158,19 @@ TEST_CASE("a frame viewed in a received message gives what its decoded copy give
   }
 }
 
+TEST_CASE("timing replays on the CPU: nothing to time, the same results") {
+  const test::Scene scene = test::two_disks_scene();
+  Pipeline timed{PipelineOptions{}}, plain{PipelineOptions{}};
+  timed.time_replays(true);
+  for (int f = 0; f < 4; ++f) {
+    const PipelineOutput a = timed.process(make_image(scene, f));
+    const PipelineOutput b = plain.process(make_image(scene, f));
+    CHECK_FALSE(a.replay);
+    CHECK(a.result.labels == b.result.labels);
+    CHECK(a.result.tracks.size() == b.result.tracks.size());
+  }
+}
+
 TEST_CASE("saved demo models load from files like any model") {
   const auto dir = std::filesystem::temp_directory_path() / "igtb_demo_models_test";
   const auto paths = save_demo_models(dir.string());

@@ -12,6 +12,7 @@
 #include <c10/cuda/CUDAStream.h>
 #endif
 
+#include <chrono>
 #include <cstdio>
 #include <thread>
 #include <vector>
@@ -101,6 +102,39 @@ TEST_CASE("CUDA graphs: replayed frames give the eager frames' results, through 
   // Two eager frames per size, then a capture; every later frame replays.
   CHECK(graphed.counters().graph_captures == warm_captures + 2);
   CHECK(graphed.counters().graph_replays >= std::uint64_t(frames - 4));
+}
+
+TEST_CASE("timed replays: the launch call and the graph on the GPU, the same results as untimed replays") {
+  PipelineOptions opt;
+  opt.device = "cuda";
+  Pipeline timed(opt), plain(opt);
+  timed.time_replays(true);
+  const test::Scene scene = test::two_disks_scene();
+  int with_times = 0;
+  for (int f = 0; f < 12; ++f) {
+    INFO("frame " << f);
+    const Image img = make_image(scene, f);
+    const auto t0 = std::chrono::steady_clock::now();
+    const PipelineOutput a = timed.process(img);
+    const double wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    const PipelineOutput b = plain.process(img);
+    CHECK(a.result.labels == b.result.labels);
+    CHECK(a.result.tracks.size() == b.result.tracks.size());
+    CHECK_FALSE(b.replay);
+    if (!a.replay) continue;
+    ++with_times;
+    CHECK(a.replay->launch_ms >= 0);
+    CHECK(a.replay->gpu_ms > 0);
+    // both lie inside the frame's own time on the host
+    CHECK(a.replay->launch_ms <= wall_ms);
+    CHECK(a.replay->gpu_ms <= wall_ms);
+  }
+  INFO("graph failure: " << timed.counters().graph_failure);
+  CHECK(timed.counters().graph_failure.empty());
+  // a new frame size: two eager frames and the capture's own replay untimed, then every frame
+  CHECK(with_times >= 9);
+  timed.time_replays(false);
+  CHECK_FALSE(timed.process(make_image(scene, 12)).replay);
 }
 
 TEST_CASE("the encoder beside the detector gives the results of one after the other, replayed and eager") {

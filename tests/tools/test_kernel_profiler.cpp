@@ -1,11 +1,13 @@
-// igtbridge-bench pipeline --kernel-profile: the summary of CUPTI's kernel
-// records (pure: names, per-frame figures, the union of overlapping streams)
-// and the profiler's refusal where CUPTI is not built in. The records
-// themselves come from the GPU machine (docs/performance.md).
+// igtbridge-bench pipeline --kernel-profile and --replay-timing: the summary
+// of CUPTI's kernel records (pure: names, per-frame figures, the union of
+// overlapping streams), the timed replays in the table and JSON, and the
+// refusals where CUPTI or graph replays are not there. The records and the
+// replays themselves come from the GPU machine (docs/performance.md).
 #include "tools/kernel_profiler.hpp"
 
 #include <stdexcept>
 
+#include "tools/bench_report.hpp"
 #include "tools/pipeline_bench.hpp"
 
 #undef CHECK
@@ -82,4 +84,45 @@ TEST_CASE("the kernel profiler refuses clearly where CUPTI is not built in", "[k
     o.kernel_profile = 5;
     CHECK_THROWS_WITH(run_pipeline_bench(o), Catch::Contains("needs a build with CUDA and CUPTI"));
   }
+}
+
+TEST_CASE("timing graph replays refuses clearly without a CUDA pipeline that replays graphs", "[kernels]") {
+  PipelineBenchOptions o;
+  o.file = std::string(IGTB_TEST_DATA_DIR) + "/SpinePhantomFreehand.igs.mha";
+  o.frames = 2;
+  o.warmup = 0;
+  o.replay_timing = 3;
+  CHECK_THROWS_WITH(run_pipeline_bench(o), Catch::Contains("needs models.device cuda with pipeline.cuda_graph on"));
+  o.pipeline.device = "cuda";
+  o.pipeline.cuda_graph = false;
+  if (torch::cuda::is_available())  // graphs off: nothing would replay
+    CHECK_THROWS_WITH(run_pipeline_bench(o), Catch::Contains("pipeline.cuda_graph on"));
+}
+
+TEST_CASE("timed replays in the bench's table and JSON: the figures given, or that none replayed", "[kernels]") {
+  PipelineBenchOptions o;
+  o.file = "rec.mha";
+  o.replay_timing = 200;
+  PipelineBenchResult r;
+  r.device = "cuda:0";
+  r.frames = 10;
+  r.replay_frames = 198;
+  r.replay_launch = {"launch", 0.030, 0.035, 0.040, 0.031};  // p50, p95, p99, mean
+  r.replay_gpu = {"gpu", 3.200, 3.250, 3.300, 3.210};
+  r.replay_process = {"process", 3.400, 3.420, 3.450, 3.410};
+  const std::string table = pipeline_bench_table(o, r, 0);
+  INFO(table);
+  CHECK_THAT(table, Catch::Contains("replays timed: launch p50 0.030 p99 0.040 ms (host), graph p50 3.200 p99 3.300 ms "
+                                    "(GPU, CUDA events), process p50 3.400 p99 3.450 ms (host); 198 of 200 further frames"));
+  const std::string json = pipeline_bench_json(o, r);
+  INFO(json);
+  CHECK_THAT(json, Catch::Contains("\"replay_timing\": {\"frames\": 198, \"launch_ms\": {\"p50\": 0.0300, \"p95\": 0.0350, "
+                                   "\"p99\": 0.0400, \"mean\": 0.0310}"));
+  CHECK_THAT(json, Catch::Contains("\"gpu_ms\": {\"p50\": 3.2000, "));
+  CHECK_THAT(json, Catch::Contains("\"process_ms\": {\"p50\": 3.4000, "));
+  r.replay_frames = 0;
+  CHECK_THAT(pipeline_bench_table(o, r, 0), Catch::Contains("replays timed: none of 200 further frames replayed a graph"));
+  o.replay_timing = 0;
+  CHECK_THAT(pipeline_bench_table(o, r, 0), !Catch::Contains("replays timed"));
+  CHECK_THAT(pipeline_bench_json(o, r), !Catch::Contains("replay_timing"));
 }

@@ -1,5 +1,6 @@
 #include "pipeline/cuda/frame_graph.hpp"
 
+#include <chrono>
 #include <stdexcept>
 
 #ifdef IGTB_WITH_CUDA
@@ -10,6 +11,8 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime_api.h>
+
+#include "pipeline/cuda/cuda_check.hpp"
 #endif
 
 namespace igtb {
@@ -30,6 +33,16 @@ void host_pool_end(A*, P, long) {}
 
 struct FrameGraph::Impl {
   at::cuda::CUDAGraph graph;
+  cudaEvent_t start = nullptr, end = nullptr;  ///< replay_timed()'s, made at its first call
+  double launch_ms = 0;
+  bool timed = false;  ///< a timed replay came since the capture
+  Impl() = default;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  ~Impl() {
+    if (start) cudaEventDestroy(start);
+    if (end) cudaEventDestroy(end);
+  }
 };
 bool FrameGraph::available() { return true; }
 #else
@@ -108,13 +121,50 @@ bool FrameGraph::capture(const std::function<void()>& work, std::string* why) {
 #endif
 }
 
-void FrameGraph::replay() {
+void FrameGraph::replay() { launch(false); }
+
+void FrameGraph::replay_timed() { launch(true); }
+
+void FrameGraph::launch(bool timed) {
   if (!ready_) throw std::logic_error("FrameGraph::replay before a successful capture");
 #ifdef IGTB_WITH_CUDA
   const c10::cuda::CUDAGuard guard(device_);
-  impl_->graph.replay();
+  Impl& g = *impl_;
+  if (!timed) {
+    g.graph.replay();
+    ++replays_;
+    return;
+  }
+  if (!g.start) cuda_check(cudaEventCreate(&g.start), "replay timing event");
+  if (!g.end) cuda_check(cudaEventCreate(&g.end), "replay timing event");
+  const cudaStream_t stream = c10::cuda::getCurrentCUDAStream(device_.index()).stream();
+  cuda_check(cudaEventRecord(g.start, stream), "replay timing: start event");
+  const auto t0 = std::chrono::steady_clock::now();
+  g.graph.replay();
+  const auto t1 = std::chrono::steady_clock::now();
+  cuda_check(cudaEventRecord(g.end, stream), "replay timing: end event");
+  g.launch_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+  g.timed = true;
   ++replays_;
+#else
+  (void)timed;
 #endif
+}
+
+ReplayTimes FrameGraph::replay_times() {
+  ReplayTimes t;
+#ifdef IGTB_WITH_CUDA
+  if (!impl_ || !impl_->timed) throw std::logic_error("FrameGraph::replay_times without a timed replay");
+  const c10::cuda::CUDAGuard guard(device_);
+  cuda_check(cudaEventSynchronize(impl_->end), "replay timing: waiting for the end event");
+  float ms = 0;
+  cuda_check(cudaEventElapsedTime(&ms, impl_->start, impl_->end), "replay timing: elapsed time");
+  t.launch_ms = impl_->launch_ms;
+  t.gpu_ms = double(ms);
+#else
+  throw std::logic_error("FrameGraph::replay_times without a timed replay");
+#endif
+  return t;
 }
 
 }  // namespace igtb

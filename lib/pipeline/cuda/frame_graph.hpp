@@ -15,6 +15,12 @@
 
 namespace igtb {
 
+/// One replay's times, without a profiler (FrameGraph::replay_timed).
+struct ReplayTimes {
+  double launch_ms = 0;  ///< host: the launch call itself
+  double gpu_ms = 0;     ///< device: from where the graph starts on its stream to where its last node ends (CUDA events)
+};
+
 class FrameGraph {
  public:
   /// Whether this build can capture graphs (LibTorch with CUDA and our kernels).
@@ -32,12 +38,19 @@ class FrameGraph {
   bool capture(const std::function<void()>& work, std::string* why);
   /// Launches the captured work on the current stream. Requires ready().
   void replay();
+  /// replay() between two timing events on the current stream, with the
+  /// host's time of the launch call; replay_times() reads them.
+  void replay_timed();
+  /// The last replay_timed()'s times: waits for its end event. Throws
+  /// std::logic_error when no timed replay came since the last capture.
+  ReplayTimes replay_times();
   void reset();
   bool ready() const { return ready_; }
   std::uint64_t captures() const { return captures_; }
   std::uint64_t replays() const { return replays_; }
 
  private:
+  void launch(bool timed);
   struct Impl;
   torch::Device device_;
   std::unique_ptr<Impl> impl_;
