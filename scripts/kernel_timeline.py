@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """Where a frame's GPU time goes, stream by stream, from `igtbridge-bench pipeline --kernel-profile N
---kernel-trace FILE` (every kernel of the N profiled frames: start, end, stream, name).
+--kernel-trace FILE` (every kernel, copy and memset of the N profiled frames: start, end, stream,
+name; copies and memsets count as kernels here, named in brackets).
 
     scripts/kernel_timeline.py trace.csv [--frames N] [--dump frame.txt]
 
 A frame opens where the trace's first stream runs its first kernels again after everything before
 them has ended (the frames are replays of one graph, back to back); --frames N says how many the
 trace should hold and a different count is an error (exit 1), not a guess. For each stream: kernels,
-busy time and when its first kernel starts and its last ends, from the frame's first kernel (median over the frames); its waits
-(gaps of more than --gap-us between two of its kernels, where it waits for another stream or the
-host); and the median frame's kernels in runs of one family (ATen = LibTorch's own, our pre- and
-post-processing and the packages' fallbacks; Triton = Inductor's generated kernels; library =
-cuBLAS, cuDNN, CUTLASS), to read which model runs when. --dump writes the median frame kernel by kernel.
+busy time and when its first kernel starts and its last ends, from the frame's first kernel (median
+over the frames); its waits (gaps of more than --gap-us between two of its kernels, where it waits
+for another stream or the host); and the median frame's kernels in runs of one family (ATen =
+LibTorch's own, our pre- and post-processing and the packages' fallbacks; Triton = Inductor's
+generated kernels; library = cuBLAS, cuDNN, CUTLASS; copy = copies and memsets), to read which model
+runs when. --dump writes the median frame kernel by kernel.
 Standard library only.
 """
 
@@ -22,6 +24,8 @@ import sys
 
 
 def family(name):
+    if name.startswith("["):  # "[memcpy HtoD 505344 B]", "[memset 64 B]"
+        return "copy"
     if name.startswith("triton"):
         return "triton"
     if name.startswith(("at::", "void at::", "c10::")):
@@ -41,28 +45,38 @@ def read(path):
     return out
 
 
-SIGNATURE = 3  # kernels that open a frame: its first stream's first names
+SIGNATURE = 3  # records that open a frame: its first stream's first names
 
 
-def split_frames(kernels):
-    """The kernels cut into frames: a frame opens where the trace's first stream runs its first
-    SIGNATURE kernel names again, in order, after every kernel before them has ended. The trace starts
-    at a frame's first kernel and the frames are replays of one graph, so each opens the same way
-    (other streams may start in between); idle time says nothing (inside a frame a stream may wait
-    longer than the host takes between two frames)."""
-    if not kernels:
-        return []
-    first = kernels[0][2]
-    on_first = [i for i, k in enumerate(kernels) if k[2] == first]  # indices of the first stream's kernels
-    names = [kernels[i][3] for i in on_first]
-    sig = names[:SIGNATURE]
-    starts, end, n = [0], kernels[0][1], 1  # n: the first stream's kernels before index i
+def cuts(kernels, first, names, sig):
+    """Indices where the first stream runs `sig` (its next names, all of them) after every record
+    before has ended; 0 first."""
+    starts, end, n = [0], kernels[0][1], 1  # n: the first stream's records before index i
     for i in range(1, len(kernels)):
         if kernels[i][2] == first:
             if kernels[i][0] >= end and names[n:n + len(sig)] == sig:
                 starts.append(i)
             n += 1
         end = max(end, kernels[i][1])
+    return starts
+
+
+def split_frames(kernels):
+    """The records cut into frames: a frame opens where the trace's first stream runs its first
+    names again, in order, after every record before them has ended. The trace starts at a frame's
+    first record and the frames are replays of one graph, so each opens the same way (other streams
+    may start in between). The first SIGNATURE names, or as many as the first stream runs in the first
+    frame (the upload's stream runs one copy a frame). Idle time says nothing: inside a frame a
+    stream may wait longer than the host takes between two frames."""
+    if not kernels:
+        return []
+    first = kernels[0][2]
+    names = [k[3] for k in kernels if k[2] == first]
+    starts = cuts(kernels, first, names, names[:SIGNATURE])
+    if len(starts) > 1:
+        in_first = sum(1 for k in kernels[:starts[1]] if k[2] == first)
+        if in_first < SIGNATURE:
+            starts = cuts(kernels, first, names, names[:in_first])
     bounds = starts + [len(kernels)]
     return [kernels[a:b] for a, b in zip(bounds, bounds[1:])]
 

@@ -47,7 +47,10 @@ KernelProfile summarize_kernels(const std::vector<KernelRecord>& records, std::u
   std::map<std::uint32_t, std::pair<std::uint64_t, double>> by_stream;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;
   double total = 0;
+  std::uint64_t kernels = 0;
   for (const auto& r : records) {
+    if (!r.kernel) continue;
+    ++kernels;
     const double ms = double(r.end_ns - std::min(r.start_ns, r.end_ns)) / 1e6;
     total += ms;
     auto& k = by_name[short_kernel_name(r.name)];
@@ -65,7 +68,7 @@ KernelProfile summarize_kernels(const std::vector<KernelRecord>& records, std::u
     for (++i; i < spans.size() && spans[i].first <= b; ++i) b = std::max(b, spans[i].second);
     busy += double(b - a) / 1e6;
   }
-  p.kernels_per_frame = double(records.size()) / n;
+  p.kernels_per_frame = double(kernels) / n;
   p.kernel_ms_per_frame = total / n;
   p.busy_ms_per_frame = busy / n;
   for (const auto& [id, s] : by_stream) p.streams.push_back({id, double(s.first) / n, s.second / n});
@@ -88,7 +91,7 @@ std::string kernel_trace_csv(std::vector<KernelRecord> records) {
     std::snprintf(line, sizeof line, "%.3f,%.3f,%u,", double(r.start_ns - t0) / 1e3, double(end - t0) / 1e3,
                   r.stream);
     s += line;
-    std::string name = short_kernel_name(r.name);
+    std::string name = r.kernel ? short_kernel_name(r.name) : r.name;
     if (name.find_first_of(",\"\n\r") != std::string::npos) {
       std::string q = "\"";
       for (char c : name) q += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' || c == '\r' ? ' ' : c);
@@ -146,18 +149,39 @@ using KernelActivity = CUpti_ActivityKernel10;
 using KernelActivity = CUpti_ActivityKernel9;
 #endif
 
+const char* copy_kind(std::uint8_t kind) {
+  switch (kind) {
+    case CUPTI_ACTIVITY_MEMCPY_KIND_HTOD: return "HtoD";
+    case CUPTI_ACTIVITY_MEMCPY_KIND_DTOH: return "DtoH";
+    case CUPTI_ACTIVITY_MEMCPY_KIND_DTOD: return "DtoD";
+    case CUPTI_ACTIVITY_MEMCPY_KIND_HTOH: return "HtoH";
+    default: return "other";
+  }
+}
+
 std::mutex g_m;
 std::vector<KernelRecord> g_records;
 void CUPTIAPI buffer_completed(CUcontext, uint32_t, uint8_t* buffer, size_t, size_t valid) {
   CUpti_Activity* record = nullptr;
   std::lock_guard<std::mutex> lock(g_m);
   while (cuptiActivityGetNextRecord(buffer, valid, &record) == CUPTI_SUCCESS) {
-    if (record->kind != CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL && record->kind != CUPTI_ACTIVITY_KIND_KERNEL) continue;
-    const auto* k = reinterpret_cast<const KernelActivity*>(record);
-    g_records.push_back({k->name ? k->name : "?", k->streamId, k->start, k->end});
+    if (record->kind == CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL || record->kind == CUPTI_ACTIVITY_KIND_KERNEL) {
+      const auto* k = reinterpret_cast<const KernelActivity*>(record);
+      g_records.push_back({k->name ? k->name : "?", k->streamId, k->start, k->end});
+    } else if (record->kind == CUPTI_ACTIVITY_KIND_MEMCPY) {
+      const auto* m = reinterpret_cast<const CUpti_ActivityMemcpy6*>(record);
+      g_records.push_back({std::string("[memcpy ") + copy_kind(m->copyKind) + " " + std::to_string(m->bytes) + " B]",
+                           m->streamId, m->start, m->end, false});
+    } else if (record->kind == CUPTI_ACTIVITY_KIND_MEMSET) {
+      const auto* m = reinterpret_cast<const CUpti_ActivityMemset4*>(record);
+      g_records.push_back({"[memset " + std::to_string(m->bytes) + " B]", m->streamId, m->start, m->end, false});
+    }
   }
   std::free(buffer);
 }
+
+constexpr CUpti_ActivityKind kRecorded[] = {CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL, CUPTI_ACTIVITY_KIND_MEMCPY,
+                                            CUPTI_ACTIVITY_KIND_MEMSET};
 
 }  // namespace
 
@@ -171,13 +195,13 @@ void KernelProfiler::start() {
   }
   if (cudaDeviceSynchronize() != cudaSuccess) throw std::runtime_error("kernel profiler: the CUDA device failed");
   cupti::check(cuptiActivityRegisterCallbacks(cupti::buffer_requested, buffer_completed), "register callbacks");
-  cupti::check(cuptiActivityEnable(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL), "enable kernel records");
+  for (const auto kind : kRecorded) cupti::check(cuptiActivityEnable(kind), "enable kernel, copy and memset records");
 }
 
 std::vector<KernelRecord> KernelProfiler::stop() {
   cudaDeviceSynchronize();
   cupti::check(cuptiActivityFlushAll(1), "flush");
-  cupti::check(cuptiActivityDisable(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL), "disable kernel records");
+  for (const auto kind : kRecorded) cupti::check(cuptiActivityDisable(kind), "disable kernel, copy and memset records");
   std::lock_guard<std::mutex> lock(g_m);
   return std::move(g_records);
 }

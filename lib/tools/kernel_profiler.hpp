@@ -14,11 +14,15 @@
 
 namespace igtb {
 
-/// One kernel activity record: what the summary is made of.
+/// One kernel activity record: what the summary is made of. The profiler
+/// records the copies and memsets too (kernel false, a name in brackets such
+/// as "[memcpy HtoD 505344 B]"): the trace shows them between the kernels,
+/// the summary leaves them out.
 struct KernelRecord {
   std::string name;  ///< as the driver reports it (mangled for C++ kernels)
   std::uint32_t stream = 0;
   std::uint64_t start_ns = 0, end_ns = 0;
+  bool kernel = true;
 };
 
 struct KernelStat {
@@ -42,17 +46,17 @@ struct KernelProfile {
   std::vector<KernelStat> kernels;  ///< by time, largest first
 };
 
-/// The summary of `records` over `frames` frames that took `wall_ms` on the
-/// host's clock (pure: tested without a GPU).
+/// The summary of the kernels of `records` over `frames` frames that took
+/// `wall_ms` on the host's clock (pure: tested without a GPU).
 KernelProfile summarize_kernels(const std::vector<KernelRecord>& records, std::uint64_t frames, double wall_ms);
 
 /// "at::native::(anonymous namespace)::foo<float, 4>(...)" -> "at::native::foo": a
 /// demangled name without template arguments, parameters and anonymous namespaces.
 std::string short_kernel_name(const std::string& mangled);
 
-/// The records as CSV, one kernel a line in order of start: "start_us,end_us,stream,kernel",
-/// times in microseconds from the earliest start, names as short_kernel_name gives them
-/// (quoted where they hold a comma or a quote). What `--kernel-trace FILE` writes, for
+/// The records as CSV, one kernel (or copy, memset) a line in order of start:
+/// "start_us,end_us,stream,kernel", times in microseconds from the earliest start, kernels'
+/// names as short_kernel_name gives them (quoted where they hold a comma or a quote). What `--kernel-trace FILE` writes, for
 /// scripts/kernel_timeline.py (which stream waits for which, and where the frame's time goes).
 std::string kernel_trace_csv(std::vector<KernelRecord> records);
 

@@ -25,16 +25,20 @@ check = checks.check
 FRAMES, HOST_GAP, STALL = 7, 20.0, 300.0  # us: between frames, and one stream's wait inside a frame
 
 
-def frame(t0, i):
-    """One frame's kernels from t0: (start, end, stream, name); its span and busy time in us."""
+def frame(t0, i, upload=False):
+    """One frame's kernels from t0: (start, end, stream, name), with upload its upload copy first on a
+    stream of its own (as --kernel-trace records copies); its span and busy time in us."""
     ks, t = [], t0
+    if upload:
+        ks.append((t, t + 20, 3, "[memcpy HtoD 1024 B]"))
+        t += 21
     for name in ("at::native::unrolled_elementwise_kernel", "at::native::upsample", "at::native::elementwise"):
         ks.append((t, t + 4, 13, name))
         t += 5
     pre_end = t
     # stream 51 starts beside (in odd frames before the third opening kernel), waits STALL (the
     # in-frame idle stretch on both streams), goes on
-    s51 = t0 + 7 if i % 2 else pre_end
+    s51 = ks[-2][0] + 2 if i % 2 else pre_end
     ks.append((s51, s51 + 3, 51, "triton_poi_fused_convolution_0"))
     t = pre_end + 3 + STALL
     for j in range(5 + i % 3):  # frames differ a little in length
@@ -57,12 +61,13 @@ def union(ks):
     return covered
 
 
-with tempfile.TemporaryDirectory() as tmp:
+def scenario(tmp, upload):
+    """The checks on frames with or without an upload copy opening each."""
     trace = os.path.join(tmp, "trace.csv")
     kernels, spans, busies, counts = [], [], [], []
     t = 1000.0
     for i in range(FRAMES):
-        ks, span, busy = frame(t, i)
+        ks, span, busy = frame(t, i, upload)
         kernels += ks
         spans.append(span)
         busies.append(busy)
@@ -89,10 +94,14 @@ with tempfile.TemporaryDirectory() as tmp:
         check(abs(float(m.group(4)) - min(spans) / 1e3) < 1e-3 and abs(float(m.group(5)) - max(spans) / 1e3) < 1e-3,
               "min and max span as built")
         check(abs(float(m.group(6)) - sorted(busies)[FRAMES // 2] / 1e3) < 1e-3, "median busy time as built")
-    rows = {int(r.split()[0]): r.split() for r in out.splitlines()[2:4] if r.split() and r.split()[0].isdigit()}
+    rows = {}  # the stream table: from the third line to the first empty one
+    for r in out.splitlines()[2:]:
+        if not r.strip():
+            break
+        rows[int(r.split()[0])] = r.split()
     med = sorted(range(FRAMES), key=lambda i: spans[i])[FRAMES // 2]
-    med_kernels = [k for k in frame(0.0, med)[0]]
-    for s in (13, 51):
+    med_kernels = frame(0.0, med, upload)[0]
+    for s in ((3,) if upload else ()) + (13, 51):
         n = sum(1 for k in med_kernels if k[2] == s)
         check(s in rows and abs(float(rows[s][1]) - n) <= 1, "stream %d: about %d kernels a frame" % (s, n))
     s51 = [k for k in sorted(med_kernels) if k[2] == 51]
@@ -101,8 +110,9 @@ with tempfile.TemporaryDirectory() as tmp:
     with open(dump) as f:
         lines = f.read().splitlines()
     check(len(lines) == counts[med], "--dump writes the median frame's %d kernels" % counts[med])
-    check(bool(lines) and lines[0].split()[-1] == "at::native::unrolled_elementwise_kernel"
-          and float(lines[0].split()[0]) == 0.0, "the dump starts at the frame's opening kernel")
+    opening = med_kernels[0][3]
+    check(bool(lines) and lines[0].split(None, 3)[-1] == opening and float(lines[0].split()[0]) == 0.0,
+          "the dump starts at the frame's opening record (%s)" % opening)
 
     rc, out, err = run_script(script, trace, "--frames", str(FRAMES + 1))
     check(rc == 1 and len(err.strip().splitlines()) == 1 and "holds %d frames" % FRAMES in err,
@@ -118,4 +128,10 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out, err = run_script(script, empty)
     check(rc == 1 and "no kernels" in err, "an empty trace: one error line")
 
+
+
+for upload in (False, True):
+    print("frames %s an upload copy:" % ("opening with" if upload else "without"))
+    with tempfile.TemporaryDirectory() as tmp:
+        scenario(tmp, upload)
 checks.finish()

@@ -31,6 +31,8 @@ TEST_CASE("summarize_kernels: per frame, by name and stream, GPU busy as the uni
   const std::vector<KernelRecord> records = {
       {"conv", 7, 0, 4000000},         {"add", 7, 5000000, 6000000},   {"conv", 9, 1000000, 3000000},
       {"conv", 7, 10000000, 14000000}, {"add", 7, 15000000, 16000000}, {"conv", 9, 11000000, 13000000},
+      // copies and memsets are in the trace, not in the summary (nor in the busy time)
+      {"[memcpy HtoD 1000 B]", 3, 6000000, 9000000, false}, {"[memset 64 B]", 7, 16000000, 19000000, false},
   };
   const KernelProfile p = summarize_kernels(records, 2, 20.0);
   CHECK(p.frames == 2);
@@ -65,12 +67,14 @@ TEST_CASE("kernel_trace_csv: one line a kernel in order of start, microseconds f
        3002500, 3004000},
       {"triton_poi_fused_add_0", 7, 3000000, 3001250},
       {"odd, \"name\"", 7, 3005000, 3004000},  // a comma and quotes; an end before its start (clamped)
+      {"[memcpy DtoH 4096 B]", 7, 3006000, 3007000, false},  // a copy: its name as recorded
   };
   CHECK(kernel_trace_csv(records) ==
         "start_us,end_us,stream,kernel\n"
         "0.000,1.250,7,triton_poi_fused_add_0\n"
         "2.500,4.000,9,at::native::vectorized_elementwise_kernel\n"
-        "5.000,5.000,7,\"odd, \"\"name\"\"\"\n");
+        "5.000,5.000,7,\"odd, \"\"name\"\"\"\n"
+        "6.000,7.000,7,[memcpy DtoH 4096 B]\n");
   CHECK(kernel_trace_csv({}) == "start_us,end_us,stream,kernel\n");
 }
 
