@@ -3,7 +3,7 @@
 namespace igtb {
 namespace {
 
-const std::string kWant = "must return (mask_logits[N, 1, M, M], iou[N, 1])";
+const std::string kDecoderOutputs = "must return (mask_logits[N, 1, M, M], iou[N, 1])";
 
 
 }  // namespace
@@ -23,7 +23,7 @@ std::pair<torch::Tensor, torch::Tensor> SegmenterModel::decode(const torch::Tens
     return {logits.slice(0, 0, 1), iou.slice(0, 0, 1)};
   }
   return tensor_pair(decoder.forward({embeddings.to(decoder_dtype), boxes.to(decoder_dtype).unsqueeze(0)}),
-                     decoder_spec, kWant);
+                     decoder_spec, kDecoderOutputs);
 }
 
 SegmenterModel load_segmenter(const std::string& encoder_spec, const std::string& decoder_spec,
@@ -62,7 +62,7 @@ SegmenterModel load_segmenter(const std::string& encoder_spec, const std::string
   }
   if (logits.dim() != 4 || logits.size(0) != 1 || logits.size(1) != 1 || logits.size(2) != logits.size(3) ||
       logits.size(2) < 8 || iou.dim() != 2 || iou.size(0) != 1 || iou.size(1) != 1)
-    throw ModelError(decoder_spec + ": decoder forward with one box " + kWant + ", got mask_logits" +
+    throw ModelError(decoder_spec + ": decoder forward with one box " + kDecoderOutputs + ", got mask_logits" +
                      shape_of(logits) + " and iou" + shape_of(iou));
   m.mask_size = logits.size(2);
   return m;

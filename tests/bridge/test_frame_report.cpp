@@ -4,8 +4,7 @@
 
 #include "core/track_params.hpp"
 
-#undef CHECK
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 using namespace igtb;
 

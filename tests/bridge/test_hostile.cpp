@@ -17,8 +17,7 @@
 #include "transport/socket.hpp"
 #include "transport/string_codec.hpp"
 
-#undef CHECK
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 using namespace igtb;
 using namespace std::chrono_literals;

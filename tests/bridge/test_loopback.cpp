@@ -1,7 +1,7 @@
 // replay -> igtbridge (relay) -> listen on 127.0.0.1 ephemeral ports, in one
 // process: every IMAGE arrives bit-exact with its matrix, TRANSFORMs follow,
 // and a second client that never reads does not stop the first.
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -31,8 +31,7 @@
 #include "transport/image_codec.hpp"
 #include "transport/socket.hpp"
 
-#undef CHECK
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 using namespace igtb;
 using namespace std::chrono_literals;

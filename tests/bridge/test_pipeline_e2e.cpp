@@ -23,8 +23,7 @@
 #include "transport/polydata_codec.hpp"
 #include "transport/string_codec.hpp"
 
-#undef CHECK
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 using namespace igtb;
 

@@ -25,8 +25,7 @@
 #include "transport/image_codec.hpp"
 
 // c10 defines a CHECK of its own; Catch's is the one meant here.
-#undef CHECK
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 using namespace igtb;
 

@@ -1,7 +1,7 @@
 #include "config/config.hpp"
 #include "config/schema.hpp"
 
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 #include <yaml-cpp/yaml.h>
 
 #include <cstdio>

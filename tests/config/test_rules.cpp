@@ -2,7 +2,7 @@
 // text helpers behind the messages.
 #include "config/rules.hpp"
 
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 #include <string>
 #include <vector>

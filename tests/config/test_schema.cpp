@@ -3,7 +3,7 @@
 #include "config/config.hpp"
 #include "config/schema.hpp"
 
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 #include <filesystem>
 #include <fstream>

@@ -1,7 +1,7 @@
 #include "core/device_names.hpp"
 #include "core/precision.hpp"
 
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 using namespace igtb;
 

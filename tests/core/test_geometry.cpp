@@ -1,6 +1,6 @@
 #include "core/geometry.hpp"
 
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 using namespace igtb;
 

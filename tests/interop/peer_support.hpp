@@ -3,7 +3,7 @@
 // against what the bridge wrote.
 #pragma once
 
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 #include <yaml-cpp/yaml.h>
 
 #include <sys/wait.h>

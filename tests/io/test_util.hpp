@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 #include "io/sequence.hpp"
 

@@ -7,8 +7,7 @@
 #include <filesystem>
 
 // LibTorch's c10 defines its own CHECK; these tests mean Catch's.
-#undef CHECK
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 using namespace igtb;
 

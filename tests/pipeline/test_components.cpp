@@ -8,8 +8,7 @@
 #include <utility>
 #include <vector>
 
-#undef CHECK
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 using namespace igtb;
 

@@ -1,8 +1,7 @@
 #include "pipeline/stages/detect.hpp"
 
 // LibTorch's c10 defines its own CHECK; these tests mean Catch's.
-#undef CHECK
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 using namespace igtb;
 

@@ -9,8 +9,7 @@
 #include "oracle/assignment.hpp"
 #include "pipeline/stages/result.hpp"
 
-#undef CHECK
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 using namespace igtb;
 

@@ -13,8 +13,7 @@
 #include "models/demo_models.hpp"
 #include "pipeline/stages/contours.hpp"
 
-#undef CHECK
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 using namespace igtb;
 

@@ -7,8 +7,7 @@
 #include "../support/two_class_model.hpp"
 #include "pipeline/pipeline.hpp"
 
-#undef CHECK
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 using namespace igtb;
 

@@ -5,8 +5,7 @@
 
 // LibTorch's c10 logging defines a CHECK macro of its own (it aborts and
 // counts nothing); these tests mean Catch's, so LibTorch comes first.
-#undef CHECK
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 using namespace igtb;
 

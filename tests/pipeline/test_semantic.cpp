@@ -4,8 +4,7 @@
 
 #include <stdexcept>
 
-#undef CHECK
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 using namespace igtb;
 

@@ -7,8 +7,7 @@
 
 #include <vector>
 
-#undef CHECK
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 using namespace igtb;
 

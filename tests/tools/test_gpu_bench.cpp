@@ -12,8 +12,7 @@
 #include <fstream>
 #include <thread>
 
-#undef CHECK
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 using namespace igtb;
 namespace fs = std::filesystem;

@@ -10,8 +10,7 @@
 #include "tools/bench_report.hpp"
 #include "tools/pipeline_bench.hpp"
 
-#undef CHECK
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 using namespace igtb;
 

@@ -1,5 +1,5 @@
 // The replay's IMAGE geometry and the listener's NRRD output, without sockets.
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 #include <filesystem>
 

@@ -1,4 +1,4 @@
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 
 #include <chrono>
 #include <thread>
@@ -24,7 +24,7 @@ SharedBytes text(const std::string& s, std::uint16_t v = 1) {
   return std::make_shared<const Bytes>(encode_string(Envelope{"STRING", "t", 0, v}, Text{3, s}));
 }
 
-std::atomic<bool> never{false};
+std::atomic<bool> never_stops{false};
 
 }  // namespace
 
@@ -63,7 +63,7 @@ TEST_CASE("upstream client: retries until the server appears, says hello in v2, 
     REQUIRE(eventually([&] { return bool(conn = listener.accept(100)); }));
     // The first thing the client sends is a STATUS with a v2 header and metadata.
     MessageReader r(*conn, {}, "server");
-    auto hello = r.next(never);
+    auto hello = r.next(never_stops);
     REQUIRE(hello);
     CHECK(hello->type() == "STATUS");
     CHECK(hello->header.version == 2);
@@ -114,7 +114,7 @@ TEST_CASE("downstream server: a client that does not read loses its oldest messa
   std::thread consumer([&] {
     MessageReader r(reader, {}, "reader");
     try {
-      while (got < n && r.next(never)) ++got;
+      while (got < n && r.next(never_stops)) ++got;
     } catch (...) {
     }
   });
@@ -171,14 +171,14 @@ TEST_CASE("downstream server: per-client header version follows what the client 
   REQUIRE(server.wait_for_clients(1, 2000));
   server.broadcast(text("v1", 1), text("v2", 2));
   MessageReader r(c, {}, "c");
-  auto first = r.next(never);
+  auto first = r.next(never_stops);
   REQUIRE(first);
   CHECK(first->header.version == 1);
   const Bytes hello = make_hello_status("test");
   c.send_all(hello.data(), hello.size());
   REQUIRE(eventually([&] { return server.clients().at(0).header_version == 2; }));
   server.broadcast(text("v1", 1), text("v2", 2));
-  auto second = r.next(never);
+  auto second = r.next(never_stops);
   REQUIRE(second);
   CHECK(second->header.version == 2);
   CHECK(decode_string(*second).text == "v2");
@@ -200,7 +200,7 @@ TEST_CASE("downstream server: header_versions names what the clients speak; a ve
   server.broadcast(nullptr, text("v2 only", 2));
   server.broadcast(text("both v1", 1), text("both v2", 2));
   MessageReader r(c, {}, "c");
-  auto first = r.next(never);
+  auto first = r.next(never_stops);
   REQUIRE(first);
   CHECK(decode_string(*first).text == "both v1");
   CHECK(server.clients().at(0).dropped == 0);

@@ -1,4 +1,4 @@
-#include <catch2/catch.hpp>
+#include "../support/catch.hpp"
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
