@@ -56,6 +56,17 @@ timeline() {
     --dump "$OUT/frame$s.txt" >"$OUT/timeline$s.txt" && head -n "$3" "$OUT/timeline$s.txt"
 }
 
+# set_args KEY=VALUE[,KEY=VALUE...]: --set arguments for those settings.
+set_args() {
+  local kv
+  for kv in $(tr ',' ' ' <<<"$1"); do printf -- '--set %s ' "$kv"; done
+}
+
+# median_e2e FILE...: the median of the e2e p50 (ms) of igtbridge-bench pipeline outputs.
+median_e2e() {
+  awk '$1 == "e2e" { print $2; nextfile }' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
 # variant_models DIR: --set arguments for each role DIR has a package of (the others stay the defaults).
 variant_models() {
   local r

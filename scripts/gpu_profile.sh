@@ -23,7 +23,12 @@
 #      only=ROLE[+ROLE] exports just those roles again (e.g. "decmath:sdpa=math,only=decoder"); the
 #      others stay the defaults.
 #   Also the base run with each pipeline.stream_priority of PRIORITIES (default "normal"; the default
-#   is high), with its trace and timeline.
+#   is high; set and empty: none), with its trace and timeline.
+#   4. SETS="TAG:KEY=VALUE[,KEY=VALUE...] ...": the same packages with other settings (e.g.
+#      "pieces:pipeline.cuda_graph_pieces=true"), each once with its kernel trace, timeline and timed
+#      replays, then ROUNDS (default 3) rounds without a profile alternating the defaults and each set;
+#      the median of the rounds' e2e p50. HEADLINE_SET=best runs the headline (REFS=1) with the set
+#      whose median beat the defaults' (the defaults where none did).
 # REFS=1: at the end the headline of docs/performance.md, igtbridge-bench gpu back to back, live at 100
 # frames/s and the Python references (eager fp32, torch.compile fp16) in one command (headline.txt/.json).
 # TESTS=1 builds the tests too and runs `ctest -L gpu` after the exports;
@@ -80,13 +85,46 @@ if [ "${QUICK:-0}" != 1 ]; then
   grep -E "e2e|sustained|kernels:|stream |replays timed" "$OUT/pipeline_serial.txt"
   timeline serial 20 3
 fi
-for p in ${PRIORITIES:-normal}; do
+for p in ${PRIORITIES-normal}; do
   echo "== back to back, pipeline.stream_priority=$p (against the default, high)"
   "$B/igtbridge-bench" pipeline --frames 300 --kernel-profile 30 --kernel-top 15 --json "$OUT/pipeline_$p.json" \
     "${models[@]}" --set "pipeline.stream_priority=$p" --kernel-trace "$OUT/trace_$p.csv" >"$OUT/pipeline_$p.txt" 2>&1
   grep -E "e2e|sustained|kernels:|stream |error" "$OUT/pipeline_$p.txt"
   timeline "$p" 30 5
 done
+for e in ${SETS:-}; do  # the same build and packages with other settings, each with its trace and timeline
+  t=${e%%:*}
+  echo "== back to back, $t (${e#*:})"
+  # shellcheck disable=SC2046  # set_args is a list of words
+  "$B/igtbridge-bench" pipeline --frames 300 --kernel-profile 30 --kernel-top 15 --json "$OUT/pipeline_$t.json" \
+    "${models[@]}" $(set_args "${e#*:}") --kernel-trace "$OUT/trace_$t.csv" --replay-timing 300 >"$OUT/pipeline_$t.txt" 2>&1
+  grep -E "e2e|sustained|kernels:|stream |replays timed|error" "$OUT/pipeline_$t.txt"
+  timeline "$t" 30 5
+done
+headline_sets=""
+if [ -n "${SETS:-}" ]; then
+  echo "== rounds without a profile, alternating: the defaults, then each of SETS (${ROUNDS:-3} rounds)"
+  for r in $(seq "${ROUNDS:-3}"); do
+    "$B/igtbridge-bench" pipeline --frames 300 --replay-timing 200 "${models[@]}" >"$OUT/round_base_$r.txt" 2>&1
+    echo "base $r: $(run_line "$OUT/round_base_$r.txt")"
+    for e in $SETS; do
+      t=${e%%:*}
+      # shellcheck disable=SC2046  # set_args is a list of words
+      "$B/igtbridge-bench" pipeline --frames 300 --replay-timing 200 "${models[@]}" $(set_args "${e#*:}") \
+        >"$OUT/round_${t}_$r.txt" 2>&1
+      echo "$t $r: $(run_line "$OUT/round_${t}_$r.txt")"
+    done
+  done
+  best=base best_ms=$(median_e2e "$OUT"/round_base_*.txt)
+  for e in $SETS; do
+    t=${e%%:*} ms=$(median_e2e "$OUT"/round_"$t"_*.txt)
+    echo "median e2e p50 of the rounds: $t $ms ms (base $best_ms)"
+    if [ "${HEADLINE_SET:-}" = best ] && awk -v a="$ms" -v b="$best_ms" 'BEGIN{exit !(a < b)}'; then
+      best=$t best_ms=$ms headline_sets=$(set_args "${e#*:}")
+    fi
+  done
+  [ "${HEADLINE_SET:-}" = best ] && echo "headline settings: $best ${headline_sets:-(the defaults)}"
+fi
 for v in ${VARIANTS:-}; do
   t=${v%%:*}
   echo "== variant $t (${v#*:}): back to back, kernel summary"
@@ -121,8 +159,10 @@ if [ "${REFS:-0}" = 1 ]; then
   # The headline of docs/performance.md: back to back, live at 100 frames/s through the sockets, the copies
   # counted, and the Python references (eager fp32, torch.compile fp16) as child processes, in one command.
   echo "== headline: igtbridge-bench gpu with the references"
+  mkdir -p "$OUT/ref"  # the bench writes the references' results there and wants the folder made
+  # shellcheck disable=SC2086  # headline_sets is a list of words
   "$B/igtbridge-bench" gpu --file tests/data/SpinePhantomFreehand.igs.mha --frames 300 --count-copies 20 \
-    --live-fps 100 --live-frames 1500 "${models[@]}" \
+    --live-fps 100 --live-frames 1500 "${models[@]}" $headline_sets \
     --reference "python3 scripts/reference_pipeline.py --dfine-repo upstream/D-FINE --dfine-size s --mobilesam-repo upstream/MobileSAM" \
     --reference-runs eager:fp32,compile:fp16 --reference-timeout 240 --work-dir "$OUT/ref" \
     --json "$OUT/headline.json" >"$OUT/headline.txt" 2>&1
