@@ -12,7 +12,9 @@
 //   fork       a few kernels, then two branches (fork/join by events), a tail:
 //              the frame's shape;
 //   split      the same work as four straight-line graphs (head, the two
-//              branches on two streams, tail), joined by events between launches.
+//              branches on two streams, tail), joined by events between launches;
+//   chain with a memset (or a kernel zeroing the same 64 bytes) every 20
+//              kernels, and the memset chain launched behind 300 us of work.
 //
 // Build and run (on the GPU machine): nvcc -O2 -std=c++17 -arch=sm_90
 //   bench/cuda/graph_launch.cu -o /tmp/graph_launch && /tmp/graph_launch [N] [K_US]
@@ -39,6 +41,10 @@ __global__ void spin(long long cycles, int* sink) {
   while (clock64() - t0 < cycles) {
   }
   if (threadIdx.x == 0 && sink) *sink = 1;
+}
+
+__global__ void zero64(int* p) {
+  if (threadIdx.x < 16) p[threadIdx.x] = 0;
 }
 
 namespace {
@@ -149,6 +155,13 @@ int main(int argc, char** argv) {
       kernels(s.a, std::min(20, n - i));
     }
   });
+  // The same with a one-block kernel writing those 64 bytes instead of each memset.
+  cudaGraphExec_t chain_memset_kernel = capture(st, [&](Streams& s) {
+    for (int i = 0; i < n; i += 20) {
+      zero64<<<1, 64, 0, s.a>>>(scratch);
+      kernels(s.a, std::min(20, n - i));
+    }
+  });
   cudaGraphExec_t fork = capture(st, [&](Streams& s) {
     kernels(s.a, head);
     CK(cudaEventRecord(s.fork, s.a));
@@ -168,6 +181,12 @@ int main(int argc, char** argv) {
   const double kernel_us = k_us;  // the ideal uses the asked duration; see the back-to-back line for the real one
   timeit("chain (one stream)", reps, st, n * kernel_us, [&] { CK(cudaGraphLaunch(chain, st.a)); });
   timeit("chain with a memset every 20", reps, st, n * kernel_us, [&] { CK(cudaGraphLaunch(chain_memset, st.a)); });
+  timeit("chain with a zeroing kernel every 20", reps, st, n * kernel_us,
+         [&] { CK(cudaGraphLaunch(chain_memset_kernel, st.a)); });
+  timeit("chain with memsets, behind 300 us", reps, st, 300 + n * kernel_us, [&] {
+    spin<<<1, 32, 0, st.a>>>((long long)(300.0 * clock_khz / 1000.0), nullptr);
+    CK(cudaGraphLaunch(chain_memset, st.a));
+  });
   timeit("fork (two branches)", reps, st, (head + std::max(branch_a, branch_b) + tail) * kernel_us,
          [&] { CK(cudaGraphLaunch(fork, st.a)); });
   timeit("split (4 straight-line graphs)", reps, st, (head + std::max(branch_a, branch_b) + tail) * kernel_us, [&] {
@@ -185,7 +204,7 @@ int main(int argc, char** argv) {
     spin<<<1, 32, 0, st.a>>>((long long)(300.0 * clock_khz / 1000.0), nullptr);
     CK(cudaGraphLaunch(fork, st.a));
   });
-  for (cudaGraphExec_t x : {chain, chain_memset, fork, g_head, g_a, g_b, g_tail}) CK(cudaGraphExecDestroy(x));
+  for (cudaGraphExec_t x : {chain, chain_memset, chain_memset_kernel, fork, g_head, g_a, g_b, g_tail}) CK(cudaGraphExecDestroy(x));
   CK(cudaFree(scratch));
   return 0;
 }
