@@ -88,11 +88,11 @@ if [ "${REAL:-0}" = 1 ]; then
       >"$OUT/trace_run.txt" 2>&1 && echo "traced: $(run_line "$OUT/trace_run.txt")" && timeline "" 50 40
     run real "${real[@]}"
     for e in ${SETS:-}; do  # the new build with other settings, each with its trace and timeline
-      t=${e%%:*} sets=()
-      for kv in $(tr ',' ' ' <<<"${e#*:}"); do sets+=(--set "$kv"); done
+      t=${e%%:*}
+      # shellcheck disable=SC2046  # set_args is a list of words
       build-gpu/apps/igtbridge-bench pipeline --file tests/data/SpinePhantomFreehand.igs.mha --frames "$FRAMES" \
         --kernel-profile 30 --kernel-top 15 --kernel-trace "$OUT/trace_$t.csv" --replay-timing 200 \
-        --set models.device=cuda "${real[@]}" "${sets[@]}" >"$OUT/set_$t.txt" 2>&1
+        --set models.device=cuda "${real[@]}" $(set_args "${e#*:}") >"$OUT/set_$t.txt" 2>&1
       echo "set $t: $(run_line "$OUT/set_$t.txt")"
       timeline "$t" 30 4
     done

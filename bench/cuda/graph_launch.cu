@@ -36,11 +36,10 @@
     }                                                                                  \
   } while (0)
 
-__global__ void spin(long long cycles, int* sink) {
+__global__ void spin(long long cycles) {
   const long long t0 = clock64();
   while (clock64() - t0 < cycles) {
   }
-  if (threadIdx.x == 0 && sink) *sink = 1;
 }
 
 __global__ void zero64(int* p) {
@@ -52,7 +51,7 @@ namespace {
 long long g_cycles = 0;
 
 void kernels(cudaStream_t s, int n) {
-  for (int i = 0; i < n; ++i) spin<<<1, 32, 0, s>>>(g_cycles, nullptr);
+  for (int i = 0; i < n; ++i) spin<<<1, 32, 0, s>>>(g_cycles);
 }
 
 struct Streams {
@@ -178,18 +177,20 @@ int main(int argc, char** argv) {
   cudaGraphExec_t g_b = capture(st, [&](Streams& s) { kernels(s.a, branch_b); });
   cudaGraphExec_t g_tail = capture(st, [&](Streams& s) { kernels(s.a, tail); });
 
-  const double kernel_us = k_us;  // the ideal uses the asked duration; see the back-to-back line for the real one
-  timeit("chain (one stream)", reps, st, n * kernel_us, [&] { CK(cudaGraphLaunch(chain, st.a)); });
-  timeit("chain with a memset every 20", reps, st, n * kernel_us, [&] { CK(cudaGraphLaunch(chain_memset, st.a)); });
-  timeit("chain with a zeroing kernel every 20", reps, st, n * kernel_us,
+  // The ideals use the asked duration; the back-to-back line above gives the real one.
+  const double chain_us = n * k_us, fork_us = (head + std::max(branch_a, branch_b) + tail) * k_us;
+  const long long cycles_300us = (long long)(300.0 * clock_khz / 1000.0);
+  timeit("chain (one stream)", reps, st, chain_us, [&] { CK(cudaGraphLaunch(chain, st.a)); });
+  timeit("chain with a memset every 20", reps, st, chain_us, [&] { CK(cudaGraphLaunch(chain_memset, st.a)); });
+  timeit("chain with a zeroing kernel every 20", reps, st, chain_us,
          [&] { CK(cudaGraphLaunch(chain_memset_kernel, st.a)); });
-  timeit("chain with memsets, behind 300 us", reps, st, 300 + n * kernel_us, [&] {
-    spin<<<1, 32, 0, st.a>>>((long long)(300.0 * clock_khz / 1000.0), nullptr);
+  timeit("chain with memsets, behind 300 us", reps, st, 300 + chain_us, [&] {
+    spin<<<1, 32, 0, st.a>>>(cycles_300us);
     CK(cudaGraphLaunch(chain_memset, st.a));
   });
-  timeit("fork (two branches)", reps, st, (head + std::max(branch_a, branch_b) + tail) * kernel_us,
+  timeit("fork (two branches)", reps, st, fork_us,
          [&] { CK(cudaGraphLaunch(fork, st.a)); });
-  timeit("split (4 straight-line graphs)", reps, st, (head + std::max(branch_a, branch_b) + tail) * kernel_us, [&] {
+  timeit("split (4 straight-line graphs)", reps, st, fork_us, [&] {
     CK(cudaGraphLaunch(g_head, st.a));
     CK(cudaEventRecord(st.fork, st.a));
     CK(cudaStreamWaitEvent(st.b, st.fork, 0));
@@ -200,8 +201,8 @@ int main(int argc, char** argv) {
     CK(cudaGraphLaunch(g_tail, st.a));
   });
   // Launched behind 300 us of queued work: does the push still show?
-  timeit("fork, launched behind 300 us", reps, st, 300 + (head + std::max(branch_a, branch_b) + tail) * kernel_us, [&] {
-    spin<<<1, 32, 0, st.a>>>((long long)(300.0 * clock_khz / 1000.0), nullptr);
+  timeit("fork, launched behind 300 us", reps, st, 300 + fork_us, [&] {
+    spin<<<1, 32, 0, st.a>>>(cycles_300us);
     CK(cudaGraphLaunch(fork, st.a));
   });
   for (cudaGraphExec_t x : {chain, chain_memset, chain_memset_kernel, fork, g_head, g_a, g_b, g_tail}) CK(cudaGraphExecDestroy(x));
